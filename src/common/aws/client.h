@@ -1,0 +1,100 @@
+/* client.h: AWS calls, signed, rate-limited, retried and run in parallel.
+ *
+ * A caller builds calls with the protocol helpers (json.c, query.c), hands
+ * a batch to aws_perform(), and reads each call's result. Every call is
+ * logged once with its service, action, request id, attempts and latency.
+ */
+#ifndef SLURM_IDENTITY_CLIENT_H
+#define SLURM_IDENTITY_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "credentials.h"
+#include "http.h"
+#include "imds.h"
+#include "service.h"
+#include "xml.h"
+
+struct aws_client_options {
+	const char *region;	/* NULL: AWS_REGION, config file, IMDS */
+	int max_concurrency;	/* calls in flight per service */
+	double max_request_rate;	/* calls per second per service; 0 none */
+	int max_attempts;	/* including the first */
+	int request_timeout;	/* seconds per attempt */
+};
+
+enum aws_call_status {
+	AWS_CALL_PENDING = 0,
+	AWS_CALL_OK,
+	AWS_CALL_SERVICE_ERROR,	/* the service answered with an error */
+	AWS_CALL_TRANSPORT_ERROR,	/* no answer (after retries) */
+	AWS_CALL_BAD_REPLY,	/* an answer we cannot parse */
+	AWS_CALL_NO_CREDENTIALS,
+	AWS_CALL_DEADLINE,	/* the caller's deadline came first */
+};
+
+struct aws_call {
+	const struct aws_service *service;
+	char *action;
+	struct strbuf body;
+	void *user;
+
+	enum aws_call_status status;
+	long http_status;
+	char code[128];		/* AWS error code, e.g. AccessDeniedException */
+	char message[512];
+	char request_id[128];
+	int attempts;
+	double seconds;		/* first send to final answer */
+	json_t *json;		/* JSON protocol reply */
+	struct xml_node *xml;	/* Query protocol reply (root element) */
+
+	/* Private to client.c. */
+	double not_before;
+	double started;
+	int quota_taken;
+	bool skew_retried;
+	struct http_request *http;
+};
+
+struct aws_client;
+
+struct aws_client *aws_client_new(const struct aws_client_options *opts,
+				  char *err, size_t errlen);
+void aws_client_free(struct aws_client *c);
+const char *aws_client_region(const struct aws_client *c);
+struct imds *aws_client_imds(struct aws_client *c);
+/* Resolve credentials now (they are otherwise resolved on first use). */
+int aws_client_load_credentials(struct aws_client *c, char *err,
+				size_t errlen);
+const char *aws_client_credentials_source(const struct aws_client *c);
+/* Retry quota left (tests, status output). */
+int aws_client_retry_quota(const struct aws_client *c);
+
+/* Run calls; deadline is a clock_monotonic() time or 0 for none. Returns
+ * how many did not end AWS_CALL_OK. */
+size_t aws_perform(struct aws_client *c, struct aws_call **calls, size_t n,
+		   double deadline);
+/* Convenience for one call. */
+int aws_perform_one(struct aws_client *c, struct aws_call *call);
+
+void aws_call_free(struct aws_call *call);
+/* "ssm GetParameter: AccessDeniedException: ... (request 1234)" */
+void aws_call_error(const struct aws_call *call, char *buf, size_t len);
+
+/* Protocol helpers (json.c, query.c). */
+struct aws_call *aws_call_json(const struct aws_service *s,
+			       const char *action, json_t *input);
+struct aws_call *aws_call_query(const struct aws_service *s,
+				const char *action);
+void aws_call_param(struct aws_call *call, const char *key, const char *value);
+void aws_call_paramf(struct aws_call *call, const char *key, const char *fmt,
+		     ...) __attribute__((format(printf, 3, 4)));
+/* Parse a reply into call (status, code, message, json/xml). */
+void aws_parse_reply(struct aws_call *call, long http_status,
+		     const char *body, size_t len);
+
+#endif

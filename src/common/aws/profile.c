@@ -1,0 +1,184 @@
+/* profile.c: shared config / credentials file reader. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "profile.h"
+#include "../xmalloc.h"
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Power programs run with no HOME: fall back to the passwd entry. */
+static char *home_dir(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home && *home)
+		return xstrdup(home);
+	pw = getpwuid(geteuid());
+	if (pw && pw->pw_dir)
+		return xstrdup(pw->pw_dir);
+	return xstrdup("/");
+}
+
+static char *file_path(const char *env, const char *leaf)
+{
+	const char *v = getenv(env);
+	char *home, *path;
+
+	if (v && *v)
+		return xstrdup(v);
+	home = home_dir();
+	path = xasprintf("%s/.aws/%s", home, leaf);
+	free(home);
+	return path;
+}
+
+char *profile_credentials_path(void)
+{
+	return file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+}
+
+char *profile_config_path(void)
+{
+	return file_path("AWS_CONFIG_FILE", "config");
+}
+
+char *profile_name(void)
+{
+	const char *p = getenv("AWS_PROFILE");
+
+	if (!p || !*p)
+		p = getenv("AWS_DEFAULT_PROFILE");
+	return xstrdup(p && *p ? p : "default");
+}
+
+/* Does the section header text (inside [ ]) name our profile? */
+static int section_matches(const char *section, const char *name,
+			   int is_config)
+{
+	if (!is_config)
+		return strcmp(section, name) == 0;
+	if (strcmp(name, "default") == 0 && strcmp(section, "default") == 0)
+		return 1;
+	if (strncmp(section, "profile", 7) == 0 &&
+	    isspace((unsigned char)section[7])) {
+		const char *rest = section + 7;
+
+		while (isspace((unsigned char)*rest))
+			rest++;
+		return strcmp(rest, name) == 0;
+	}
+	return 0;
+}
+
+int profile_load(const char *path, const char *name, int is_config,
+		 struct profile *out, char *err, size_t errlen)
+{
+	char line[4096];
+	unsigned lineno = 0;
+	int in_section = 0, rc = 0;
+	FILE *fp;
+
+	out->entries = NULL;
+	out->count = 0;
+	fp = fopen(path, "re");
+	if (!fp) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		char *p, *eq;
+
+		lineno++;
+		p = trim(line);
+		if (!*p || *p == '#' || *p == ';')
+			continue;
+		if (*p == '[') {
+			char *close = strchr(p, ']');
+
+			if (!close) {
+				snprintf(err, errlen,
+					 "%s:%u: malformed section header",
+					 path, lineno);
+				rc = -1;
+				break;
+			}
+			*close = '\0';
+			in_section = section_matches(trim(p + 1), name,
+						     is_config);
+			continue;
+		}
+		if (!in_section)
+			continue;
+		/* Indented lines continue a nested setting (s3 = ...):
+		 * nothing we use, so they are skipped, not misread. */
+		if (line[0] == ' ' || line[0] == '\t')
+			continue;
+		eq = strchr(p, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected key = value",
+				 path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		out->entries = xrealloc(out->entries, (out->count + 1) *
+							      sizeof(*out->entries));
+		out->entries[out->count].key = xstrdup(trim(p));
+		out->entries[out->count].value = xstrdup(trim(eq + 1));
+		out->count++;
+	}
+	OPENSSL_cleanse(line, sizeof(line));
+	fclose(fp);
+	if (rc < 0)
+		profile_free(out);
+	return rc;
+}
+
+const char *profile_get(const struct profile *p, const char *key)
+{
+	size_t i;
+
+	for (i = p->count; i > 0; i--)
+		if (strcasecmp(p->entries[i - 1].key, key) == 0)
+			return p->entries[i - 1].value;
+	return NULL;
+}
+
+void profile_free(struct profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->count; i++) {
+		OPENSSL_cleanse(p->entries[i].value,
+				strlen(p->entries[i].value));
+		free(p->entries[i].key);
+		free(p->entries[i].value);
+	}
+	free(p->entries);
+	p->entries = NULL;
+	p->count = 0;
+}

@@ -1,0 +1,48 @@
+/* service.c: service descriptions and endpoint resolution. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "service.h"
+#include "../xmalloc.h"
+
+const struct aws_service aws_sts = { "sts", "STS", AWS_PROTOCOL_QUERY, NULL,
+				     "2011-06-15" };
+const struct aws_service aws_ssm = { "ssm", "SSM", AWS_PROTOCOL_JSON,
+				     "AmazonSSM", NULL };
+const struct aws_service aws_ec2 = { "ec2", "EC2", AWS_PROTOCOL_QUERY, NULL,
+				     "2016-11-15" };
+const struct aws_service aws_opsworks = { "opsworks", "OPSWORKS",
+					  AWS_PROTOCOL_JSON,
+					  "OpsWorks_20130218", NULL };
+
+static char *strip_slash(char *url)
+{
+	size_t len = strlen(url);
+
+	while (len > 0 && url[len - 1] == '/')
+		url[--len] = '\0';
+	return url;
+}
+
+char *aws_service_endpoint(const struct aws_service *s, const char *region)
+{
+	const char *ignore = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+	char name[64];
+	const char *v;
+
+	if (!(ignore && strcasecmp(ignore, "true") == 0)) {
+		snprintf(name, sizeof(name), "AWS_ENDPOINT_URL_%s", s->env_name);
+		v = getenv(name);
+		if (v && *v)
+			return strip_slash(xstrdup(v));
+		v = getenv("AWS_ENDPOINT_URL");
+		if (v && *v)
+			return strip_slash(xstrdup(v));
+	}
+	return xasprintf("https://%s.%s.amazonaws.com", s->signing_name,
+			 region);
+}

@@ -1,0 +1,69 @@
+/* services.h: the AWS operations slurm-identity uses, one file each. */
+#ifndef SLURM_IDENTITY_SERVICES_H
+#define SLURM_IDENTITY_SERVICES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../secret.h"
+#include "client.h"
+
+/* sts.c */
+struct caller_identity {
+	char account[32];
+	char arn[512];
+	char user_id[256];
+};
+int sts_get_caller_identity(struct aws_client *c, struct caller_identity *id,
+			    char *err, size_t errlen);
+
+/* ssm.c */
+struct ssm_parameter {
+	char *name;		/* as requested */
+	char *type;		/* String, StringList, SecureString */
+	char *arn;
+	struct secret *value;	/* every value is kept as a secret */
+	bool found;
+};
+/* One GetParameters call for up to 10 names; not-found names come back
+ * with found=false (an API error is -1). */
+int ssm_get_parameters(struct aws_client *c, const char *const *names,
+		       size_t n, bool decrypt, struct ssm_parameter *out,
+		       char *err, size_t errlen);
+void ssm_parameter_clear(struct ssm_parameter *p);
+
+/* ec2.c */
+struct ec2_instance {
+	char id[32];
+	char state[32];		/* pending, running, terminated, ... */
+	char private_ip[64];
+	char node_name[64];	/* tag slurm-identity:node, if any */
+};
+struct ec2_instance_set {
+	struct ec2_instance *items;
+	size_t count;
+	char **missing;		/* ids EC2 says do not exist */
+	size_t missing_count;
+};
+/* Describe the given ids in batches of up to 1000, batches in parallel.
+ * Ids EC2 does not know land in missing (so "gone" is told apart from
+ * "could not look", which is -1). */
+int ec2_describe_instances(struct aws_client *c, const char *const *ids,
+			   size_t n, struct ec2_instance_set *out, char *err,
+			   size_t errlen);
+/* One page of DescribeInstances with MaxResults=5: a reachability probe. */
+int ec2_probe(struct aws_client *c, char *err, size_t errlen);
+void ec2_instance_set_free(struct ec2_instance_set *s);
+bool ec2_instance_id_valid(const char *id);
+
+/* opsworks.c */
+struct opsworks_stack {
+	char stack_id[64];
+	char name[256];
+	char arn[512];
+};
+int opsworks_describe_stack(struct aws_client *c, const char *stack_id,
+			    struct opsworks_stack *out, char *err,
+			    size_t errlen);
+
+#endif

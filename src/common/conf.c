@@ -1,0 +1,504 @@
+/* conf.c: identity.conf parsing and validation. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "conf.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#ifndef SLURM_CONF_DIR
+#define SLURM_CONF_DIR "/etc/slurm"
+#endif
+
+#define MAX_LINE 4096
+
+enum value_type {
+	VALUE_STRING,		/* any printable text */
+	VALUE_NAME,		/* [A-Za-z0-9._-], e.g. a cluster name */
+	VALUE_PATH,		/* absolute path */
+	VALUE_INT,
+	VALUE_DOUBLE,
+	VALUE_BACKENDS,
+	VALUE_LEVEL,
+	VALUE_SECRET,
+};
+
+struct key_spec {
+	const char *name;
+	enum value_type type;
+	size_t offset;
+	long min;		/* for numbers */
+	long max;
+};
+
+#define FIELD(f) offsetof(struct identity_conf, f)
+
+static const struct key_spec keys[] = {
+	{ "ClusterName", VALUE_NAME, FIELD(cluster_name), 0, 0 },
+	{ "Backends", VALUE_BACKENDS, FIELD(backends), 0, 0 },
+	{ "Region", VALUE_NAME, FIELD(region), 0, 0 },
+	{ "StateDir", VALUE_PATH, FIELD(state_dir), 0, 0 },
+	{ "LogFile", VALUE_PATH, FIELD(log_file), 0, 0 },
+	{ "DebugLevel", VALUE_LEVEL, FIELD(debug_level), 0, 0 },
+	{ "ChainResumeProgram", VALUE_PATH, FIELD(chain_resume_program), 0, 0 },
+	{ "ChainSuspendProgram", VALUE_PATH, FIELD(chain_suspend_program), 0, 0 },
+	{ "ChainResumeFailProgram", VALUE_PATH,
+	  FIELD(chain_resume_fail_program), 0, 0 },
+	{ "OpsWorksStackId", VALUE_NAME, FIELD(opsworks_stack_id), 0, 0 },
+	{ "DomainName", VALUE_NAME, FIELD(domain_name), 0, 0 },
+	{ "DomainNameParameter", VALUE_STRING, FIELD(domain_name_parameter), 0, 0 },
+	{ "DomainPasswordParameter", VALUE_STRING,
+	  FIELD(domain_password_parameter), 0, 0 },
+	{ "DomainPassword", VALUE_SECRET, FIELD(domain_password), 0, 0 },
+	{ "DomainUser", VALUE_STRING, FIELD(domain_user), 0, 0 },
+	{ "DomainController", VALUE_NAME, FIELD(domain_controller), 0, 0 },
+	{ "ComputerOU", VALUE_STRING, FIELD(computer_ou), 0, 0 },
+	{ "AdcliPath", VALUE_PATH, FIELD(adcli_path), 0, 0 },
+	{ "MaxConcurrency", VALUE_INT, FIELD(max_concurrency), 1, 256 },
+	{ "MaxRequestRate", VALUE_DOUBLE, FIELD(max_request_rate), 0, 10000 },
+	{ "MaxAttempts", VALUE_INT, FIELD(max_attempts), 1, 10 },
+	{ "RequestTimeout", VALUE_INT, FIELD(request_timeout), 1, 600 },
+};
+
+static const char *backend_names[] = { "opsworks", "ad", "ssm" };
+
+const char *config_backend_name(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++)
+		if (bit == (1u << i))
+			return backend_names[i];
+	return "unknown";
+}
+
+void config_backends_string(unsigned backends, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
+		if (!(backends & (1u << i)))
+			continue;
+		used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
+					 "%s%s", used ? "," : "",
+					 backend_names[i]);
+	}
+	if (used == 0)
+		snprintf(buf, len, "none");
+}
+
+char *config_default_path(void)
+{
+	const char *env = getenv("SLURM_IDENTITY_CONF");
+	const char *slurm_conf = getenv("SLURM_CONF");
+	const char *slash;
+
+	if (env && *env)
+		return xstrdup(env);
+	if (slurm_conf && (slash = strrchr(slurm_conf, '/')))
+		return xasprintf("%.*s/identity.conf",
+				 (int)(slash - slurm_conf), slurm_conf);
+	return xstrdup(SLURM_CONF_DIR "/identity.conf");
+}
+
+void config_init(struct identity_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->state_dir = xstrdup("/var/spool/slurm-identity");
+	conf->debug_level = LOG_LEVEL_INFO;
+	conf->domain_user = xstrdup("Administrator");
+	conf->adcli_path = xstrdup(ADCLI_PATH);
+	conf->max_concurrency = 16;
+	conf->max_request_rate = 10.0;
+	conf->max_attempts = 3;
+	conf->request_timeout = 10;
+}
+
+void config_free(struct identity_conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		void *field = (char *)conf + keys[i].offset;
+
+		if (keys[i].type == VALUE_SECRET) {
+			secret_free(*(struct secret **)field);
+			*(struct secret **)field = NULL;
+		} else if (keys[i].type == VALUE_STRING ||
+			   keys[i].type == VALUE_NAME ||
+			   keys[i].type == VALUE_PATH) {
+			xfree_ptr(field);
+		}
+	}
+	xfree_ptr(&conf->path);
+	xfree_ptr(&conf->slurm_conf);
+}
+
+static const struct key_spec *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcasecmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s || *s == '-' || strlen(s) > 255)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static int parse_backends(const char *value, unsigned *out, char *why,
+			  size_t whylen)
+{
+	char *copy = xstrdup(value), *save = NULL, *tok;
+	unsigned bits = 0;
+	int rc = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		bool found = false;
+
+		while (isspace((unsigned char)*tok))
+			tok++;
+		for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]);
+		     i++) {
+			if (strcasecmp(tok, backend_names[i]) == 0) {
+				bits |= 1u << i;
+				found = true;
+			}
+		}
+		if (!found) {
+			snprintf(why, whylen,
+				 "unknown backend \"%s\" (expected opsworks, ad, ssm)",
+				 tok);
+			rc = -1;
+			break;
+		}
+	}
+	free(copy);
+	*out = bits;
+	return rc;
+}
+
+/* Store value into the field described by spec; why explains a refusal. */
+static int set_value(struct identity_conf *conf, const struct key_spec *spec,
+		     const char *value, char *why, size_t whylen)
+{
+	void *field = (char *)conf + spec->offset;
+	char *end;
+	long n;
+	double d;
+	int level;
+
+	switch (spec->type) {
+	case VALUE_NAME:
+		if (!valid_name(value)) {
+			snprintf(why, whylen,
+				 "\"%s\" is not a valid name (letters, digits, '.', '_', '-')",
+				 value);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	case VALUE_STRING:
+		if (!printable(value)) {
+			snprintf(why, whylen, "control characters in value");
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	case VALUE_PATH:
+		if (value[0] != '/' || !printable(value)) {
+			snprintf(why, whylen, "\"%s\" is not an absolute path",
+				 value);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	case VALUE_INT:
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (errno || end == value || *end || n < spec->min ||
+		    n > spec->max) {
+			snprintf(why, whylen,
+				 "\"%s\" is not a whole number from %ld to %ld",
+				 value, spec->min, spec->max);
+			return -1;
+		}
+		*(int *)field = (int)n;
+		return 0;
+	case VALUE_DOUBLE:
+		errno = 0;
+		d = strtod(value, &end);
+		if (errno || end == value || *end || !isfinite(d) ||
+		    d < (double)spec->min || d > (double)spec->max) {
+			snprintf(why, whylen,
+				 "\"%s\" is not a number from %ld to %ld",
+				 value, spec->min, spec->max);
+			return -1;
+		}
+		*(double *)field = d;
+		return 0;
+	case VALUE_BACKENDS:
+		return parse_backends(value, (unsigned *)field, why, whylen);
+	case VALUE_LEVEL:
+		level = log_level_parse(value);
+		if (level < 0) {
+			snprintf(why, whylen,
+				 "\"%s\" is not a level (quiet, fatal, error, info, verbose, debug, debug2, debug3)",
+				 value);
+			return -1;
+		}
+		*(int *)field = level;
+		return 0;
+	case VALUE_SECRET:
+		secret_free(*(struct secret **)field);
+		*(struct secret **)field = secret_from_string(value);
+		return 0;
+	}
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Strip one pair of matching quotes, as slurm.conf allows. */
+static char *unquote(char *s)
+{
+	size_t len = strlen(s);
+
+	if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0]) {
+		s[len - 1] = '\0';
+		return s + 1;
+	}
+	return s;
+}
+
+static int check_file_security(int fd, const char *path, bool has_secret,
+			       char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: cannot stat: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+			 "%s: insecure: owned by uid %u, expected root or uid %u",
+			 path, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+			 "%s: insecure: writable by group or other (perms=%04o)",
+			 path, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (has_secret && (st.st_mode & S_IROTH)) {
+		snprintf(err, errlen,
+			 "%s: insecure: holds DomainPassword but is readable by other (perms=%04o)",
+			 path, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* ClusterName from slurm.conf, the default for ours; absent is fine. */
+static char *slurm_conf_cluster_name(const char *slurm_conf)
+{
+	FILE *fp = fopen(slurm_conf, "re");
+	char line[MAX_LINE];
+	char *name = NULL;
+
+	if (!fp)
+		return NULL;
+	while (fgets(line, sizeof(line), fp)) {
+		char *hash = strchr(line, '#'), *p, *eq;
+
+		if (hash)
+			*hash = '\0';
+		p = trim(line);
+		eq = strchr(p, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (strcasecmp(trim(p), "ClusterName") == 0) {
+			char *v = unquote(trim(eq + 1));
+
+			if (valid_name(v)) {
+				free(name);
+				name = xstrdup(v);
+			}
+		}
+	}
+	fclose(fp);
+	return name;
+}
+
+int config_load(struct identity_conf *conf, const char *path, char *err,
+		size_t errlen)
+{
+	unsigned char seen[sizeof(keys) / sizeof(keys[0])] = { 0 };
+	unsigned first_line[sizeof(keys) / sizeof(keys[0])] = { 0 };
+	char line[MAX_LINE];
+	unsigned lineno = 0;
+	bool has_secret = false;
+	FILE *fp = NULL;
+	int fd, rc = -1;
+	const char *env_conf = getenv("SLURM_CONF");
+
+	conf->path = xstrdup(path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	fp = fdopen(fd, "r");
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		const struct key_spec *spec;
+		char *p, *eq, *key, *value, why[256];
+		size_t idx;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(fp)) {
+			snprintf(err, errlen, "%s:%u: line longer than %d bytes",
+				 path, lineno, MAX_LINE - 1);
+			goto out;
+		}
+		p = strchr(line, '#');
+		if (p)
+			*p = '\0';
+		p = trim(line);
+		if (!*p)
+			continue;
+		eq = strchr(p, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected Key=Value",
+				 path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		key = trim(p);
+		value = unquote(trim(eq + 1));
+		spec = find_key(key);
+		if (!spec) {
+			snprintf(err, errlen, "%s:%u: unknown key \"%s\"", path,
+				 lineno, key);
+			goto out;
+		}
+		idx = (size_t)(spec - keys);
+		if (seen[idx]) {
+			snprintf(err, errlen,
+				 "%s:%u: %s is set twice (first on line %u)",
+				 path, lineno, spec->name, first_line[idx]);
+			goto out;
+		}
+		seen[idx] = 1;
+		first_line[idx] = lineno;
+		if (!*value && spec->type != VALUE_BACKENDS) {
+			snprintf(err, errlen, "%s:%u: %s: empty value", path,
+				 lineno, spec->name);
+			goto out;
+		}
+		if (set_value(conf, spec, value, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s: %s", path, lineno,
+				 spec->name, why);
+			goto out;
+		}
+		if (spec->type == VALUE_SECRET)
+			has_secret = true;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	if (check_file_security(fileno(fp), path, has_secret, err, errlen) < 0)
+		goto out;
+
+	if (env_conf && *env_conf)
+		conf->slurm_conf = xstrdup(env_conf);
+	else
+		conf->slurm_conf = xstrdup(SLURM_CONF_DIR "/slurm.conf");
+	if (!conf->cluster_name)
+		conf->cluster_name = slurm_conf_cluster_name(conf->slurm_conf);
+	if ((conf->backends & BACKEND_OPSWORKS) && !conf->opsworks_stack_id) {
+		snprintf(err, errlen,
+			 "%s: Backends includes opsworks but OpsWorksStackId is not set",
+			 path);
+		goto out;
+	}
+	if ((conf->backends & BACKEND_AD) && !conf->domain_name &&
+	    !conf->domain_name_parameter) {
+		snprintf(err, errlen,
+			 "%s: Backends includes ad but neither DomainName nor DomainNameParameter is set",
+			 path);
+		goto out;
+	}
+	if ((conf->backends & BACKEND_AD) && !conf->domain_password &&
+	    !conf->domain_password_parameter) {
+		snprintf(err, errlen,
+			 "%s: Backends includes ad but DomainPasswordParameter is not set",
+			 path);
+		goto out;
+	}
+	rc = 0;
+out:
+	/* A DomainPassword line may still be in the buffer. */
+	OPENSSL_cleanse(line, sizeof(line));
+	fclose(fp);
+	return rc;
+}

@@ -1,0 +1,68 @@
+/* conf.h: identity.conf, the one configuration file of the suite.
+ *
+ * slurm.conf-style Key=Value lines, keys case-insensitive, '#' comments.
+ * Unknown keys, bad values and unsafe file permissions are errors that name
+ * file:line, so a broken configuration stops a hook before it does anything.
+ */
+#ifndef SLURM_IDENTITY_CONF_H
+#define SLURM_IDENTITY_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "secret.h"
+
+enum backend_bits {
+	BACKEND_OPSWORKS = 1 << 0,
+	BACKEND_AD = 1 << 1,
+	BACKEND_SSM = 1 << 2,
+};
+
+struct identity_conf {
+	char *path;		/* the file this was read from */
+	char *slurm_conf;	/* slurm.conf used for defaults */
+
+	char *cluster_name;
+	unsigned backends;	/* enum backend_bits */
+	char *region;
+	char *state_dir;
+	char *log_file;
+	int debug_level;	/* enum log_level */
+
+	char *chain_resume_program;
+	char *chain_suspend_program;
+	char *chain_resume_fail_program;
+
+	char *opsworks_stack_id;
+
+	char *domain_name;
+	char *domain_name_parameter;
+	char *domain_password_parameter;
+	struct secret *domain_password;	/* only if set in the file itself */
+	char *domain_user;
+	char *domain_controller;
+	char *computer_ou;
+	char *adcli_path;
+
+	int max_concurrency;	/* parallel calls per API */
+	double max_request_rate;	/* calls per second per API */
+	int max_attempts;	/* AWS retry attempts, including the first */
+	int request_timeout;	/* seconds, one HTTP attempt */
+};
+
+/* Where identity.conf is: $SLURM_IDENTITY_CONF, else the directory of
+ * $SLURM_CONF, else the compiled-in Slurm configuration directory. */
+char *config_default_path(void);
+
+void config_init(struct identity_conf *conf);
+/* Read path into conf (defaults first). On error returns -1 with a
+ * "file:line: ..." message in err. */
+int config_load(struct identity_conf *conf, const char *path, char *err,
+		size_t errlen);
+void config_free(struct identity_conf *conf);
+
+/* "opsworks,ad" for logs and check output. */
+const char *config_backend_name(unsigned bit);
+void config_backends_string(unsigned backends, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,29 @@
+/* hostlist.h: Slurm hostlists ("n[1-4],gpu7") to validated node names. */
+#ifndef SLURM_IDENTITY_HOSTLIST_H
+#define SLURM_IDENTITY_HOSTLIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define NODE_NAME_MAX 64
+
+struct node_list {
+	char **names;
+	size_t count;
+};
+
+/* A node name we accept: 1-64 of [A-Za-z0-9._-], not starting with '-' or
+ * '.', so it can never be read as an option or a path. */
+bool node_name_valid(const char *name);
+
+/* Expand and de-duplicate (order kept). -1 with err on a malformed list or
+ * an invalid name; an empty string gives an empty list. */
+int node_list_expand(const char *hostlist, struct node_list *out, char *err,
+		     size_t errlen);
+/* Compress names back to "n[1-4]"; caller frees. */
+char *node_list_compress(const struct node_list *list);
+void node_list_add(struct node_list *list, const char *name);
+bool node_list_contains(const struct node_list *list, const char *name);
+void node_list_free(struct node_list *list);
+
+#endif

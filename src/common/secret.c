@@ -1,0 +1,126 @@
+/* secret.c: self-wiping secret buffers. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "secret.h"
+#include "xmalloc.h"
+
+struct secret {
+	unsigned char *data;
+	size_t len;
+};
+
+struct secret *secret_new(const void *data, size_t len)
+{
+	struct secret *s = xmalloc(sizeof(*s));
+
+	/* One spare NUL byte so callers that need C strings need no copy. */
+	s->data = xmalloc(len + 1);
+	memcpy(s->data, data, len);
+	s->data[len] = '\0';
+	s->len = len;
+	return s;
+}
+
+struct secret *secret_from_string(const char *str)
+{
+	return secret_new(str, strlen(str));
+}
+
+struct secret *secret_random_password(size_t len)
+{
+	/* No quote, backslash or shell metacharacters: the password may pass
+	 * through tools that split or escape; 64 symbols give 6 bits each. */
+	static const char alphabet[] =
+		"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_.+";
+	size_t n = sizeof(alphabet) - 1;
+	unsigned char *raw = xmalloc(len);
+	struct secret *s;
+	size_t i;
+
+	if (RAND_bytes(raw, (int)len) != 1) {
+		free(raw);
+		return NULL;
+	}
+	s = xmalloc(sizeof(*s));
+	s->data = xmalloc(len + 1);
+	for (i = 0; i < len; i++)
+		s->data[i] = (unsigned char)alphabet[raw[i] % n];
+	s->data[len] = '\0';
+	s->len = len;
+	OPENSSL_cleanse(raw, len);
+	free(raw);
+	return s;
+}
+
+struct secret *secret_dup(const struct secret *s)
+{
+	return secret_new(s->data, s->len);
+}
+
+void secret_free(struct secret *s)
+{
+	if (!s)
+		return;
+	OPENSSL_cleanse(s->data, s->len + 1);
+	free(s->data);
+	free(s);
+}
+
+size_t secret_len(const struct secret *s)
+{
+	return s->len;
+}
+
+const unsigned char *secret_bytes(const struct secret *s)
+{
+	return s->data;
+}
+
+bool secret_equal(const struct secret *a, const struct secret *b)
+{
+	if (a->len != b->len)
+		return false;
+	return CRYPTO_memcmp(a->data, b->data, a->len) == 0;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int secret_write_fd(const struct secret *s, int fd, bool newline)
+{
+	if (write_all(fd, s->data, s->len) < 0)
+		return -1;
+	if (newline && write_all(fd, (const unsigned char *)"\n", 1) < 0)
+		return -1;
+	return 0;
+}
+
+void secret_protect_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}

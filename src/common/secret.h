@@ -1,0 +1,31 @@
+/* secret.h: a buffer for passwords and keys that wipes itself and has no
+ * printing path.
+ *
+ * Nothing here formats a secret into text: the only ways out are
+ * secret_bytes() for HMAC keys and secret_write_fd() for a child's stdin.
+ */
+#ifndef SLURM_IDENTITY_SECRET_H
+#define SLURM_IDENTITY_SECRET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct secret;
+
+struct secret *secret_new(const void *data, size_t len);
+struct secret *secret_from_string(const char *s);
+/* Random printable password of len characters (AD one-time passwords). */
+struct secret *secret_random_password(size_t len);
+struct secret *secret_dup(const struct secret *s);
+void secret_free(struct secret *s);
+
+size_t secret_len(const struct secret *s);
+const unsigned char *secret_bytes(const struct secret *s);
+bool secret_equal(const struct secret *a, const struct secret *b);
+/* Write the secret (and a newline if newline) to fd; 0 or -1 with errno. */
+int secret_write_fd(const struct secret *s, int fd, bool newline);
+
+/* Keep secrets out of core dumps and ptrace: call first thing in main. */
+void secret_protect_process(void);
+
+#endif

@@ -1,0 +1,188 @@
+/* conf_test.c: identity.conf parsing, validation and file checks. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/conf.h"
+#include "common/log.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/conf_test.XXXXXX";
+
+static char *write_conf(const char *text, mode_t mode)
+{
+	static char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/identity.conf", dir);
+	unlink(path);
+	fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+	chmod(path, mode);
+	return path;
+}
+
+/* Load text; return the error (empty string on success). */
+static const char *load(const char *text, mode_t mode,
+			struct identity_conf *conf)
+{
+	static char err[512];
+	char *path = write_conf(text, mode);
+
+	err[0] = '\0';
+	config_init(conf);
+	if (config_load(conf, path, err, sizeof(err)) == 0)
+		err[0] = '\0';
+	return err;
+}
+
+/* The error with the directory part of the path removed. */
+static const char *load_err(const char *text, mode_t mode)
+{
+	struct identity_conf conf;
+	const char *err = load(text, mode, &conf);
+	const char *leaf = strstr(err, "identity.conf");
+
+	config_free(&conf);
+	return leaf ? leaf : err;
+}
+
+int main(void)
+{
+	struct identity_conf conf;
+	const char *err;
+	char buf[64];
+	char *path;
+
+	if (!mkdtemp(dir))
+		return 1;
+	setenv("SLURM_CONF", "/nonexistent/slurm.conf", 1);
+
+	err = load("# comment\n"
+		   "clustername = demo\n"
+		   "Backends=opsworks, ad\n"
+		   "OpsWorksStackId=2f18b4cb-4de5-4429-a149-ff7da9f0d8ee\n"
+		   "DomainNameParameter=/slurm/DomainName\n"
+		   "DomainPasswordParameter=\"/slurm/DomainPassword\"\n"
+		   "MaxConcurrency=8   # trailing comment\n"
+		   "MaxRequestRate=2.5\n"
+		   "DebugLevel=debug2\n"
+		   "StateDir=/var/lib/si\n",
+		   0644, &conf);
+	tap_is_str(err, "", "valid file loads");
+	tap_is_str(conf.cluster_name, "demo", "keys are case-insensitive");
+	tap_is_int(conf.backends, BACKEND_OPSWORKS | BACKEND_AD,
+		   "backend list parsed");
+	config_backends_string(conf.backends, buf, sizeof(buf));
+	tap_is_str(buf, "opsworks,ad", "backends print back");
+	tap_is_str(conf.domain_password_parameter, "/slurm/DomainPassword",
+		   "quotes stripped");
+	tap_is_int(conf.max_concurrency, 8, "trailing comment ignored");
+	tap_ok(conf.max_request_rate == 2.5, "double parsed");
+	tap_is_int(conf.debug_level, LOG_LEVEL_DEBUG2, "level name parsed");
+	tap_is_str(conf.state_dir, "/var/lib/si", "StateDir set");
+	tap_is_int(conf.max_attempts, 3, "default MaxAttempts is 3");
+	config_free(&conf);
+
+	err = load("", 0644, &conf);
+	tap_is_str(err, "", "empty file is valid");
+	tap_is_str(conf.state_dir, "/var/spool/slurm-identity",
+		   "default StateDir");
+	tap_is_int(conf.backends, 0, "no backends by default");
+	config_free(&conf);
+
+	tap_is_str(load_err("Bogus=1\n", 0644),
+		   "identity.conf:1: unknown key \"Bogus\"", "unknown key");
+	tap_is_str(load_err("\n\nMaxConcurrency=0\n", 0644),
+		   "identity.conf:3: MaxConcurrency: \"0\" is not a whole number from 1 to 256",
+		   "out of range int");
+	tap_is_str(load_err("MaxConcurrency=4x\n", 0644),
+		   "identity.conf:1: MaxConcurrency: \"4x\" is not a whole number from 1 to 256",
+		   "trailing garbage int");
+	tap_is_str(load_err("ClusterName=a\nclustername=b\n", 0644),
+		   "identity.conf:2: ClusterName is set twice (first on line 1)",
+		   "duplicate key");
+	tap_is_str(load_err("ClusterName\n", 0644),
+		   "identity.conf:1: expected Key=Value", "missing equals");
+	tap_is_str(load_err("ClusterName=-rf\n", 0644),
+		   "identity.conf:1: ClusterName: \"-rf\" is not a valid name (letters, digits, '.', '_', '-')",
+		   "option-like name refused");
+	tap_is_str(load_err("StateDir=relative/dir\n", 0644),
+		   "identity.conf:1: StateDir: \"relative/dir\" is not an absolute path",
+		   "relative path refused");
+	tap_is_str(load_err("Backends=opsworks,ldap\n", 0644),
+		   "identity.conf:1: Backends: unknown backend \"ldap\" (expected opsworks, ad, ssm)",
+		   "unknown backend");
+	tap_is_str(load_err("DebugLevel=loud\n", 0644),
+		   "identity.conf:1: DebugLevel: \"loud\" is not a level (quiet, fatal, error, info, verbose, debug, debug2, debug3)",
+		   "unknown level");
+	tap_is_str(load_err("Region=\n", 0644),
+		   "identity.conf:1: Region: empty value", "empty value");
+	tap_is_str(load_err("Backends=opsworks\n", 0644),
+		   "identity.conf: Backends includes opsworks but OpsWorksStackId is not set",
+		   "opsworks needs a stack");
+	tap_is_str(load_err("Backends=ad\nDomainName=x.example\n", 0644),
+		   "identity.conf: Backends includes ad but DomainPasswordParameter is not set",
+		   "ad needs a password source");
+	tap_is_str(load_err("ClusterName=a\n", 0664),
+		   "identity.conf: insecure: writable by group or other (perms=0664)",
+		   "group-writable file refused");
+	tap_is_str(load_err("DomainPassword=hunter2\n", 0644),
+		   "identity.conf: insecure: holds DomainPassword but is readable by other (perms=0644)",
+		   "world-readable secret refused");
+	tap_ok(strstr(load_err("DomainPassword=hunter2\n", 0644), "hunter2") == NULL,
+	       "refusal does not print the secret");
+	tap_is_str(load_err("DomainPassword=hunter2\n", 0640), "",
+		   "secret in a 0640 file accepted");
+	{
+		char line[5000];
+
+		memset(line, 'a', sizeof(line) - 2);
+		line[sizeof(line) - 2] = '\n';
+		line[sizeof(line) - 1] = '\0';
+		tap_is_str(load_err(line, 0644),
+			   "identity.conf:1: line longer than 4095 bytes",
+			   "over-long line refused");
+	}
+
+	/* ClusterName defaults to slurm.conf's. */
+	{
+		char slurm_conf[300];
+		FILE *fp;
+
+		snprintf(slurm_conf, sizeof(slurm_conf), "%s/slurm.conf", dir);
+		fp = fopen(slurm_conf, "w");
+		fputs("# x\nClusterName=fromslurm # c\nSlurmUser=slurm\n", fp);
+		fclose(fp);
+		setenv("SLURM_CONF", slurm_conf, 1);
+		err = load("", 0644, &conf);
+		tap_is_str(conf.cluster_name, "fromslurm",
+			   "ClusterName from slurm.conf");
+		config_free(&conf);
+		path = config_default_path();
+		snprintf(slurm_conf, sizeof(slurm_conf), "%s/identity.conf", dir);
+		tap_is_str(path, slurm_conf, "identity.conf beside SLURM_CONF");
+		free(path);
+		setenv("SLURM_IDENTITY_CONF", "/x/y.conf", 1);
+		path = config_default_path();
+		tap_is_str(path, "/x/y.conf", "SLURM_IDENTITY_CONF wins");
+		free(path);
+		unsetenv("SLURM_IDENTITY_CONF");
+		unlink(slurm_conf);
+		snprintf(slurm_conf, sizeof(slurm_conf), "%s/slurm.conf", dir);
+		unlink(slurm_conf);
+	}
+	{
+		char p[300];
+
+		snprintf(p, sizeof(p), "%s/identity.conf", dir);
+		unlink(p);
+		rmdir(dir);
+	}
+	return tap_done();
+}

@@ -1,0 +1,61 @@
+/* tap.h: just enough of the Test Anything Protocol for our unit tests.
+ *
+ * Each test file includes this once; results print as "ok N - name" and
+ * tap_done() returns the process exit status.
+ */
+#ifndef SLURM_IDENTITY_TAP_H
+#define SLURM_IDENTITY_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tap_count;
+static int tap_failed;
+
+static int tap_ok(int pass, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int tap_ok(int pass, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_count++;
+	if (!pass)
+		tap_failed++;
+	printf("%s %d - ", pass ? "ok" : "not ok", tap_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	return pass;
+}
+
+__attribute__((unused)) static void tap_is_str(const char *got, const char *want, const char *name)
+{
+	int pass = got && want && strcmp(got, want) == 0;
+
+	if (!tap_ok(pass, "%s", name))
+		printf("#   got:  \"%s\"\n#   want: \"%s\"\n",
+		       got ? got : "(null)", want ? want : "(null)");
+}
+
+__attribute__((unused)) static void tap_is_int(long got, long want, const char *name)
+{
+	if (!tap_ok(got == want, "%s", name))
+		printf("#   got:  %ld\n#   want: %ld\n", got, want);
+}
+
+__attribute__((unused)) static void tap_skip(const char *why)
+{
+	tap_count++;
+	printf("ok %d # SKIP %s\n", tap_count, why);
+}
+
+static int tap_done(void)
+{
+	printf("1..%d\n", tap_count);
+	return tap_failed ? 1 : 0;
+}
+
+#endif
