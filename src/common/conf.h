@@ -44,6 +44,10 @@ struct identity_conf {
 	char *computer_ou;
 	char *adcli_path;
 
+	char *aws_config_file;	/* AWS shared config file to use */
+	char *aws_credentials_file;	/* AWS shared credentials file */
+	int suspend_budget;	/* seconds the suspend hook may take; 0: derive */
+
 	int max_concurrency;	/* parallel calls per API */
 	double max_request_rate;	/* calls per second per API */
 	int max_attempts;	/* AWS retry attempts, including the first */

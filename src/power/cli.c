@@ -11,7 +11,119 @@
 #include "../common/conf.h"
 #include "../common/log.h"
 #include "../common/secret.h"
+#include "../common/aws/services.h"
+#include "../common/program.h"
+#include "../common/slurm_node.h"
 #include "check.h"
+#include "controller.h"
+#include "policy.h"
+
+static int run_reconcile(const char *conf_path, int argc, char **argv)
+{
+	struct program prog;
+	struct controller ctl;
+	struct reconcile_report rep;
+	struct aws_client *aws;
+	char err[1024];
+	bool dry_run = false;
+	int i, rc = 1;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0) {
+			dry_run = true;
+		} else {
+			fprintf(stderr, "slurm-identity: reconcile: unknown argument \"%s\"\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (program_start(&prog, "slurm-identity", conf_path, true, err,
+			  sizeof(err)) < 0)
+		goto out;
+	log_set_context("reconcile");
+	if (!prog.conf.backends) {
+		printf("reconcile: no backends configured\n");
+		rc = 0;
+		goto out;
+	}
+	aws = program_aws(&prog, err, sizeof(err));
+	if (!aws) {
+		log_error("%s", err);
+		goto out;
+	}
+	controller_init(&ctl, &prog.conf, aws, 0);
+	if (controller_reconcile(&ctl, dry_run, stdout, &rep) == 0 &&
+	    rep.failed == 0)
+		rc = 0;
+	printf("reconcile: %zu registrations, %zu leaks, %zu removed, %zu failed, %zu records settled, %zu busy, %zu foreign%s\n",
+	       rep.registrations, rep.leaks, rep.removed, rep.failed,
+	       rep.journal_cleaned, rep.skipped_busy, rep.foreign,
+	       dry_run ? " (dry run)" : "");
+out:
+	program_end(&prog);
+	slurm_api_fini();
+	return rc;
+}
+
+static int run_policy(const char *conf_path, int argc, char **argv)
+{
+	struct program prog;
+	const char *role_name = NULL, *account = NULL;
+	struct caller_identity id;
+	enum policy_role role;
+	struct aws_client *aws;
+	char err[1024], *text;
+	json_t *doc;
+	int i, rc = 1;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+			role_name = argv[++i];
+		else if (strcmp(argv[i], "--account") == 0 && i + 1 < argc)
+			account = argv[++i];
+		else {
+			fprintf(stderr, "slurm-identity: policy: unknown argument \"%s\"\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (!role_name || (strcmp(role_name, "controller") != 0 &&
+			   strcmp(role_name, "node") != 0)) {
+		fprintf(stderr, "slurm-identity: policy: --role controller|node is required\n");
+		return 2;
+	}
+	role = strcmp(role_name, "node") == 0 ? POLICY_NODE : POLICY_CONTROLLER;
+	if (program_start(&prog, "slurm-identity", conf_path, true, err,
+			  sizeof(err)) < 0)
+		goto out;
+	aws = program_aws(&prog, err, sizeof(err));
+	if (!aws) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (!account) {
+		if (sts_get_caller_identity(aws, &id, err, sizeof(err)) < 0) {
+			log_error("cannot learn the account id (use --account): %s",
+				  err);
+			goto out;
+		}
+		account = id.account;
+	}
+	doc = policy_build(&prog.conf, role, aws_client_region(aws), account,
+			   err, sizeof(err));
+	if (!doc) {
+		log_error("%s", err);
+		goto out;
+	}
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("%s\n", text);
+	free(text);
+	json_decref(doc);
+	rc = 0;
+out:
+	program_end(&prog);
+	return rc;
+}
 
 static void usage(FILE *fp)
 {
@@ -19,8 +131,11 @@ static void usage(FILE *fp)
 		"Usage: slurm-identity [-c FILE] [-v] COMMAND\n"
 		"\n"
 		"Commands:\n"
-		"  check      validate identity.conf, the AWS identity and every backend\n"
-		"  version    print the version\n"
+		"  check                 validate identity.conf, the AWS identity and every backend\n"
+		"  reconcile [--dry-run] remove registrations that escaped the hooks\n"
+		"  policy --role controller|node [--account ID]\n"
+		"                        print the IAM policy this configuration needs\n"
+		"  version               print the version\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE  identity.conf to use (default: $SLURM_IDENTITY_CONF,\n"
@@ -75,6 +190,10 @@ int main(int argc, char **argv)
 		conf_path = config_default_path();
 	if (strcmp(command, "check") == 0) {
 		rc = check_run(conf_path, verbose);
+	} else if (strcmp(command, "reconcile") == 0) {
+		rc = run_reconcile(conf_path, argc - optind - 1, argv + optind + 1);
+	} else if (strcmp(command, "policy") == 0) {
+		rc = run_policy(conf_path, argc - optind - 1, argv + optind + 1);
 	} else if (strcmp(command, "version") == 0) {
 		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		rc = 0;

@@ -182,3 +182,69 @@ void profile_free(struct profile *p)
 	p->entries = NULL;
 	p->count = 0;
 }
+
+/* Find "<service> =" in [services name] and its indented endpoint_url. */
+static char *services_section_url(const char *path, const char *section,
+				  const char *service_key)
+{
+	char line[4096];
+	int in_section = 0, in_service = 0;
+	char *url = NULL;
+	FILE *fp = fopen(path, "re");
+
+	if (!fp)
+		return NULL;
+	while (!url && fgets(line, sizeof(line), fp)) {
+		int indented = line[0] == ' ' || line[0] == '\t';
+		char *p = trim(line), *eq;
+
+		if (!*p || *p == '#' || *p == ';')
+			continue;
+		if (*p == '[') {
+			char *close = strchr(p, ']');
+
+			in_section = 0;
+			in_service = 0;
+			if (close) {
+				*close = '\0';
+				p = trim(p + 1);
+				in_section = strncmp(p, "services", 8) == 0 &&
+					     isspace((unsigned char)p[8]) &&
+					     strcmp(trim(p + 9), section) == 0;
+			}
+			continue;
+		}
+		if (!in_section || !(eq = strchr(p, '=')))
+			continue;
+		*eq = '\0';
+		if (!indented) {
+			in_service = strcasecmp(trim(p), service_key) == 0;
+			continue;
+		}
+		if (in_service && strcasecmp(trim(p), "endpoint_url") == 0)
+			url = xstrdup(trim(eq + 1));
+	}
+	fclose(fp);
+	return url;
+}
+
+char *profile_endpoint_url(const char *service_key)
+{
+	char *path = profile_config_path(), *name = profile_name();
+	char err[256], *url = NULL;
+	struct profile p;
+
+	if (profile_load(path, name, 1, &p, err, sizeof(err)) == 0) {
+		const char *services = profile_get(&p, "services");
+		const char *global = profile_get(&p, "endpoint_url");
+
+		if (services && *services)
+			url = services_section_url(path, services, service_key);
+		if (!url && global && *global)
+			url = xstrdup(global);
+		profile_free(&p);
+	}
+	free(path);
+	free(name);
+	return url;
+}

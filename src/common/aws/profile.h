@@ -28,6 +28,12 @@ int profile_load(const char *path, const char *name, int is_config,
 const char *profile_get(const struct profile *p, const char *key);
 void profile_free(struct profile *p);
 
+/* endpoint_url for a service from the config file: the service's entry in
+ * the profile's "services" section, else the profile's own endpoint_url.
+ * service_key is the lower-case service id ("ssm", "ec2", "opsworks").
+ * NULL when neither is set. Caller frees. */
+char *profile_endpoint_url(const char *service_key);
+
 /* The active profile name and the two file paths (caller frees). */
 char *profile_name(void);
 char *profile_credentials_path(void);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "profile.h"
 #include "service.h"
 #include "../xmalloc.h"
 
@@ -31,7 +32,7 @@ static char *strip_slash(char *url)
 char *aws_service_endpoint(const struct aws_service *s, const char *region)
 {
 	const char *ignore = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-	char name[64];
+	char name[64], *url;
 	const char *v;
 
 	if (!(ignore && strcasecmp(ignore, "true") == 0)) {
@@ -42,6 +43,9 @@ char *aws_service_endpoint(const struct aws_service *s, const char *region)
 		v = getenv("AWS_ENDPOINT_URL");
 		if (v && *v)
 			return strip_slash(xstrdup(v));
+		url = profile_endpoint_url(s->signing_name);
+		if (url)
+			return strip_slash(url);
 	}
 	return xasprintf("https://%s.%s.amazonaws.com", s->signing_name,
 			 region);

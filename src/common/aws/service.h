@@ -21,7 +21,8 @@ extern const struct aws_service aws_ec2;
 extern const struct aws_service aws_opsworks;
 
 /* Endpoint URL for service in region: AWS_ENDPOINT_URL_<NAME>, else
- * AWS_ENDPOINT_URL, else the public https endpoint. Caller frees. */
+ * AWS_ENDPOINT_URL, else the config file's services section or
+ * endpoint_url, else the public https endpoint. Caller frees. */
 char *aws_service_endpoint(const struct aws_service *s, const char *region);
 
 #endif

@@ -1,0 +1,19 @@
+/* backend.c: the table of backends. */
+#include "config.h"
+
+#include "backend.h"
+
+static const struct backend *all_backends[] = {
+	&opsworks_backend,
+};
+
+size_t backends_enabled(const struct identity_conf *conf,
+			const struct backend **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(all_backends) / sizeof(all_backends[0]); i++)
+		if ((conf->backends & all_backends[i]->bit) && n < max)
+			out[n++] = all_backends[i];
+	return n;
+}

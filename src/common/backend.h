@@ -1,0 +1,69 @@
+/* backend.h: the one interface every identity system implements.
+ *
+ * A backend lists what is registered, removes registrations, prepares nodes
+ * on the controller before they boot, and registers a node from the node
+ * itself. Adding a backend is one file and one line in backend.c.
+ */
+#ifndef SLURM_IDENTITY_BACKEND_H
+#define SLURM_IDENTITY_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "aws/client.h"
+#include "conf.h"
+#include "journal.h"
+
+struct backend_context {
+	const struct identity_conf *conf;
+	struct aws_client *aws;
+	double deadline;	/* clock_monotonic() time, 0 for none */
+};
+
+/* One registration as the identity system sees it. */
+struct registration {
+	char node[65];		/* Slurm node name it belongs to, "" if none */
+	char instance_id[32];	/* EC2 instance id, "" if unknown */
+	char id[128];		/* the backend's own id */
+	char detail[128];	/* for printing: status, hostname, ... */
+	bool removed;		/* set by remove() on success or "not found" */
+	char error[256];	/* set by remove() on failure */
+};
+
+/* What a node knows about itself, from IMDS. */
+struct node_identity {
+	char node[65];
+	char instance_id[32];
+	char region[32];
+	char private_ip[64];
+	char public_ip[64];
+	char hostname[256];
+	char *document;		/* instance identity document (JSON) */
+	char *signature;	/* its signature (base64) */
+};
+
+struct backend {
+	const char *name;
+	unsigned bit;
+	/* Journal key holding this backend's id for a node ("opsworks.id"). */
+	const char *id_key;
+	/* Controller: everything registered that may be ours. */
+	int (*list)(struct backend_context *ctx, struct registration **regs,
+		    size_t *count, char *err, size_t errlen);
+	/* Controller: remove regs (in parallel); sets removed/error each. */
+	void (*remove)(struct backend_context *ctx, struct registration *regs,
+		       size_t count);
+	/* Node: register this node; records its id in state. */
+	int (*register_node)(struct backend_context *ctx,
+			     const struct node_identity *me,
+			     struct journal_entry *state, char *why,
+			     size_t whylen);
+};
+
+/* The backends enabled by conf, in a fixed order; NULL-terminated. */
+size_t backends_enabled(const struct identity_conf *conf,
+			const struct backend **out, size_t max);
+
+extern const struct backend opsworks_backend;
+
+#endif

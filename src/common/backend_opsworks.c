@@ -1,0 +1,236 @@
+/* backend_opsworks.c: AWS OpsWorks Stacks registration.
+ *
+ * The node registers itself (RegisterInstance with its signed IMDSv2
+ * identity document and a fresh RSA key pair, as the OpsWorks agent did);
+ * the controller deregisters, and lists the stack for reconcile. AWS ended
+ * OpsWorks Stacks in May 2024; this serves sites that still run it or an
+ * API-compatible service.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/crypto.h>
+
+#include "aws/services.h"
+#include "backend.h"
+#include "hostlist.h"
+#include "log.h"
+#include "xmalloc.h"
+
+static int opsworks_list(struct backend_context *ctx,
+			 struct registration **regs, size_t *count, char *err,
+			 size_t errlen)
+{
+	json_t *input = json_object(), *instances, *item;
+	struct aws_call *call;
+	size_t i;
+	int rc = -1;
+
+	*regs = NULL;
+	*count = 0;
+	json_object_set_new(input, "StackId",
+			    json_string(ctx->conf->opsworks_stack_id));
+	call = aws_call_json(&aws_opsworks, "DescribeInstances", input);
+	if (aws_perform(ctx->aws, &call, 1, ctx->deadline) != 0) {
+		aws_call_error(call, err, errlen);
+		goto out;
+	}
+	instances = json_object_get(call->json, "Instances");
+	if (!json_is_array(instances)) {
+		snprintf(err, errlen, "opsworks DescribeInstances: no Instances in reply");
+		goto out;
+	}
+	*regs = xcalloc(json_array_size(instances) + 1, sizeof(**regs));
+	json_array_foreach(instances, i, item) {
+		const char *id = json_string_value(json_object_get(item, "InstanceId"));
+		const char *ec2 = json_string_value(json_object_get(item, "Ec2InstanceId"));
+		const char *host = json_string_value(json_object_get(item, "Hostname"));
+		const char *status = json_string_value(json_object_get(item, "Status"));
+		struct registration *r;
+
+		if (!id || strlen(id) >= sizeof(r->id))
+			continue;
+		r = &(*regs)[(*count)++];
+		snprintf(r->id, sizeof(r->id), "%s", id);
+		if (ec2 && ec2_instance_id_valid(ec2))
+			snprintf(r->instance_id, sizeof(r->instance_id), "%s", ec2);
+		/* We register with Hostname = Slurm node name. */
+		if (host && node_name_valid(host))
+			snprintf(r->node, sizeof(r->node), "%s", host);
+		snprintf(r->detail, sizeof(r->detail), "status %s",
+			 status ? status : "unknown");
+	}
+	rc = 0;
+out:
+	aws_call_free(call);
+	return rc;
+}
+
+static void opsworks_remove(struct backend_context *ctx,
+			    struct registration *regs, size_t count)
+{
+	struct aws_call **calls = xcalloc(count + 1, sizeof(*calls));
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		json_t *input = json_object();
+
+		json_object_set_new(input, "InstanceId", json_string(regs[i].id));
+		calls[i] = aws_call_json(&aws_opsworks, "DeregisterInstance", input);
+	}
+	aws_perform(ctx->aws, calls, count, ctx->deadline);
+	for (i = 0; i < count; i++) {
+		struct aws_call *c = calls[i];
+
+		if (c->status == AWS_CALL_OK ||
+		    (c->status == AWS_CALL_SERVICE_ERROR &&
+		     strcmp(c->code, "ResourceNotFoundException") == 0)) {
+			regs[i].removed = true;
+			log_info("%s: opsworks: deregistered %s%s (request %s, %.0f ms)",
+				 regs[i].node[0] ? regs[i].node : "-", regs[i].id,
+				 c->status == AWS_CALL_OK ? "" : " (already gone)",
+				 c->request_id[0] ? c->request_id : "-",
+				 c->seconds * 1000);
+		} else {
+			aws_call_error(c, regs[i].error, sizeof(regs[i].error));
+			log_error("%s: opsworks: deregister %s failed: %s",
+				  regs[i].node[0] ? regs[i].node : "-",
+				  regs[i].id, regs[i].error);
+		}
+		aws_call_free(c);
+	}
+	free(calls);
+}
+
+/* PEM public key and its MD5 fingerprint (aa:bb:...), as the agent sent. */
+static int make_key_pair(const char *key_path, char **public_pem,
+			 char *fingerprint, size_t fplen, char *why,
+			 size_t whylen)
+{
+	EVP_PKEY *key = EVP_RSA_gen(2048);
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	BIO *bio = NULL;
+	FILE *fp = NULL;
+	char *data;
+	long len;
+	int derlen, fd, rc = -1;
+
+	if (!key) {
+		snprintf(why, whylen, "RSA key generation failed");
+		return -1;
+	}
+	unlink(key_path);
+	fd = open(key_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0 || !(fp = fdopen(fd, "w"))) {
+		snprintf(why, whylen, "cannot create %s: %s", key_path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	if (!PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL) ||
+	    fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+		snprintf(why, whylen, "cannot write %s", key_path);
+		goto out;
+	}
+	bio = BIO_new(BIO_s_mem());
+	if (!bio || !PEM_write_bio_PUBKEY(bio, key)) {
+		snprintf(why, whylen, "cannot encode the public key");
+		goto out;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	*public_pem = xstrndup(data, (size_t)len);
+	derlen = i2d_PUBKEY(key, &der);
+	if (derlen <= 0 ||
+	    !EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_md5(), NULL)) {
+		snprintf(why, whylen, "cannot fingerprint the public key");
+		goto out;
+	}
+	fingerprint[0] = '\0';
+	for (i = 0; i < mdlen && 3 * (i + 1) < fplen; i++)
+		snprintf(fingerprint + 3 * i, fplen - 3 * i, "%s%02x",
+			 i ? ":" : "", md[i]);
+	rc = 0;
+out:
+	if (fp)
+		fclose(fp);
+	OPENSSL_free(der);
+	BIO_free(bio);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static int opsworks_register(struct backend_context *ctx,
+			     const struct node_identity *me,
+			     struct journal_entry *state, char *why,
+			     size_t whylen)
+{
+	json_t *input = json_object(), *identity = json_object();
+	struct aws_call *call;
+	char *key_path, *public_pem = NULL, fingerprint[64];
+	const char *id;
+	int rc = -1;
+
+	key_path = xasprintf("%s/node/%s.key", ctx->conf->state_dir, me->node);
+	if (make_key_pair(key_path, &public_pem, fingerprint,
+			  sizeof(fingerprint), why, whylen) < 0) {
+		json_decref(input);
+		json_decref(identity);
+		free(key_path);
+		return -1;
+	}
+	json_object_set_new(input, "StackId",
+			    json_string(ctx->conf->opsworks_stack_id));
+	json_object_set_new(input, "Hostname", json_string(me->node));
+	if (me->private_ip[0])
+		json_object_set_new(input, "PrivateIp", json_string(me->private_ip));
+	if (me->public_ip[0])
+		json_object_set_new(input, "PublicIp", json_string(me->public_ip));
+	json_object_set_new(input, "RsaPublicKey", json_string(public_pem));
+	json_object_set_new(input, "RsaPublicKeyFingerprint",
+			    json_string(fingerprint));
+	json_object_set_new(identity, "Document", json_string(me->document));
+	json_object_set_new(identity, "Signature", json_string(me->signature));
+	json_object_set_new(input, "InstanceIdentity", identity);
+	call = aws_call_json(&aws_opsworks, "RegisterInstance", input);
+	if (aws_perform(ctx->aws, &call, 1, ctx->deadline) != 0) {
+		aws_call_error(call, why, whylen);
+		goto out;
+	}
+	id = json_string_value(json_object_get(call->json, "InstanceId"));
+	if (!id || !*id || strlen(id) > 64 || strchr(id, ' ')) {
+		snprintf(why, whylen, "opsworks RegisterInstance: no InstanceId in reply");
+		goto out;
+	}
+	journal_set(state, "opsworks.id", id);
+	journal_set(state, "opsworks.key", key_path);
+	log_info("opsworks: registered %s as %s in stack %s (request %s, %.0f ms)",
+		 me->instance_id, id, ctx->conf->opsworks_stack_id,
+		 call->request_id[0] ? call->request_id : "-",
+		 call->seconds * 1000);
+	rc = 0;
+out:
+	aws_call_free(call);
+	free(public_pem);
+	free(key_path);
+	return rc;
+}
+
+const struct backend opsworks_backend = {
+	.name = "opsworks",
+	.bit = BACKEND_OPSWORKS,
+	.id_key = "opsworks.id",
+	.list = opsworks_list,
+	.remove = opsworks_remove,
+	.register_node = opsworks_register,
+};

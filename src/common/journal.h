@@ -1,0 +1,57 @@
+/* journal.h: what we intend to do and have done per node, on disk.
+ *
+ * One small file per node and role under StateDir ("controller/n1",
+ * "node/n1"), Key=Value lines, replaced atomically (write, fsync, rename,
+ * fsync the directory) so kill -9 at any instant leaves either the old or
+ * the new record. A per-node lock file serialises concurrent hooks.
+ */
+#ifndef SLURM_IDENTITY_JOURNAL_H
+#define SLURM_IDENTITY_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define JOURNAL_MAX_FIELDS 32
+
+struct journal_field {
+	char *key;
+	char *value;
+};
+
+struct journal_entry {
+	char node[65];
+	struct journal_field fields[JOURNAL_MAX_FIELDS];
+	size_t count;
+};
+
+/* Create StateDir/role (0700) if needed. */
+int journal_init(const char *state_dir, const char *role, char *err,
+		 size_t errlen);
+/* Read; a missing file gives an empty entry and returns 1. */
+int journal_read(const char *state_dir, const char *role, const char *node,
+		 struct journal_entry *e, char *err, size_t errlen);
+int journal_write(const char *state_dir, const char *role,
+		  const struct journal_entry *e, char *err, size_t errlen);
+int journal_remove(const char *state_dir, const char *role, const char *node,
+		   char *err, size_t errlen);
+/* Node names that have a record under role (caller frees with
+ * journal_list_free). */
+int journal_list(const char *state_dir, const char *role, char ***nodes,
+		 size_t *count, char *err, size_t errlen);
+void journal_list_free(char **nodes, size_t count);
+
+const char *journal_get(const struct journal_entry *e, const char *key);
+void journal_set(struct journal_entry *e, const char *key, const char *value);
+void journal_setf(struct journal_entry *e, const char *key, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
+void journal_unset(struct journal_entry *e, const char *key);
+void journal_entry_init(struct journal_entry *e, const char *node);
+void journal_entry_clear(struct journal_entry *e);
+
+/* Per-node lock: returns an fd to pass to journal_unlock, or -1. With
+ * wait_ms 0 it does not block (-1 and errno EWOULDBLOCK when held). */
+int journal_lock(const char *state_dir, const char *role, const char *node,
+		 int wait_ms);
+void journal_unlock(int fd);
+
+#endif

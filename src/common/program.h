@@ -1,0 +1,30 @@
+/* program.h: what every slurm-identity program does first.
+ *
+ * Find and load identity.conf, open the log, point the AWS layer at the
+ * configured shared files, and create the AWS client when first needed.
+ */
+#ifndef SLURM_IDENTITY_PROGRAM_H
+#define SLURM_IDENTITY_PROGRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "aws/client.h"
+#include "conf.h"
+
+struct program {
+	const char *name;
+	char *conf_path;
+	struct identity_conf conf;
+	bool conf_loaded;
+	struct aws_client *aws;
+};
+
+/* interactive: also log to stderr. conf_path NULL: the default path.
+ * On failure the error is logged (syslog) and returned in err. */
+int program_start(struct program *p, const char *name, const char *conf_path,
+		  bool interactive, char *err, size_t errlen);
+struct aws_client *program_aws(struct program *p, char *err, size_t errlen);
+void program_end(struct program *p);
+
+#endif

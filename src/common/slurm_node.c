@@ -1,0 +1,178 @@
+/* slurm_node.c: node records through libslurm. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <slurm/slurm.h>
+#include <slurm/slurm_errno.h>
+
+#include "slurm_node.h"
+#include "xmalloc.h"
+
+static bool initialized;
+
+void slurm_api_init(void)
+{
+	if (!initialized) {
+		slurm_init(NULL);
+		initialized = true;
+	}
+}
+
+void slurm_api_fini(void)
+{
+	if (initialized) {
+		slurm_fini();
+		initialized = false;
+	}
+}
+
+/* sinfo-like: base state, then ~ # % for power and +DRAIN. */
+static void describe_state(uint32_t st, char *out, size_t len)
+{
+	static const char *base[] = { "unknown", "down", "idle", "allocated",
+				      "error", "mixed", "future" };
+	uint32_t b = st & NODE_STATE_BASE;
+	const char *power = "";
+
+	if (st & NODE_STATE_POWERING_UP)
+		power = "#";
+	else if (st & NODE_STATE_POWERING_DOWN)
+		power = "%";
+	else if (st & NODE_STATE_POWERED_DOWN)
+		power = "~";
+	snprintf(out, len, "%s%s%s", b < 7 ? base[b] : "unknown", power,
+		 (st & NODE_STATE_DRAIN) ? "+drain" : "");
+}
+
+int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
+{
+	node_info_msg_t *msg = NULL;
+	uint32_t i;
+
+	set->nodes = NULL;
+	set->count = 0;
+	slurm_api_init();
+	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS) {
+		snprintf(err, errlen, "cannot load Slurm node states: %s",
+			 slurm_strerror(errno));
+		return -1;
+	}
+	set->nodes = xcalloc(msg->record_count + 1, sizeof(*set->nodes));
+	for (i = 0; i < msg->record_count; i++) {
+		node_info_t *ni = &msg->node_array[i];
+		struct slurm_node *n;
+		uint32_t st = ni->node_state;
+		if (!ni->name)
+			continue;
+		n = &set->nodes[set->count++];
+		snprintf(n->name, sizeof(n->name), "%s", ni->name);
+		n->powering_up = st & NODE_STATE_POWERING_UP;
+		n->powered_down = (st & NODE_STATE_POWERED_DOWN) && !n->powering_up;
+		n->powering_down = st & NODE_STATE_POWERING_DOWN;
+		n->drained = st & NODE_STATE_DRAIN;
+		describe_state(st, n->state, sizeof(n->state));
+		n->extra = xstrdup(ni->extra ? ni->extra : "");
+		n->reason = xstrdup(ni->reason ? ni->reason : "");
+	}
+	slurm_free_node_info_msg(msg);
+	return 0;
+}
+
+const struct slurm_node *slurm_nodes_find(const struct slurm_node_set *set,
+					  const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++)
+		if (strcmp(set->nodes[i].name, name) == 0)
+			return &set->nodes[i];
+	return NULL;
+}
+
+void slurm_nodes_free(struct slurm_node_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++) {
+		free(set->nodes[i].extra);
+		free(set->nodes[i].reason);
+	}
+	free(set->nodes);
+	set->nodes = NULL;
+	set->count = 0;
+}
+
+static int update(update_node_msg_t *msg, const char *what, char *err,
+		  size_t errlen)
+{
+	slurm_api_init();
+	if (slurm_update_node(msg) != SLURM_SUCCESS) {
+		snprintf(err, errlen, "cannot %s %s: %s", what, msg->node_names,
+			 slurm_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int slurm_node_drain(const char *nodes, const char *reason, char *err,
+		     size_t errlen)
+{
+	update_node_msg_t msg;
+
+	slurm_init_update_node_msg(&msg);
+	msg.node_names = (char *)nodes;
+	msg.node_state = NODE_STATE_DRAIN;
+	msg.reason = (char *)reason;
+	msg.reason_uid = getuid();
+	return update(&msg, "drain", err, errlen);
+}
+
+int slurm_node_set_extra(const char *nodes, const char *extra, char *err,
+			 size_t errlen)
+{
+	update_node_msg_t msg;
+
+	slurm_init_update_node_msg(&msg);
+	msg.node_names = (char *)nodes;
+	msg.extra = (char *)extra;
+	return update(&msg, "set Extra of", err, errlen);
+}
+
+int slurm_node_power_down(const char *nodes, const char *reason, char *err,
+			  size_t errlen)
+{
+	update_node_msg_t msg;
+
+	slurm_init_update_node_msg(&msg);
+	msg.node_names = (char *)nodes;
+	msg.node_state = NODE_STATE_POWER_DOWN | NODE_STATE_POWER_DRAIN;
+	msg.reason = (char *)reason;
+	msg.reason_uid = getuid();
+	return update(&msg, "power down", err, errlen);
+}
+
+bool slurm_extra_get(const char *extra, const char *key, char *out,
+		     size_t outlen)
+{
+	size_t klen = strlen(key);
+	const char *p = extra;
+
+	while (p && *p) {
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			const char *v = p + klen + 1;
+			size_t n = strcspn(v, " ");
+
+			snprintf(out, outlen, "%.*s", (int)n, v);
+			return true;
+		}
+		p = strchr(p, ' ');
+	}
+	return false;
+}

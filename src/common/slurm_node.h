@@ -1,0 +1,53 @@
+/* slurm_node.h: what we read from and write to Slurm's node records.
+ *
+ * Power state for reconcile, DRAIN with "identity: ..." reasons that
+ * sinfo -R shows, and the Extra field that mirrors a node's identity
+ * ("identity=ready instance=i-... opsworks=...") so the controller and
+ * scontrol show node can see it. libslurm only: not for the SPANK plugin.
+ */
+#ifndef SLURM_IDENTITY_SLURM_NODE_H
+#define SLURM_IDENTITY_SLURM_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct slurm_node {
+	char name[65];
+	bool powered_down;	/* POWERED_DOWN and not powering up */
+	bool powering_up;
+	bool powering_down;
+	bool drained;		/* DRAIN flag set */
+	char state[64];		/* Slurm's own name for the state */
+	char *extra;
+	char *reason;
+};
+
+struct slurm_node_set {
+	struct slurm_node *nodes;
+	size_t count;
+};
+
+/* slurm_init() once per process, with SLURM_CONF from the environment. */
+void slurm_api_init(void);
+void slurm_api_fini(void);
+
+int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen);
+const struct slurm_node *slurm_nodes_find(const struct slurm_node_set *set,
+					  const char *name);
+void slurm_nodes_free(struct slurm_node_set *set);
+
+/* Drain nodes (a hostlist) with reason. */
+int slurm_node_drain(const char *nodes, const char *reason, char *err,
+		     size_t errlen);
+/* Set the Extra field of nodes ("" clears it). */
+int slurm_node_set_extra(const char *nodes, const char *extra, char *err,
+			 size_t errlen);
+/* Ask Slurm to power nodes down now (a failed node gets a fresh try). */
+int slurm_node_power_down(const char *nodes, const char *reason, char *err,
+			  size_t errlen);
+
+/* Read key from an Extra string "k1=v1 k2=v2" into out; false if absent. */
+bool slurm_extra_get(const char *extra, const char *key, char *out,
+		     size_t outlen);
+
+#endif

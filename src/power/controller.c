@@ -1,0 +1,584 @@
+/* controller.c: deregistration and reconcile on the head node.
+ *
+ * Safety rules: an intended deregistration is journaled before it is tried;
+ * a registration is removed only when its node is being suspended, its node
+ * is powered down, or EC2 says its instance is gone; "could not look" (an
+ * API error) never removes anything.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/aws/clock.h"
+#include "common/aws/services.h"
+#include "common/log.h"
+#include "common/slurm_node.h"
+#include "common/xmalloc.h"
+#include "controller.h"
+
+#define LOCK_WAIT_MS 5000
+
+void controller_init(struct controller *c, const struct identity_conf *conf,
+		     struct aws_client *aws, double deadline)
+{
+	memset(c, 0, sizeof(*c));
+	c->conf = conf;
+	c->ctx.conf = conf;
+	c->ctx.aws = aws;
+	c->ctx.deadline = deadline;
+	c->backend_count = backends_enabled(conf, c->backends,
+					    CONTROLLER_MAX_BACKENDS);
+}
+
+int controller_resume(struct controller *c, const struct node_list *nodes)
+{
+	char err[512];
+	size_t i;
+	int rc = 0;
+
+	if (journal_init(c->conf->state_dir, CONTROLLER_ROLE, err,
+			 sizeof(err)) < 0) {
+		log_error("resume: %s", err);
+		return -1;
+	}
+	for (i = 0; i < nodes->count; i++) {
+		struct journal_entry e;
+		const char *phase;
+		int fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
+				      nodes->names[i], LOCK_WAIT_MS);
+
+		if (fd < 0) {
+			log_error("%s: resume: cannot lock: %s", nodes->names[i],
+				  strerror(errno));
+			rc = -1;
+			continue;
+		}
+		if (journal_read(c->conf->state_dir, CONTROLLER_ROLE,
+				 nodes->names[i], &e, err, sizeof(err)) < 0) {
+			log_error("%s: resume: %s", nodes->names[i], err);
+			rc = -1;
+			journal_unlock(fd);
+			continue;
+		}
+		/* A node with deregistrations still pending keeps them: the
+		 * ids recorded are of its previous life. */
+		phase = journal_get(&e, "phase");
+		if (phase && (strcmp(phase, "pending") == 0 ||
+			      strcmp(phase, "deregistering") == 0)) {
+			journal_set(&e, "phase", "pending");
+			log_info("%s: resume: deregistration of a previous instance still pending",
+				 nodes->names[i]);
+			journal_set(&e, "resumed", "yes");
+		} else {
+			journal_set(&e, "phase", "resuming");
+		}
+		journal_setf(&e, "resume_time", "%lld", (long long)clock_wall());
+		if (journal_write(c->conf->state_dir, CONTROLLER_ROLE, &e, err,
+				  sizeof(err)) < 0) {
+			log_error("%s: resume: %s", nodes->names[i], err);
+			rc = -1;
+		}
+		journal_entry_clear(&e);
+		journal_unlock(fd);
+	}
+	return rc;
+}
+
+struct task {
+	const char *node;
+	int lock_fd;
+	struct journal_entry journal;
+	bool pending;		/* some backend could not finish */
+	bool skip;		/* could not even journal: left alone */
+};
+
+/* Registrations of one backend for the tasks: the ids we know, plus what a
+ * listing finds for nodes whose id we do not know. */
+static size_t collect_registrations(struct controller *c,
+				    const struct backend *b, struct task *tasks,
+				    size_t n, struct registration **out)
+{
+	struct registration *regs = xcalloc(n + 1, sizeof(*regs)), *listed = NULL;
+	size_t count = 0, cap = n + 1, nlisted = 0, i, j;
+	bool need_list = false;
+	char err[512];
+
+	for (i = 0; i < n; i++) {
+		const char *id;
+
+		if (tasks[i].skip)
+			continue;
+		id = journal_get(&tasks[i].journal, b->id_key);
+		if (id && *id) {
+			snprintf(regs[count].node, sizeof(regs[count].node), "%s",
+				 tasks[i].node);
+			snprintf(regs[count].id, sizeof(regs[count].id), "%s", id);
+			count++;
+		} else {
+			need_list = true;
+		}
+	}
+	if (need_list && b->list(&c->ctx, &listed, &nlisted, err, sizeof(err)) < 0) {
+		log_error("%s: cannot list registrations: %s", b->name, err);
+		for (i = 0; i < n; i++) {
+			const char *id = journal_get(&tasks[i].journal, b->id_key);
+
+			if (!tasks[i].skip && !(id && *id)) {
+				tasks[i].pending = true;
+				journal_setf(&tasks[i].journal, "error",
+					     "%s: cannot list: %.200s", b->name, err);
+			}
+		}
+	}
+	for (j = 0; j < nlisted; j++) {
+		for (i = 0; i < n; i++) {
+			const char *id = journal_get(&tasks[i].journal, b->id_key);
+			size_t k;
+			bool dup = false;
+
+			if (tasks[i].skip || (id && *id) ||
+			    strcmp(listed[j].node, tasks[i].node) != 0)
+				continue;
+			for (k = 0; k < count; k++)
+				dup |= strcmp(regs[k].id, listed[j].id) == 0;
+			if (dup)
+				continue;
+			if (count + 1 >= cap) {
+				cap *= 2;
+				regs = xrealloc(regs, cap * sizeof(*regs));
+			}
+			regs[count++] = listed[j];
+		}
+	}
+	free(listed);
+	*out = regs;
+	return count;
+}
+
+size_t controller_deregister(struct controller *c,
+			     const struct node_list *nodes)
+{
+	struct task *tasks = xcalloc(nodes->count + 1, sizeof(*tasks));
+	struct slurm_node_set slurm = { NULL, 0 };
+	struct node_list clean = { NULL, 0 };
+	size_t i, b, pending = 0;
+	char err[512];
+
+	if (nodes->count == 0)
+		goto out;
+	if (journal_init(c->conf->state_dir, CONTROLLER_ROLE, err,
+			 sizeof(err)) < 0) {
+		log_error("deregister: %s", err);
+		pending = nodes->count;
+		goto out;
+	}
+	/* The node records tell us the ids the nodes registered with. */
+	if (slurm_nodes_load(&slurm, err, sizeof(err)) < 0)
+		log_error("deregister: %s (ids will be looked up)", err);
+
+	/* 1. Journal the intention before anything is attempted. */
+	for (i = 0; i < nodes->count; i++) {
+		struct task *t = &tasks[i];
+		const struct slurm_node *sn;
+
+		t->node = nodes->names[i];
+		t->lock_fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
+					  t->node, LOCK_WAIT_MS);
+		if (t->lock_fd < 0 ||
+		    journal_read(c->conf->state_dir, CONTROLLER_ROLE, t->node,
+				 &t->journal, err, sizeof(err)) < 0) {
+			log_error("%s: deregister: cannot lock or read the journal; left for reconcile",
+				  t->node);
+			t->skip = true;
+			pending++;
+			continue;
+		}
+		sn = slurm_nodes_find(&slurm, t->node);
+		for (b = 0; b < c->backend_count && sn; b++) {
+			char id[128];
+
+			if (slurm_extra_get(sn->extra, c->backends[b]->name, id,
+					    sizeof(id)) && id[0])
+				journal_set(&t->journal, c->backends[b]->id_key, id);
+		}
+		journal_set(&t->journal, "phase", "deregistering");
+		journal_unset(&t->journal, "error");
+		if (journal_write(c->conf->state_dir, CONTROLLER_ROLE, &t->journal,
+				  err, sizeof(err)) < 0) {
+			log_error("%s: deregister: %s; left for reconcile", t->node,
+				  err);
+			t->skip = true;
+			pending++;
+		}
+	}
+
+	/* 2. Each backend removes what it has, all nodes in parallel. */
+	for (b = 0; b < c->backend_count; b++) {
+		const struct backend *be = c->backends[b];
+		struct registration *regs;
+		size_t n = collect_registrations(c, be, tasks, nodes->count,
+						 &regs), j;
+
+		if (n)
+			be->remove(&c->ctx, regs, n);
+		for (i = 0; i < nodes->count; i++) {
+			bool ok = true;
+
+			if (tasks[i].skip)
+				continue;
+			for (j = 0; j < n; j++) {
+				if (strcmp(regs[j].node, tasks[i].node) != 0)
+					continue;
+				if (!regs[j].removed) {
+					ok = false;
+					journal_set(&tasks[i].journal, be->id_key,
+						    regs[j].id);
+					journal_setf(&tasks[i].journal, "error",
+						     "%s: %.200s", be->name,
+						     regs[j].error);
+				}
+			}
+			if (ok && !tasks[i].pending)
+				journal_unset(&tasks[i].journal, be->id_key);
+			else
+				tasks[i].pending = true;
+		}
+		free(regs);
+	}
+
+	/* 3. Settle each node: clean records go, the rest stay pending. */
+	for (i = 0; i < nodes->count; i++) {
+		struct task *t = &tasks[i];
+
+		if (t->skip)
+			continue;
+		if (t->pending) {
+			pending++;
+			journal_set(&t->journal, "phase", "pending");
+			if (journal_write(c->conf->state_dir, CONTROLLER_ROLE,
+					  &t->journal, err, sizeof(err)) < 0)
+				log_error("%s: %s", t->node, err);
+			log_error("%s: deregistration pending: %s", t->node,
+				  journal_get(&t->journal, "error")
+					  ? journal_get(&t->journal, "error")
+					  : "unknown error");
+		} else {
+			if (journal_remove(c->conf->state_dir, CONTROLLER_ROLE,
+					   t->node, err, sizeof(err)) < 0)
+				log_error("%s: %s", t->node, err);
+			node_list_add(&clean, t->node);
+		}
+	}
+	if (clean.count) {
+		char *hl = node_list_compress(&clean);
+
+		if (slurm_node_set_extra(hl, "", err, sizeof(err)) < 0)
+			log_verbose("deregister: %s", err);
+		log_info("%s: identity removed", hl);
+		free(hl);
+	}
+out:
+	for (i = 0; i < nodes->count; i++) {
+		journal_entry_clear(&tasks[i].journal);
+		if (tasks[i].lock_fd > 0)
+			journal_unlock(tasks[i].lock_fd);
+	}
+	free(tasks);
+	node_list_free(&clean);
+	slurm_nodes_free(&slurm);
+	return pending;
+}
+
+static bool instance_gone(const struct ec2_instance_set *set, const char *id,
+			  const char **why)
+{
+	size_t i;
+
+	for (i = 0; i < set->missing_count; i++) {
+		if (strcmp(set->missing[i], id) == 0) {
+			*why = "instance no longer exists";
+			return true;
+		}
+	}
+	for (i = 0; i < set->count; i++) {
+		if (strcmp(set->items[i].id, id) != 0)
+			continue;
+		if (strcmp(set->items[i].state, "terminated") == 0 ||
+		    strcmp(set->items[i].state, "shutting-down") == 0) {
+			*why = "instance terminated";
+			return true;
+		}
+		return false;
+	}
+	return false;
+}
+
+static void report_line(FILE *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void report_line(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!out)
+		return;
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+}
+
+struct record_set {
+	struct journal_entry *entries;
+	size_t count;
+};
+
+static void load_records(struct controller *c, struct record_set *rs,
+			 struct reconcile_report *rep)
+{
+	char **nodes = NULL, err[512];
+	size_t n = 0, i;
+
+	rs->entries = NULL;
+	rs->count = 0;
+	if (journal_list(c->conf->state_dir, CONTROLLER_ROLE, &nodes, &n, err,
+			 sizeof(err)) < 0) {
+		log_error("reconcile: %s", err);
+		rep->errors++;
+		return;
+	}
+	rs->entries = xcalloc(n + 1, sizeof(*rs->entries));
+	for (i = 0; i < n; i++)
+		if (journal_read(c->conf->state_dir, CONTROLLER_ROLE, nodes[i],
+				 &rs->entries[rs->count], err, sizeof(err)) == 0)
+			rs->count++;
+	journal_list_free(nodes, n);
+}
+
+static void free_records(struct record_set *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->count; i++)
+		journal_entry_clear(&rs->entries[i]);
+	free(rs->entries);
+}
+
+static bool phase_is(const struct journal_entry *e, const char *phase)
+{
+	const char *p = journal_get(e, "phase");
+
+	return p && strcmp(p, phase) == 0;
+}
+
+/* Did a suspend journal this exact registration for removal? */
+static bool journaled_for_removal(const struct record_set *rs,
+				  const struct backend *b,
+				  const struct registration *r)
+{
+	size_t i;
+
+	for (i = 0; i < rs->count; i++) {
+		const char *id;
+
+		if (strcmp(rs->entries[i].node, r->node) != 0 ||
+		    !(phase_is(&rs->entries[i], "pending") ||
+		      phase_is(&rs->entries[i], "deregistering")))
+			continue;
+		id = journal_get(&rs->entries[i], b->id_key);
+		return id && strcmp(id, r->id) == 0;
+	}
+	return false;
+}
+
+/* Settle records with nothing left to do: a pending record whose journaled
+ * registrations are gone (and, for ids never learned, whose node is down
+ * with nothing registered), or a resume that ended powered down. */
+static void settle_records(struct controller *c, const struct record_set *rs,
+			   const struct slurm_node_set *slurm,
+			   struct registration **regs, const size_t *nregs,
+			   bool all_listed, bool dry_run, FILE *out,
+			   struct reconcile_report *rep)
+{
+	size_t i, b, j;
+	char err[512];
+
+	if (!all_listed)
+		return;
+	for (i = 0; i < rs->count; i++) {
+		const struct journal_entry *e = &rs->entries[i];
+		const struct slurm_node *sn = slurm_nodes_find(slurm, e->node);
+		bool down = !sn || sn->powered_down;
+		bool outstanding = false;
+		int fd;
+
+		for (b = 0; b < c->backend_count; b++) {
+			const char *id = journal_get(e, c->backends[b]->id_key);
+
+			for (j = 0; j < nregs[b]; j++) {
+				const struct registration *r = &regs[b][j];
+
+				if (r->removed || strcmp(r->node, e->node) != 0)
+					continue;
+				if (id && *id ? strcmp(r->id, id) == 0 : down)
+					outstanding = true;
+			}
+		}
+		if (outstanding)
+			continue;
+		if (phase_is(e, "resuming") && !down)
+			continue;
+		fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE, e->node, 0);
+		if (fd < 0) {
+			rep->skipped_busy++;
+			continue;
+		}
+		report_line(out, "%s %s: journal record (%s) settled",
+			    dry_run ? "would settle" : "settled", e->node,
+			    journal_get(e, "phase") ? journal_get(e, "phase") : "?");
+		if (!dry_run && journal_remove(c->conf->state_dir, CONTROLLER_ROLE,
+					       e->node, err, sizeof(err)) == 0)
+			rep->journal_cleaned++;
+		journal_unlock(fd);
+	}
+}
+
+int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
+			 struct reconcile_report *rep)
+{
+	struct registration *regs[CONTROLLER_MAX_BACKENDS] = { NULL };
+	size_t nregs[CONTROLLER_MAX_BACKENDS] = { 0 };
+	struct slurm_node_set slurm = { NULL, 0 };
+	struct ec2_instance_set ec2 = { NULL, 0, NULL, 0 };
+	struct record_set records = { NULL, 0 };
+	const char **ids = NULL;
+	size_t nids = 0, b, j;
+	bool ec2_ok = false, all_listed = true;
+	char err[1024];
+	int rc = -1;
+
+	memset(rep, 0, sizeof(*rep));
+	if (journal_init(c->conf->state_dir, CONTROLLER_ROLE, err,
+			 sizeof(err)) < 0) {
+		log_error("reconcile: %s", err);
+		rep->errors++;
+		return -1;
+	}
+	if (slurm_nodes_load(&slurm, err, sizeof(err)) < 0) {
+		log_error("reconcile: %s; nothing done", err);
+		report_line(out, "error: %s; nothing done", err);
+		rep->errors++;
+		return -1;
+	}
+	load_records(c, &records, rep);
+	for (b = 0; b < c->backend_count; b++) {
+		if (c->backends[b]->list(&c->ctx, &regs[b], &nregs[b], err,
+					 sizeof(err)) < 0) {
+			log_error("reconcile: %s: %s", c->backends[b]->name, err);
+			report_line(out, "error: %s: cannot list: %s",
+				    c->backends[b]->name, err);
+			rep->errors++;
+			all_listed = false;
+			continue;
+		}
+		rep->registrations += nregs[b];
+		for (j = 0; j < nregs[b]; j++) {
+			if (!regs[b][j].instance_id[0])
+				continue;
+			ids = xrealloc(ids, (nids + 1) * sizeof(*ids));
+			ids[nids++] = regs[b][j].instance_id;
+		}
+	}
+	if (nids) {
+		if (ec2_describe_instances(c->ctx.aws, ids, nids, &ec2, err,
+					   sizeof(err)) == 0) {
+			ec2_ok = true;
+		} else {
+			/* Could not look is not gone: fall back to Slurm only. */
+			log_error("reconcile: ec2: %s; judging by Slurm states only",
+				  err);
+			report_line(out, "warning: ec2: %s; judging by Slurm states only",
+				    err);
+			rep->errors++;
+		}
+	}
+	for (b = 0; b < c->backend_count; b++) {
+		struct registration *leaks = xcalloc(nregs[b] + 1, sizeof(*leaks));
+		int *fds = xcalloc(nregs[b] + 1, sizeof(*fds));
+		size_t nleaks = 0, k;
+
+		for (j = 0; j < nregs[b]; j++) {
+			struct registration *r = &regs[b][j];
+			const struct slurm_node *sn = slurm_nodes_find(&slurm, r->node);
+			const char *why = NULL;
+			int fd;
+
+			if (!sn) {
+				rep->foreign++;
+				continue;
+			}
+			if (sn->powered_down || sn->powering_down)
+				why = "node powered down";
+			else if (ec2_ok && r->instance_id[0] &&
+				 instance_gone(&ec2, r->instance_id, &why))
+				;
+			else if (journaled_for_removal(&records, c->backends[b], r))
+				why = "left pending by a suspend";
+			if (!why)
+				continue;
+			rep->leaks++;
+			if (dry_run) {
+				report_line(out, "would deregister %s %s %s: %s",
+					    c->backends[b]->name, r->node, r->id, why);
+				continue;
+			}
+			/* A hook working on this node now has the last word. */
+			fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
+					  r->node, 0);
+			if (fd < 0) {
+				rep->skipped_busy++;
+				continue;
+			}
+			snprintf(r->detail, sizeof(r->detail), "%s", why);
+			fds[nleaks] = fd;
+			leaks[nleaks++] = *r;
+		}
+		if (nleaks)
+			c->backends[b]->remove(&c->ctx, leaks, nleaks);
+		for (k = 0; k < nleaks; k++) {
+			for (j = 0; j < nregs[b]; j++)
+				if (strcmp(regs[b][j].id, leaks[k].id) == 0)
+					regs[b][j].removed = leaks[k].removed;
+			if (leaks[k].removed) {
+				rep->removed++;
+				report_line(out, "deregistered %s %s %s: %s",
+					    c->backends[b]->name, leaks[k].node,
+					    leaks[k].id, leaks[k].detail);
+			} else {
+				rep->failed++;
+				report_line(out, "failed %s %s %s: %s",
+					    c->backends[b]->name, leaks[k].node,
+					    leaks[k].id, leaks[k].error);
+			}
+			journal_unlock(fds[k]);
+		}
+		free(leaks);
+		free(fds);
+	}
+	settle_records(c, &records, &slurm, regs, nregs, all_listed, dry_run,
+		       out, rep);
+	free_records(&records);
+	rc = rep->errors ? -1 : 0;
+	log_info("reconcile: %zu registrations, %zu leaks, %zu removed, %zu failed, %zu records settled, %zu busy%s",
+		 rep->registrations, rep->leaks, rep->removed, rep->failed,
+		 rep->journal_cleaned, rep->skipped_busy,
+		 dry_run ? " (dry run)" : "");
+	for (b = 0; b < c->backend_count; b++)
+		free(regs[b]);
+	free(ids);
+	ec2_instance_set_free(&ec2);
+	slurm_nodes_free(&slurm);
+	return rc;
+}

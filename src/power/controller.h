@@ -1,0 +1,51 @@
+/* controller.h: identity work on the head node, shared by the power hooks
+ * and the reconcile command. */
+#ifndef SLURM_IDENTITY_CONTROLLER_H
+#define SLURM_IDENTITY_CONTROLLER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/backend.h"
+#include "common/hostlist.h"
+
+#define CONTROLLER_ROLE "controller"
+#define CONTROLLER_MAX_BACKENDS 8
+
+struct controller {
+	const struct identity_conf *conf;
+	struct backend_context ctx;
+	const struct backend *backends[CONTROLLER_MAX_BACKENDS];
+	size_t backend_count;
+};
+
+void controller_init(struct controller *c, const struct identity_conf *conf,
+		     struct aws_client *aws, double deadline);
+
+/* Resume: journal each node as resuming. */
+int controller_resume(struct controller *c, const struct node_list *nodes);
+
+/* Suspend / resume-fail: remove every registration of nodes. Intentions are
+ * journaled first; what cannot finish stays journaled as pending. Returns
+ * how many nodes are left pending. */
+size_t controller_deregister(struct controller *c,
+			     const struct node_list *nodes);
+
+struct reconcile_report {
+	size_t registrations;	/* seen in all backends */
+	size_t leaks;		/* found to need removal */
+	size_t removed;
+	size_t failed;
+	size_t journal_cleaned;	/* pending records settled */
+	size_t skipped_busy;	/* a hook held the node's lock */
+	size_t foreign;		/* not a node of this cluster */
+	int errors;		/* listing or Slurm errors */
+};
+
+/* Compare what is registered with Slurm and EC2; remove leaks (unless
+ * dry_run), settle pending journal records. Lines for people go to out
+ * (may be NULL). Returns 0, or -1 if it could not look. */
+int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
+			 struct reconcile_report *report);
+
+#endif

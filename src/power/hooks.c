@@ -1,0 +1,283 @@
+/* hooks.c: the power hooks slurmctld runs as SlurmUser.
+ *
+ * Slurm passes only the hostlist, an environment built from scratch
+ * (SLURM_CONF, SLURM_RESUME_FILE), discards our output and kills us past
+ * its timeouts. So: identity.conf beside slurm.conf, everything logged,
+ * the chained cloud program started first-thing for suspend, and every
+ * network step bounded by a deadline under SuspendTimeout.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/aws/clock.h"
+#include "common/log.h"
+#include "common/program.h"
+#include "common/secret.h"
+#include "common/slurm_node.h"
+#include "common/xmalloc.h"
+#include "chain.h"
+#include "controller.h"
+#include "hooks.h"
+
+/* Copies of SLURM_RESUME_FILE are kept this long for post-mortems. */
+#define RESUME_COPY_DAYS 7
+
+static const char *hook_name(enum hook_kind kind)
+{
+	switch (kind) {
+	case HOOK_RESUME:
+		return "slurm-identity-resume";
+	case HOOK_SUSPEND:
+		return "slurm-identity-suspend";
+	case HOOK_RESUME_FAIL:
+		return "slurm-identity-resume-fail";
+	}
+	return "slurm-identity";
+}
+
+static const char *chain_program(const struct identity_conf *conf,
+				 enum hook_kind kind)
+{
+	switch (kind) {
+	case HOOK_RESUME:
+		return conf->chain_resume_program;
+	case HOOK_SUSPEND:
+		return conf->chain_suspend_program;
+	case HOOK_RESUME_FAIL:
+		return conf->chain_resume_fail_program;
+	}
+	return NULL;
+}
+
+/* SuspendTimeout from slurm.conf (default 30 s, as Slurm's). */
+static int slurm_suspend_timeout(const char *slurm_conf)
+{
+	FILE *fp = fopen(slurm_conf, "re");
+	char line[1024];
+	int timeout = 30;
+
+	if (!fp)
+		return timeout;
+	while (fgets(line, sizeof(line), fp)) {
+		char *p = line;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (strncasecmp(p, "SuspendTimeout=", 15) == 0) {
+			int v = atoi(p + 15);
+
+			if (v > 0)
+				timeout = v;
+		}
+	}
+	fclose(fp);
+	return timeout;
+}
+
+static void prune_resume_copies(const char *dir)
+{
+	time_t cutoff = time(NULL) - RESUME_COPY_DAYS * 86400;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) && st.st_mtime < cutoff)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
+/* SLURM_RESUME_FILE vanishes with slurmctld: copy it (0600) at once, and
+ * log which jobs asked for the nodes. Accepts 22.05 and 23.02+ keys. */
+static void keep_resume_file(const struct identity_conf *conf)
+{
+	const char *src = getenv("SLURM_RESUME_FILE");
+	char *dir = NULL, *dst = NULL, err[256];
+	struct strbuf data, jobs;
+	json_error_t jerr;
+	json_t *doc = NULL, *list, *job;
+	const char *all;
+	char buf[4096];
+	size_t i;
+	ssize_t n;
+	int in = -1, out = -1;
+
+	strbuf_init(&data);
+	strbuf_init(&jobs);
+	if (!src || !*src)
+		return;
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		log_error("resume: cannot read SLURM_RESUME_FILE %s: %s", src,
+			  strerror(errno));
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0 && data.len < (16u << 20))
+		strbuf_append(&data, buf, (size_t)n);
+	if (journal_init(conf->state_dir, "resume", err, sizeof(err)) < 0) {
+		log_error("resume: %s", err);
+		goto out;
+	}
+	dir = xasprintf("%s/resume", conf->state_dir);
+	prune_resume_copies(dir);
+	dst = xasprintf("%s/%lld-%ld.json", dir, (long long)time(NULL),
+			(long)getpid());
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		   0600);
+	if (out < 0 || write(out, data.data ? data.data : "", data.len) !=
+			       (ssize_t)data.len) {
+		log_error("resume: cannot copy SLURM_RESUME_FILE to %s: %s", dst,
+			  strerror(errno));
+		goto out;
+	}
+	doc = json_loadb(data.data ? data.data : "", data.len, 0, &jerr);
+	if (!json_is_object(doc)) {
+		log_error("resume: SLURM_RESUME_FILE is not a JSON object (kept in %s)",
+			  dst);
+		goto out;
+	}
+	all = json_string_value(json_object_get(doc, "all_nodes_resume"));
+	if (!all)
+		all = json_string_value(json_object_get(doc, "all_nodes"));
+	list = json_object_get(doc, "jobs");
+	json_array_foreach(list, i, job) {
+		json_int_t id = json_integer_value(json_object_get(job, "job_id"));
+		const char *nodes = json_string_value(json_object_get(job, "nodes_resume"));
+
+		if (!nodes)
+			nodes = json_string_value(json_object_get(job, "nodes"));
+		strbuf_printf(&jobs, "%s%lld(%s)", jobs.len ? " " : "",
+			      (long long)id, nodes ? nodes : "?");
+	}
+	log_info("resume: nodes %s for jobs %s (copy in %s)", all ? all : "?",
+		 jobs.len ? jobs.data : "none", dst);
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	json_decref(doc);
+	strbuf_free(&data);
+	strbuf_free(&jobs);
+	free(dir);
+	free(dst);
+}
+
+static void usage(const char *name)
+{
+	fprintf(stderr,
+		"Usage: %s HOSTLIST\n"
+		"Run by slurmctld (slurm.conf ResumeProgram, SuspendProgram,\n"
+		"ResumeFailProgram); reads identity.conf beside slurm.conf.\n"
+		"See slurm-identity(8).\n",
+		name);
+}
+
+int hook_main(enum hook_kind kind, int argc, char **argv)
+{
+	const char *name = hook_name(kind), *chain;
+	struct program prog;
+	struct node_list nodes = { NULL, 0 };
+	struct controller ctl;
+	struct aws_client *aws = NULL;
+	char err[1024];
+	double start = clock_monotonic(), deadline;
+	pid_t pid = -1;
+	int rc = 0, chain_rc = 0;
+
+	secret_protect_process();
+	if (argc != 2 || argv[1][0] == '-') {
+		usage(name);
+		return (argc == 2 && strcmp(argv[1], "--help") == 0) ? 0 : 2;
+	}
+	if (program_start(&prog, name, NULL, isatty(2), err, sizeof(err)) < 0) {
+		program_end(&prog);
+		return 1;
+	}
+	log_set_context(argv[1]);
+	chain = chain_program(&prog.conf, kind);
+	if (kind == HOOK_RESUME) {
+		deadline = start + 60;
+		keep_resume_file(&prog.conf);
+	} else {
+		int budget = prog.conf.suspend_budget;
+
+		if (!budget) {
+			budget = slurm_suspend_timeout(prog.conf.slurm_conf) - 2;
+			if (budget < 5)
+				budget = 5;
+		}
+		deadline = start + budget;
+		/* Terminating the instances is what Slurm is waiting for:
+		 * start it now, and deregister while it runs. */
+		if (chain)
+			pid = chain_start(chain, argv[1]);
+		if (chain && pid < 0)
+			chain_rc = 1;
+	}
+	if (node_list_expand(argv[1], &nodes, err, sizeof(err)) < 0) {
+		log_error("%s; no identity work done", err);
+		rc = 1;
+	} else if (prog.conf.backends) {
+		aws = program_aws(&prog, err, sizeof(err));
+		if (!aws)
+			log_error("aws: %s", err);
+	}
+	controller_init(&ctl, &prog.conf, aws, deadline);
+	if (rc == 0 && kind == HOOK_RESUME) {
+		controller_resume(&ctl, &nodes);
+		if (chain) {
+			pid = chain_start(chain, argv[1]);
+			chain_rc = pid < 0 ? 1 : chain_wait(pid, 0);
+		}
+	} else if (rc == 0 && aws) {
+		size_t pending = controller_deregister(&ctl, &nodes);
+		struct reconcile_report rep;
+
+		if (pending)
+			log_error("%zu node(s) left pending for reconcile", pending);
+		/* What escaped earlier hooks, while there is time. */
+		if (deadline - clock_monotonic() > 3)
+			controller_reconcile(&ctl, false, NULL, &rep);
+	} else if (rc == 0 && prog.conf.backends) {
+		/* No AWS client: journal the intention for reconcile. */
+		controller_deregister(&ctl, &nodes);
+	}
+	if (pid > 0 && kind != HOOK_RESUME) {
+		chain_rc = chain_wait(pid, deadline);
+		if (chain_rc < 0)
+			log_error("chain: %s still running at the deadline", chain);
+	}
+	if (chain && chain_rc != 0)
+		log_error("chain: %s exited with %d", chain, chain_rc);
+	log_info("%s done in %.0f ms", kind == HOOK_RESUME ? "resume"
+				       : kind == HOOK_SUSPEND ? "suspend"
+							      : "resume-fail",
+		 (clock_monotonic() - start) * 1000);
+	node_list_free(&nodes);
+	program_end(&prog);
+	slurm_api_fini();
+	if (chain)
+		return chain_rc < 0 ? 1 : chain_rc;
+	return rc;
+}

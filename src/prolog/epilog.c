@@ -1,0 +1,59 @@
+/* epilog.c: slurm-identity-epilog, slurm.conf's Epilog on compute nodes.
+ *
+ * Re-checks, locally and without network, that the node's identity is still
+ * there: its record is ready for this boot and its OpsWorks key is in
+ * place. A lost identity drains the node so no further job lands on it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/slurm_node.h"
+#include "node.h"
+
+int main(int argc, char **argv)
+{
+	struct program prog;
+	struct journal_entry e;
+	char node[65], err[1024], reason[512];
+	const char *key;
+	int rc = 0;
+
+	if (argc > 1) {
+		fprintf(stderr, "Usage: slurm-identity-epilog\n"
+				"Run by slurmd as Epilog; see slurm-identity(8).\n");
+		return strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	journal_entry_init(&e, "");
+	if (program_start(&prog, "slurm-identity-epilog", NULL, isatty(2), err,
+			  sizeof(err)) < 0) {
+		rc = 1;
+		goto out;
+	}
+	if (!prog.conf.backends ||
+	    node_own_name(node, sizeof(node), err, sizeof(err)) < 0)
+		goto out;
+	log_set_context(node);
+	if (journal_read(prog.conf.state_dir, NODE_ROLE, node, &e, err,
+			 sizeof(err)) != 0 || !node_record_ready(&e)) {
+		snprintf(reason, sizeof(reason), "epilog: identity record lost");
+		node_drain(node, reason);
+		rc = 1;
+		goto out;
+	}
+	key = journal_get(&e, "opsworks.key");
+	if ((prog.conf.backends & BACKEND_OPSWORKS) &&
+	    (!key || access(key, R_OK) != 0)) {
+		snprintf(reason, sizeof(reason), "opsworks: epilog: key file missing");
+		node_drain(node, reason);
+		rc = 1;
+	}
+out:
+	journal_entry_clear(&e);
+	program_end(&prog);
+	slurm_api_fini();
+	return rc;
+}

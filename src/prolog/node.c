@@ -1,0 +1,251 @@
+/* node.c: node-side registration and checks. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/aws/clock.h"
+#include "common/aws/imds.h"
+#include "common/aws/services.h"
+#include "common/backend.h"
+#include "common/hostlist.h"
+#include "common/log.h"
+#include "common/slurm_node.h"
+#include "common/xmalloc.h"
+#include "node.h"
+
+/* Registration must finish well inside slurmd's PrologEpilogTimeout. */
+#define REGISTER_BUDGET 60
+
+int node_own_name(char *out, size_t len, char *err, size_t errlen)
+{
+	const char *env = getenv("SLURMD_NODENAME");
+	char host[256];
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+	} else {
+		char *dot;
+
+		if (gethostname(host, sizeof(host)) < 0) {
+			snprintf(err, errlen, "gethostname: %s", strerror(errno));
+			return -1;
+		}
+		host[sizeof(host) - 1] = '\0';
+		dot = strchr(host, '.');
+		if (dot)
+			*dot = '\0';
+		snprintf(out, len, "%s", host);
+	}
+	if (!node_name_valid(out)) {
+		snprintf(err, errlen, "invalid node name \"%.64s\"", out);
+		return -1;
+	}
+	return 0;
+}
+
+/* The kernel's boot id: a new instance is a new boot. */
+static void boot_id(char *out, size_t len)
+{
+	char buf[64] = "";
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	snprintf(out, len, "%s", buf);
+}
+
+bool node_record_ready(const struct journal_entry *e)
+{
+	const char *phase = journal_get(e, "phase");
+	const char *boot = journal_get(e, "boot_id");
+	char now[64];
+
+	if (!phase || strcmp(phase, "ready") != 0 || !boot)
+		return false;
+	boot_id(now, sizeof(now));
+	return strcmp(boot, now) == 0;
+}
+
+bool node_job_user_resolves(char *why, size_t whylen)
+{
+	const char *uid = getenv("SLURM_JOB_UID");
+	const char *user = getenv("SLURM_JOB_USER");
+	struct passwd *pw = NULL;
+	char *end;
+
+	if (uid && *uid) {
+		unsigned long u = strtoul(uid, &end, 10);
+
+		if (*end) {
+			snprintf(why, whylen, "bad SLURM_JOB_UID");
+			return false;
+		}
+		errno = 0;
+		pw = getpwuid((uid_t)u);
+		if (!pw)
+			snprintf(why, whylen, "user: uid %lu does not resolve%s%s", u,
+				 errno ? ": " : "", errno ? strerror(errno) : "");
+	} else if (user && *user) {
+		errno = 0;
+		pw = getpwnam(user);
+		if (!pw)
+			snprintf(why, whylen, "user: %.64s does not resolve", user);
+	} else {
+		return true;
+	}
+	return pw != NULL;
+}
+
+void node_drain(const char *node, const char *reason)
+{
+	char full[512], err[512];
+
+	snprintf(full, sizeof(full), "identity: %s", reason);
+	log_error("draining: %s", full);
+	if (slurm_node_drain(node, full, err, sizeof(err)) < 0)
+		log_error("%s", err);
+}
+
+/* Read what IMDS says about this instance. */
+static int load_identity(struct imds *imds, const char *node,
+			 struct node_identity *me, char *why, size_t whylen)
+{
+	struct strbuf b;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	long status;
+	int rc = -1;
+
+	memset(me, 0, sizeof(*me));
+	snprintf(me->node, sizeof(me->node), "%s", node);
+	strbuf_init(&b);
+	if (imds_get(imds, "/latest/dynamic/instance-identity/document", &b,
+		     &status, why, whylen) < 0)
+		goto out;
+	doc = json_loadb(b.data, b.len, 0, &jerr);
+	if (!json_is_object(doc) ||
+	    !json_string_value(json_object_get(doc, "instanceId")) ||
+	    !ec2_instance_id_valid(json_string_value(json_object_get(doc, "instanceId")))) {
+		snprintf(why, whylen, "imds: identity document without a valid instanceId");
+		goto out;
+	}
+	me->document = xstrdup(b.data);
+	snprintf(me->instance_id, sizeof(me->instance_id), "%s",
+		 json_string_value(json_object_get(doc, "instanceId")));
+	snprintf(me->region, sizeof(me->region), "%s",
+		 json_string_value(json_object_get(doc, "region"))
+			 ? json_string_value(json_object_get(doc, "region"))
+			 : "");
+	snprintf(me->private_ip, sizeof(me->private_ip), "%s",
+		 json_string_value(json_object_get(doc, "privateIp"))
+			 ? json_string_value(json_object_get(doc, "privateIp"))
+			 : "");
+	if (imds_get(imds, "/latest/dynamic/instance-identity/signature", &b,
+		     &status, why, whylen) < 0)
+		goto out;
+	me->signature = xstrdup(b.data);
+	/* Optional items: an instance may have no public address. */
+	if (imds_get(imds, "/latest/meta-data/public-ipv4", &b, &status, why,
+		     whylen) == 0 && b.len < sizeof(me->public_ip))
+		snprintf(me->public_ip, sizeof(me->public_ip), "%s", b.data);
+	if (imds_get(imds, "/latest/meta-data/local-hostname", &b, &status,
+		     why, whylen) == 0 && b.len < sizeof(me->hostname))
+		snprintf(me->hostname, sizeof(me->hostname), "%s", b.data);
+	why[0] = '\0';
+	rc = 0;
+out:
+	json_decref(doc);
+	strbuf_free(&b);
+	return rc;
+}
+
+static void free_identity(struct node_identity *me)
+{
+	free(me->document);
+	free(me->signature);
+}
+
+int node_register(struct program *prog, const char *node,
+		  struct journal_entry *e, char *reason, size_t reasonlen)
+{
+	const struct backend *backends[8];
+	size_t n = backends_enabled(&prog->conf, backends, 8), i;
+	struct backend_context ctx;
+	struct node_identity me;
+	struct strbuf extra;
+	char err[1024], boot[64], why[768];
+	struct aws_client *aws;
+	int rc = -1;
+
+	memset(&me, 0, sizeof(me));
+	strbuf_init(&extra);
+	aws = program_aws(prog, err, sizeof(err));
+	if (!aws) {
+		snprintf(reason, reasonlen, "%s: aws: %.200s", backends[0]->name,
+			 err);
+		goto out;
+	}
+	if (load_identity(aws_client_imds(aws), node, &me, why, sizeof(why)) < 0) {
+		snprintf(reason, reasonlen, "%s: %.300s", backends[0]->name, why);
+		goto out;
+	}
+	boot_id(boot, sizeof(boot));
+	/* The intention first: a crash mid-way is seen by the next run. */
+	journal_set(e, "phase", "registering");
+	journal_set(e, "instance", me.instance_id);
+	journal_set(e, "boot_id", boot);
+	if (journal_write(prog->conf.state_dir, NODE_ROLE, e, err, sizeof(err)) < 0) {
+		snprintf(reason, reasonlen, "state: %.300s", err);
+		goto out;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.conf = &prog->conf;
+	ctx.aws = aws;
+	ctx.deadline = clock_monotonic() + REGISTER_BUDGET;
+	strbuf_printf(&extra, "identity=ready instance=%s", me.instance_id);
+	for (i = 0; i < n; i++) {
+		const char *id;
+		double t0 = clock_monotonic();
+
+		if (backends[i]->register_node(&ctx, &me, e, why, sizeof(why)) < 0) {
+			snprintf(reason, reasonlen, "%s: register: %.400s",
+				 backends[i]->name, why);
+			journal_set(e, "phase", "failed");
+			journal_set(e, "error", reason);
+			journal_write(prog->conf.state_dir, NODE_ROLE, e, err,
+				      sizeof(err));
+			goto out;
+		}
+		id = journal_get(e, backends[i]->id_key);
+		if (id)
+			strbuf_printf(&extra, " %s=%s", backends[i]->name, id);
+		log_info("%s: registered in %.0f ms", backends[i]->name,
+			 (clock_monotonic() - t0) * 1000);
+	}
+	journal_set(e, "phase", "ready");
+	journal_unset(e, "error");
+	if (journal_write(prog->conf.state_dir, NODE_ROLE, e, err, sizeof(err)) < 0) {
+		snprintf(reason, reasonlen, "state: %.300s", err);
+		goto out;
+	}
+	/* Mirror into the node record: the controller learns our ids from
+	 * it, and scontrol show node shows them. */
+	if (slurm_node_set_extra(node, extra.data, err, sizeof(err)) < 0)
+		log_error("%s", err);
+	rc = 0;
+out:
+	free_identity(&me);
+	strbuf_free(&extra);
+	return rc;
+}

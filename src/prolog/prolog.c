@@ -1,0 +1,89 @@
+/* prolog.c: slurm-identity-prolog, slurm.conf's Prolog on compute nodes.
+ *
+ * Fast path: the node's record says "ready" for this boot and the job's
+ * user resolves: one file read, no network. Otherwise register (once; a
+ * concurrent prolog waits on the node lock), and on failure drain the node
+ * with "identity: <backend>: <why>" and exit non-zero so Slurm requeues.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/secret.h"
+#include "common/slurm_node.h"
+#include "node.h"
+
+/* Concurrent prologs wait this long for the first one's registration. */
+#define LOCK_WAIT_MS 90000
+
+int main(int argc, char **argv)
+{
+	struct program prog;
+	struct journal_entry e;
+	char node[65], err[1024], reason[512];
+	int fd = -1, rc = 1;
+
+	if (argc > 1) {
+		fprintf(stderr, "Usage: slurm-identity-prolog\n"
+				"Run by slurmd as Prolog; see slurm-identity(8).\n");
+		return strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	secret_protect_process();
+	journal_entry_init(&e, "");
+	if (program_start(&prog, "slurm-identity-prolog", NULL, isatty(2), err,
+			  sizeof(err)) < 0)
+		goto out;
+	if (node_own_name(node, sizeof(node), err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	log_set_context(node);
+	if (!prog.conf.backends) {
+		rc = 0;
+		goto out;
+	}
+	if (journal_read(prog.conf.state_dir, NODE_ROLE, node, &e, err,
+			 sizeof(err)) >= 0 && node_record_ready(&e))
+		goto ready;
+	if (journal_init(prog.conf.state_dir, NODE_ROLE, err, sizeof(err)) < 0) {
+		snprintf(reason, sizeof(reason), "state: %.400s", err);
+		node_drain(node, reason);
+		goto out;
+	}
+	fd = journal_lock(prog.conf.state_dir, NODE_ROLE, node, LOCK_WAIT_MS);
+	if (fd < 0) {
+		snprintf(reason, sizeof(reason), "state: cannot lock: %s",
+			 strerror(errno));
+		node_drain(node, reason);
+		goto out;
+	}
+	journal_entry_clear(&e);
+	if (journal_read(prog.conf.state_dir, NODE_ROLE, node, &e, err,
+			 sizeof(err)) < 0) {
+		snprintf(reason, sizeof(reason), "state: %.400s", err);
+		node_drain(node, reason);
+		goto out;
+	}
+	if (!node_record_ready(&e) &&
+	    node_register(&prog, node, &e, reason, sizeof(reason)) < 0) {
+		node_drain(node, reason);
+		goto out;
+	}
+ready:
+	if (!node_job_user_resolves(reason, sizeof(reason))) {
+		node_drain(node, reason);
+		goto out;
+	}
+	rc = 0;
+out:
+	journal_unlock(fd);
+	journal_entry_clear(&e);
+	if (prog.conf_loaded || prog.conf_path)
+		program_end(&prog);
+	slurm_api_fini();
+	return rc;
+}
