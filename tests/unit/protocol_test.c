@@ -47,6 +47,11 @@ int main(void)
 	parse(call, 502, "<html>Bad Gateway</html>");
 	tap_is_str(call->code, "HTTP502", "unparsable error body named by status");
 
+	parse(call, 403, "<?xml version=\"1.0\"?>\n<ErrorResponse><Errors><Error><Code>AccessDenied</Code>"
+		   "<Message>not authorized</Message></Error></Errors></ErrorResponse>");
+	tap_is_str(call->code, "AccessDenied", "XML error in front of a JSON service");
+	tap_is_str(call->message, "not authorized", "its message");
+
 	parse(call, 200, "[1,2]");
 	tap_is_int(call->status, AWS_CALL_BAD_REPLY, "non-object 200 is bad");
 	parse(call, 200, "{\"trunc");

@@ -71,6 +71,35 @@ static void set_text(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
+/* Error documents: <ErrorResponse><Error> (STS, IAM),
+ * <Response><Errors><Error> (EC2), <ErrorResponse><Errors><Error>. */
+static void parse_xml_error(struct aws_call *call, const char *body,
+			    size_t len)
+{
+	char err[128];
+	struct xml_node *root = xml_parse(body, len, err, sizeof(err));
+	const struct xml_node *e;
+
+	if (!root)
+		return;
+	e = xml_child(root, "Error");
+	if (!e)
+		e = xml_path(root, "Errors/Error");
+	if (e) {
+		set_text(call->code, sizeof(call->code), xml_path_text(e, "Code"));
+		set_text(call->message, sizeof(call->message),
+			 xml_path_text(e, "Message"));
+	}
+	if (!call->request_id[0]) {
+		const char *id = xml_path_text(root, "RequestId");
+
+		if (!id)
+			id = xml_path_text(root, "RequestID");
+		set_text(call->request_id, sizeof(call->request_id), id);
+	}
+	xml_free(root);
+}
+
 static void parse_json_reply(struct aws_call *call, long status,
 			     const char *body, size_t len)
 {
@@ -90,6 +119,12 @@ static void parse_json_reply(struct aws_call *call, long status,
 		return;
 	}
 	call->status = AWS_CALL_SERVICE_ERROR;
+	if (!doc && len > 0 && body[0] == '<') {
+		/* An XML error in front of a JSON service (an IAM layer, a
+		 * proxy): read it rather than report a bare status. */
+		parse_xml_error(call, body, len);
+		return;
+	}
 	if (doc && json_is_object(doc)) {
 		const char *type = json_string_value(json_object_get(doc, "__type"));
 		const char *msg = json_string_value(json_object_get(doc, "message"));
@@ -111,7 +146,6 @@ static void parse_query_reply(struct aws_call *call, long status,
 {
 	char err[128];
 	struct xml_node *root = xml_parse(body, len, err, sizeof(err));
-	const struct xml_node *e;
 
 	if (status >= 200 && status < 300) {
 		if (!root) {
@@ -131,25 +165,8 @@ static void parse_query_reply(struct aws_call *call, long status,
 		return;
 	}
 	call->status = AWS_CALL_SERVICE_ERROR;
-	if (!root)
-		return;
-	/* STS/IAM: <ErrorResponse><Error>..; EC2: <Response><Errors><Error> */
-	e = xml_child(root, "Error");
-	if (!e)
-		e = xml_path(root, "Errors/Error");
-	if (e) {
-		set_text(call->code, sizeof(call->code), xml_path_text(e, "Code"));
-		set_text(call->message, sizeof(call->message),
-			 xml_path_text(e, "Message"));
-	}
-	if (!call->request_id[0]) {
-		const char *id = xml_path_text(root, "RequestId");
-
-		if (!id)
-			id = xml_path_text(root, "RequestID");
-		set_text(call->request_id, sizeof(call->request_id), id);
-	}
 	xml_free(root);
+	parse_xml_error(call, body, len);
 }
 
 void aws_parse_reply(struct aws_call *call, long http_status,

@@ -1,0 +1,79 @@
+#!/bin/bash
+# run-demo.sh: the local demo cluster, end to end, on this machine.
+#
+# Installs what it needs (Debian 12, root), builds slurm-identity, starts a
+# real slurmctld whose ResumeProgram/SuspendProgram are ours, chained to a
+# local "cloud" that boots one real slurmd per node and creates the EC2
+# instance in moto_server; OpsWorks is the project's fake (AWS retired the
+# service). Submits a job and shows, through sinfo and the logs, the nodes
+# powering up, registering, running, powering down and deregistering.
+# Stops everything it started.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+[ "$(id -u)" = 0 ] || { echo "run-demo: run as root (it starts slurmd and munge)"; exit 1; }
+
+sh tests/install-deps.sh || exit 1
+if [ ! -x _build/slurm-identity ]; then
+	echo "== building"
+	autoreconf -fi >/dev/null 2>&1 && mkdir -p _build &&
+		(cd _build && ../configure -q) && make -C _build -s -j"$(nproc)" >/dev/null ||
+		{ echo "run-demo: build failed"; exit 1; }
+fi
+export top_srcdir=$top top_builddir=$top/_build
+. tests/lib/cluster.sh
+. tests/lib/aws_env.sh
+
+CLUSTER_DIR=$(mktemp -d /tmp/slurm-identity-demo.XXXXXX)
+chmod 755 "$CLUSTER_DIR"
+CLUSTER_NODES=2
+CLUSTER_SUSPEND_TIME=${DEMO_SUSPEND_TIME:-15}
+cleanup() {
+	echo "== stopping everything the demo started"
+	cluster_stop
+	aws_env_stop
+	echo "(logs kept in $CLUSTER_DIR/log)"
+}
+trap cleanup EXIT
+
+show() {
+	echo "-- $(date +%T) sinfo:"
+	sinfo -N -o '  %N %T %E' | sed 's/^/  /'
+	echo "   OpsWorks registry: $(opsworks_fake GET /_fake/registry |
+		python3 -c 'import json,sys; print(", ".join(i["Hostname"]+"="+i["InstanceId"][:8] for i in json.load(sys.stdin)) or "empty")')"
+}
+
+AWS_ENV_STACK_ID=$(python3 -c 'import uuid; print(uuid.uuid4())')
+cluster_configure "Backends=opsworks" "OpsWorksStackId=$AWS_ENV_STACK_ID" || exit 1
+echo "== starting moto_server (IAM enforced) and the OpsWorks endpoint"
+aws_env_start || exit 1
+echo "== IAM policy the controller runs with (slurm-identity policy --role controller):"
+sed 's/^/   /' "$CLUSTER_DIR/aws/controller-policy.json"
+echo "== starting slurmctld ($CLUSTER_DIR/etc/slurm.conf)"
+cluster_start || exit 1
+show
+echo "== sbatch -N2 --wrap 'hostname'"
+job=$(sbatch -N2 --parsable --wrap 'hostname' -o "$CLUSTER_DIR/job-%j.out")
+for i in $(seq 1 60); do
+	state=$(scontrol show job "$job" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+	[ $((i % 5)) = 1 ] && show
+	[ "$state" = COMPLETED ] && break
+	sleep 1
+done
+echo "== job $job: $state; output:"; sed 's/^/   /' "$CLUSTER_DIR"/job-"$job".out
+scontrol show node n1 | grep -o 'Extra=.*' | sed 's/^/   n1 /'
+show
+echo "== waiting for SuspendTime ($CLUSTER_SUSPEND_TIME s) to power the nodes down"
+for i in $(seq 1 90); do
+	s1=$(node_state n1) s2=$(node_state n2)
+	[ "$s1" = idle~ ] && [ "$s2" = idle~ ] && break
+	sleep 1
+done
+sleep 2
+show
+echo "== identity log ($CLUSTER_DIR/log/identity.log):"
+grep -E 'registered|deregistered|identity removed|resume: nodes|done in' \
+	"$CLUSTER_DIR/log/identity.log" | sed 's/^/   /'
+echo "== slurm-identity reconcile:"
+SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" reconcile |
+	sed 's/^/   /'

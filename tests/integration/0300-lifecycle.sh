@@ -1,0 +1,91 @@
+#!/bin/bash
+# 0300-lifecycle.sh: nodes power up, register, run a job, power down and
+# deregister, on a real slurmctld/slurmd with IAM enforcement everywhere
+# (moto for EC2/STS, the fake OpsWorks for its API), the IAM users holding
+# exactly what `slurm-identity policy` prints.
+# Also: repeated and needless hooks are harmless and make no extra calls.
+set -u
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/cluster.sh"
+. "$top_srcdir/tests/lib/aws_env.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, namespaces)"
+command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
+
+CLUSTER_DIR=$(test_dir lifecycle)
+CLUSTER_NODES=3
+cleanup() {
+	cluster_stop
+	aws_env_stop
+	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$CLUSTER_DIR"
+}
+trap cleanup EXIT
+
+AWS_ENV_STACK_ID=$(python3 -c 'import uuid; print(uuid.uuid4())')
+cluster_configure "Backends=opsworks" "OpsWorksStackId=$AWS_ENV_STACK_ID" ||
+	bail "cannot configure the cluster"
+aws_env_start || bail "cannot start the AWS endpoints"
+cluster_start || bail "cannot start slurmctld"
+
+calls() { opsworks_fake GET /_fake/calls | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"; }
+registered() { opsworks_fake GET /_fake/registry | python3 -c 'import json,sys; print(" ".join(sorted(i["Hostname"] for i in json.load(sys.stdin))))'; }
+job_state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
+
+t0=$(date +%s)
+job=$(sbatch -N2 -w n[1-2] --parsable --wrap 'hostname; sleep 1' -o "$CLUSTER_DIR/job-%j.out")
+ok $? "sbatch -N2 on powered-down nodes ($job)"
+wait_for '[ "$(job_state $job)" = COMPLETED ]' 120
+ok $? "job ran to completion ($(job_state $job), $(( $(date +%s) - t0 ))s)" ||
+	{ dump_logs 40; }
+resumed_s=$(( $(date +%s) - t0 ))
+
+[ "$(registered)" = "n1 n2" ]
+ok $? "both nodes registered in the stack (registry: $(registered))"
+[ "$(calls RegisterInstance)" = 2 ]
+ok $? "exactly one RegisterInstance per node ($(calls RegisterInstance))"
+scontrol show node n1 | grep -q 'Extra=identity=ready instance=i-[0-9a-f]* opsworks='
+ok $? "node record mirrors the identity (Extra)"
+
+# A second job on the same, still powered-up nodes takes the fast path.
+job2=$(sbatch -N2 -w n[1-2] --parsable --wrap true -o /dev/null)
+wait_for '[ "$(job_state $job2)" = COMPLETED ]' 60
+ok $? "second job on powered-up nodes completed"
+[ "$(calls RegisterInstance)" = 2 ]
+ok $? "prolog fast path: no new RegisterInstance ($(calls RegisterInstance))"
+
+# Resume hook for nodes already up and registered (as after a slurmctld
+# restart), without the cloud chain: nothing to call.
+sed '/^Chain/d' "$CLUSTER_DIR/etc/identity.conf" >"$CLUSTER_DIR/etc/nochain.conf"
+SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/nochain.conf \
+	"$top_builddir/slurm-identity-resume" 'n[1-2]'
+ok $? "resume of registered nodes succeeds"
+[ "$(calls RegisterInstance)" = 2 ] && [ "$(registered)" = "n1 n2" ]
+ok $? "resume of registered nodes changes nothing"
+
+t1=$(date +%s)
+wait_for '[ "$(node_state n1)" = idle~ ] && [ "$(node_state n2)" = idle~ ]' 120
+ok $? "nodes powered down after SuspendTime ($(node_state n1), $(node_state n2))"
+wait_for '[ -z "$(registered)" ]' 30
+ok $? "registry empty after suspend (registry: '$(registered)')"
+[ "$(calls DeregisterInstance)" = 2 ]
+ok $? "exactly one DeregisterInstance per node ($(calls DeregisterInstance))"
+suspended_s=$(( $(date +%s) - t1 ))
+grep -q "opsworks: deregistered .* (request [0-9a-zA-Z-]*, [0-9]* ms)" "$CLUSTER_DIR/log/identity.log"
+ok $? "log names node, backend, request id and latency"
+[ -z "$(ls "$CLUSTER_DIR/identity/controller" 2>/dev/null)" ]
+ok $? "controller journal settled (no records left)"
+scontrol show node n1 | grep -q 'Extra= \|Extra=$'
+ok $? "Extra cleared on suspend"
+
+# Suspend again, and suspend a node that never registered: no error and no
+# extra deregistration.
+before=$(calls DeregisterInstance)
+SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/nochain.conf \
+	"$top_builddir/slurm-identity-suspend" 'n[1-3]'
+ok $? "suspend of deregistered and never-registered nodes succeeds"
+[ "$(calls DeregisterInstance)" = "$before" ]
+ok $? "no duplicate DeregisterInstance ($(calls DeregisterInstance))"
+n=$(grep -c 'RegisterInstance\|DeregisterInstance' "$CLUSTER_DIR/log/opsworks.log" 2>/dev/null)
+echo "# timings: power-up to job done ${resumed_s}s, suspend wait ${suspended_s}s"
+echo "# calls: $(opsworks_fake GET /_fake/calls)"
+tap_done

@@ -1,0 +1,198 @@
+# cluster.sh: a real Slurm cluster with power saving on this one machine.
+#
+# Sourced by integration tests. slurmctld runs our power hooks; the chained
+# "cloud" programs (cloud-resume, cloud-suspend) create and terminate the
+# node's EC2 instance in moto, start its IMDSv2 endpoint, and boot one real
+# slurmd per node in its own UTS, time and mount namespaces (hostname = node
+# name, fresh boot time, its own AWS config bind-mounted over the shared
+# path). Terminating an instance kills its slurmd with SIGKILL and deletes
+# its local identity state, as losing the instance's disk would.
+#
+# Needs: CLUSTER_DIR (empty dir), top_srcdir, top_builddir, and the AWS
+# endpoints set up by aws_env_start (aws_env.sh).
+
+CLUSTER_NODES=${CLUSTER_NODES:-2}
+
+cluster_free_port() {
+	# A base port with $1 free ports above it.
+	local n=$1 base tries=0
+	while [ $tries -lt 50 ]; do
+		base=$((20000 + (RANDOM % 20000)))
+		local ok=1 p
+		for p in $(seq "$base" $((base + n))); do
+			if ss -Hltn "sport = :$p" | grep -q .; then ok=0; break; fi
+		done
+		[ $ok = 1 ] && { echo "$base"; return 0; }
+		tries=$((tries + 1))
+	done
+	return 1
+}
+
+munge_ensure() {
+	if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+		return 0
+	fi
+	mkdir -p /run/munge && chown munge:munge /run/munge
+	runuser -u munge -- munged || return 1
+	echo started >"$CLUSTER_DIR/munge.started"
+	sleep 0.5
+	munge -n | unmunge >/dev/null
+}
+
+# cluster_configure [identity.conf lines...]
+cluster_configure() {
+	local d=$CLUSTER_DIR base i nodes
+	mkdir -p "$d/etc" "$d/state" "$d/spool" "$d/log" "$d/run" "$d/bin" \
+		"$d/nodes" "$d/identity"
+	chmod 700 "$d/identity"
+	base=$(cluster_free_port $((CLUSTER_NODES + 2))) || return 1
+	echo "$base" >"$d/base_port"
+	nodes="n[1-$CLUSTER_NODES]"
+	cat >"$d/etc/slurm.conf" <<EOC
+ClusterName=sitest
+SlurmctldHost=$(hostname -s)(127.0.0.1)
+SlurmctldPort=$base
+SlurmdPort=$((base + 1))
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+StateSaveLocation=$d/state
+SlurmdSpoolDir=$d/spool/%n
+SlurmctldPidFile=$d/run/slurmctld.pid
+SlurmdPidFile=$d/run/slurmd-%n.pid
+SlurmctldLogFile=$d/log/slurmctld.log
+SlurmdLogFile=$d/log/slurmd-%n.log
+SlurmctldDebug=info
+SlurmdDebug=info
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SchedulerType=sched/backfill
+MpiDefault=none
+ReturnToService=2
+TreeWidth=65533
+CommunicationParameters=NoAddrCache
+SlurmctldParameters=idle_on_node_suspend,cloud_dns
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+SuspendTime=${CLUSTER_SUSPEND_TIME:-15}
+SuspendTimeout=${CLUSTER_SUSPEND_TIMEOUT:-15}
+ResumeTimeout=${CLUSTER_RESUME_TIMEOUT:-60}
+ResumeRate=0
+SuspendRate=0
+ResumeProgram=$top_builddir/slurm-identity-resume
+SuspendProgram=$top_builddir/slurm-identity-suspend
+ResumeFailProgram=$top_builddir/slurm-identity-resume-fail
+Prolog=$top_builddir/slurm-identity-prolog
+Epilog=$top_builddir/slurm-identity-epilog
+PrologEpilogTimeout=90
+KillWait=5
+MinJobAge=300
+EOC
+	for i in $(seq 1 "$CLUSTER_NODES"); do
+		echo "NodeName=n$i CPUs=1 RealMemory=100 State=CLOUD NodeAddr=127.0.0.1 Port=$((base + 1 + i))" \
+			>>"$d/etc/slurm.conf"
+	done
+	echo "PartitionName=cloud Nodes=$nodes Default=YES MaxTime=INFINITE State=UP" \
+		>>"$d/etc/slurm.conf"
+	{
+		echo "# identity.conf written by tests/lib/cluster.sh"
+		echo "StateDir=$d/identity"
+		echo "LogFile=$d/log/identity.log"
+		echo "DebugLevel=verbose"
+		echo "AwsConfigFile=$d/etc/aws.config"
+		echo "ChainResumeProgram=$d/bin/cloud-resume"
+		echo "ChainSuspendProgram=$d/bin/cloud-suspend"
+		echo "ChainResumeFailProgram=$d/bin/cloud-suspend"
+		echo "RequestTimeout=5"
+		for line in "$@"; do echo "$line"; done
+	} >"$d/etc/identity.conf"
+	chmod 644 "$d/etc/identity.conf" "$d/etc/slurm.conf"
+	cluster_write_cloud
+}
+
+# The chained cloud programs. slurmctld runs them with no PATH and only
+# SLURM_CONF, so everything they need is written into them.
+cluster_write_cloud() {
+	local d=$CLUSTER_DIR py
+	py=$(command -v python3)
+	py=$("$py" -c 'import sys; print(sys.executable)')
+	cat >"$d/bin/cloud-resume" <<EOC
+#!/bin/bash
+# Test cloud: launch an instance per node and boot its slurmd.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+exec >>"$d/log/cloud.log" 2>&1
+echo "\$(date +%T) cloud-resume \$1"
+for n in \$(scontrol show hostnames "\$1"); do
+	"$py" "$top_srcdir/tests/lib/cloud.py" --dir "$d" launch "\$n" || exit 1
+	$top_srcdir/tests/lib/boot-node.sh "$d" "\$n" || exit 1
+done
+EOC
+	cat >"$d/bin/cloud-suspend" <<EOC
+#!/bin/bash
+# Test cloud: terminate each node's instance (slurmd killed, disk lost).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+exec >>"$d/log/cloud.log" 2>&1
+echo "\$(date +%T) cloud-suspend \$1"
+for n in \$(scontrol show hostnames "\$1"); do
+	$top_srcdir/tests/lib/halt-node.sh "$d" "\$n"
+	"$py" "$top_srcdir/tests/lib/cloud.py" --dir "$d" terminate "\$n"
+done
+exit 0
+EOC
+	chmod 755 "$d/bin/cloud-resume" "$d/bin/cloud-suspend"
+}
+
+cluster_start() {
+	local d=$CLUSTER_DIR i
+	munge_ensure || { echo "# munge failed"; return 1; }
+	export SLURM_CONF=$d/etc/slurm.conf
+	slurmctld -f "$SLURM_CONF" -i
+	for i in $(seq 1 50); do
+		scontrol ping 2>/dev/null | grep -q UP && return 0
+		sleep 0.2
+	done
+	echo "# slurmctld did not come up"; tail -20 "$d/log/slurmctld.log" | sed 's/^/# /'
+	return 1
+}
+
+cluster_stop() {
+	local d=$CLUSTER_DIR pid f
+	[ -n "${CLUSTER_DIR:-}" ] || return 0
+	if [ -f "$d/run/slurmctld.pid" ]; then
+		pid=$(cat "$d/run/slurmctld.pid")
+		kill "$pid" 2>/dev/null
+		for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+	fi
+	for f in "$d"/nodes/*/slurmd.pid "$d"/nodes/*/imds.pid; do
+		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+	done
+	if [ -f "$d/munge.started" ]; then
+		pkill -x munged 2>/dev/null
+		rm -f "$d/munge.started"
+	fi
+	return 0
+}
+
+# Wait up to $2 seconds for a shell condition $1.
+wait_for() {
+	local cond=$1 secs=${2:-30} i
+	for i in $(seq 1 $((secs * 5))); do
+		eval "$cond" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+node_state() {
+	sinfo -h -N -n "$1" -o '%T' 2>/dev/null | head -1
+}
+
+dump_logs() {
+	local f
+	for f in "$CLUSTER_DIR"/log/*.log; do
+		echo "# ---- $f"
+		tail -n ${1:-30} "$f" | sed 's/^/# /'
+	done
+}
