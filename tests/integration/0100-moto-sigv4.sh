@@ -137,6 +137,7 @@ ok $? "check with a bad secret: exit 1, one line ($(cat "$D/check.err"))"
 AWS_ACCESS_KEY_ID=$lkey AWS_SECRET_ACCESS_KEY=$lsecret \
 	"$cli" -c "$D/identity.conf" check >"$D/check.out" 2>"$D/check.err"
 rc=$?
-[ $rc = 1 ] && [ "$(wc -l <"$D/check.err")" = 1 ] && grep -q 'AccessDenied' "$D/check.err"
-ok $? "check without permission: exit 1, one line ($(cat "$D/check.err"))"
+[ $rc = 1 ] && [ "$(wc -l <"$D/check.err")" = 2 ] &&
+	[ "$(grep -c '^slurm-identity: check: .*AccessDenied' "$D/check.err")" = 2 ]
+ok $? "check without permission: exit 1, one line per refused probe (ad, ec2)"
 tap_done
