@@ -156,8 +156,15 @@ int aws_credentials_resolve(struct imds *imds, struct aws_credentials *out,
 		rc = from_file(out, cred_path, name, 0, err, errlen);
 	if (rc == 1)
 		rc = from_file(out, conf_path, name, 1, err, errlen);
-	if (rc == 1)
-		rc = from_imds(imds, out, err, errlen);
+	if (rc == 1) {
+		char why[512];
+
+		rc = from_imds(imds, out, why, sizeof(why));
+		if (rc < 0)
+			snprintf(err, errlen,
+				 "none in the environment, %s or %s (profile %s), and the instance role: %s",
+				 cred_path, conf_path, name, why);
+	}
 	free(name);
 	free(cred_path);
 	free(conf_path);
