@@ -71,12 +71,18 @@ static char *resolve_region(const struct aws_client_options *opts,
 	if (found)
 		return found;
 	strbuf_init(&body);
-	if (imds_get(imds, "/latest/meta-data/placement/region", &body, &status,
-		     err, errlen) == 0 && body.len > 0 && body.len < 64)
-		found = xstrdup(body.data);
-	else
-		snprintf(err, errlen,
-			 "no AWS region: set Region= in identity.conf or AWS_REGION");
+	{
+		char why[512];
+
+		if (imds_get(imds, "/latest/meta-data/placement/region", &body,
+			     &status, why, sizeof(why)) == 0 && body.len > 0 &&
+		    body.len < 64)
+			found = xstrdup(body.data);
+		else
+			snprintf(err, errlen,
+				 "no AWS region: set Region= in identity.conf or AWS_REGION (%s)",
+				 body.len ? "bad region from IMDS" : why);
+	}
 	strbuf_free(&body);
 	return found;
 }
