@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 	struct journal_entry e;
 	char node[65], err[1024], reason[512];
 	const char *key;
-	int rc = 0;
+	int rc = 0, found;
 
 	if (argc > 1) {
 		fprintf(stderr, "Usage: slurm-identity-epilog\n"
@@ -37,11 +37,27 @@ int main(int argc, char **argv)
 	    node_own_name(node, sizeof(node), err, sizeof(err)) < 0)
 		goto out;
 	log_set_context(node);
-	if (journal_read(prog.conf.state_dir, NODE_ROLE, node, &e, err,
-			 sizeof(err)) != 0 || !node_record_ready(&e)) {
-		snprintf(reason, sizeof(reason), "epilog: identity record lost");
-		node_drain(node, reason);
-		rc = 1;
+	/* We drain with our own reason and exit 0: a failing epilog would
+	 * have slurmd replace it with "Epilog error". */
+	found = journal_read(prog.conf.state_dir, NODE_ROLE, node, &e, err,
+			     sizeof(err));
+	if (found < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (found == 1) {
+		/* The prolog makes the record before any job runs; none means
+		 * the prolog did not run here or the state was lost. */
+		node_drain(node, "epilog: no identity record (prolog not run: is PrologFlags=Alloc set?)");
+		goto out;
+	}
+	if (!node_record_ready(&e)) {
+		const char *phase = journal_get(&e, "phase");
+
+		/* A failed registration was drained by the prolog with its
+		 * own reason: keep that reason. */
+		if (!phase || strcmp(phase, "failed") != 0)
+			node_drain(node, "epilog: identity record is not ready for this boot");
 		goto out;
 	}
 	key = journal_get(&e, "opsworks.key");
@@ -49,7 +65,6 @@ int main(int argc, char **argv)
 	    (!key || access(key, R_OK) != 0)) {
 		snprintf(reason, sizeof(reason), "opsworks: epilog: key file missing");
 		node_drain(node, reason);
-		rc = 1;
 	}
 out:
 	journal_entry_clear(&e);

@@ -72,9 +72,9 @@ ok $? "exactly one DeregisterInstance per node ($(calls DeregisterInstance))"
 suspended_s=$(( $(date +%s) - t1 ))
 grep -q "opsworks: deregistered .* (request [0-9a-zA-Z-]*, [0-9]* ms)" "$CLUSTER_DIR/log/identity.log"
 ok $? "log names node, backend, request id and latency"
-[ -z "$(ls "$CLUSTER_DIR/identity/controller" 2>/dev/null)" ]
-ok $? "controller journal settled (no records left)"
-scontrol show node n1 | grep -q 'Extra= \|Extra=$'
+! grep -l 'phase=\(pending\|deregistering\)' "$CLUSTER_DIR"/identity/controller/* 2>/dev/null
+ok $? "controller journal settled (nothing pending)"
+! scontrol show node n1 | grep -q 'Extra=identity'
 ok $? "Extra cleared on suspend"
 
 # Suspend again, and suspend a node that never registered: no error and no

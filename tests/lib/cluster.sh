@@ -85,6 +85,7 @@ SuspendProgram=$top_builddir/slurm-identity-suspend
 ResumeFailProgram=$top_builddir/slurm-identity-resume-fail
 Prolog=$top_builddir/slurm-identity-prolog
 Epilog=$top_builddir/slurm-identity-epilog
+PrologFlags=Alloc
 PrologEpilogTimeout=90
 KillWait=5
 MinJobAge=300
