@@ -117,6 +117,18 @@ void node_drain(const char *node, const char *reason)
 		log_error("%s", err);
 }
 
+void node_drain_and_recycle(const char *node, const char *reason)
+{
+	char full[512], err[512];
+
+	snprintf(full, sizeof(full), "identity: %s", reason);
+	log_error("draining for a power cycle: %s", full);
+	if (slurm_node_power_down(node, full, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		node_drain(node, reason);
+	}
+}
+
 /* Read what IMDS says about this instance. */
 static int load_identity(struct imds *imds, const char *node,
 			 struct node_identity *me, char *why, size_t whylen)

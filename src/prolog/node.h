@@ -28,5 +28,8 @@ int node_register(struct program *prog, const char *node,
 bool node_job_user_resolves(char *why, size_t whylen);
 /* Drain with "identity: <reason>" and log it. */
 void node_drain(const char *node, const char *reason);
+/* Drain, and have Slurm power the node down once idle: the next power-up
+ * is a fresh instance and a fresh try, so the node recovers by itself. */
+void node_drain_and_recycle(const char *node, const char *reason);
 
 #endif

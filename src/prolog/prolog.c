@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	}
 	if (!node_record_ready(&e) &&
 	    node_register(&prog, node, &e, reason, sizeof(reason)) < 0) {
-		node_drain(node, reason);
+		node_drain_and_recycle(node, reason);
 		goto out;
 	}
 ready:
