@@ -49,6 +49,45 @@ static void describe_state(uint32_t st, char *out, size_t len)
 		 (st & NODE_STATE_DRAIN) ? "+drain" : "");
 }
 
+/* slurmctld hides powered-down CLOUD nodes from node listings unless
+ * PrivateData=cloud is set (their records come back without a name), but
+ * partitions still name them: a node a partition lists and the node
+ * listing hides is a cloud node that is powered down. */
+static void add_hidden_nodes(struct slurm_node_set *set)
+{
+	partition_info_msg_t *parts = NULL;
+	uint32_t i;
+
+	if (slurm_load_partitions((time_t)0, &parts, SHOW_ALL) != SLURM_SUCCESS)
+		return;
+	for (i = 0; i < parts->record_count; i++) {
+		hostlist_t hl;
+		char *host;
+
+		if (!parts->partition_array[i].nodes)
+			continue;
+		hl = slurm_hostlist_create(parts->partition_array[i].nodes);
+		while (hl && (host = slurm_hostlist_shift(hl))) {
+			if (!slurm_nodes_find(set, host)) {
+				struct slurm_node *n;
+
+				set->nodes = xrealloc(set->nodes, (set->count + 1) *
+									  sizeof(*set->nodes));
+				n = &set->nodes[set->count++];
+				memset(n, 0, sizeof(*n));
+				snprintf(n->name, sizeof(n->name), "%s", host);
+				n->powered_down = true;
+				snprintf(n->state, sizeof(n->state), "cloud~");
+				n->extra = xstrdup("");
+				n->reason = xstrdup("");
+			}
+			free(host);
+		}
+		slurm_hostlist_destroy(hl);
+	}
+	slurm_free_partition_info_msg(parts);
+}
+
 int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
 {
 	node_info_msg_t *msg = NULL;
@@ -80,6 +119,7 @@ int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
 		n->reason = xstrdup(ni->reason ? ni->reason : "");
 	}
 	slurm_free_node_info_msg(msg);
+	add_hidden_nodes(set);
 	return 0;
 }
 

@@ -1,0 +1,90 @@
+#!/bin/bash
+# 0320-reconcile.sh: what escapes the hooks is caught by reconcile.
+#  - the suspend hook killed (-9) mid-batch: the next reconcile removes
+#    the registrations it journaled, and settles the journal;
+#  - a node killed (-9) and its instance terminated behind Slurm's back:
+#    reconcile deregisters it; with EC2 unreachable it removes nothing of
+#    a live node ("could not look" is not "gone"); a registration of some
+#    other cluster is never touched.
+set -u
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/cluster.sh"
+. "$top_srcdir/tests/lib/aws_env.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, namespaces)"
+command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
+
+CLUSTER_DIR=$(test_dir reconcile)
+CLUSTER_NODES=2
+cleanup() {
+	scancel -u root 2>/dev/null
+	cluster_stop
+	aws_env_stop
+	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$CLUSTER_DIR"
+}
+trap cleanup EXIT
+
+AWS_ENV_STACK_ID=$(python3 -c 'import uuid; print(uuid.uuid4())')
+cluster_configure "Backends=opsworks" "OpsWorksStackId=$AWS_ENV_STACK_ID" ||
+	bail "cannot configure the cluster"
+aws_env_start || bail "cannot start the AWS endpoints"
+cluster_start || bail "cannot start slurmctld"
+export SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf
+reconcile() { "$top_builddir/slurm-identity" reconcile "$@" 2>>"$CLUSTER_DIR/log/reconcile.err"; }
+registered() { opsworks_fake GET /_fake/registry | python3 -c 'import json,sys; print(" ".join(sorted(i["Hostname"] for i in json.load(sys.stdin))))'; }
+job_state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
+
+job=$(sbatch -N2 --parsable --wrap 'sleep 1' -o /dev/null)
+wait_for '[ "$(job_state $job)" = COMPLETED ]' 120 && [ "$(registered)" = "n1 n2" ]
+ok $? "two nodes up and registered ($(registered))" || dump_logs 30
+
+# 1. Suspend hook killed mid-batch.
+# DeregisterInstance hangs (then fails): the hook is caught mid-call.
+opsworks_fake POST /_fake/faults '{"latency_ms": 8000, "error_5xx": 1000, "operations": ["DeregisterInstance"]}' >/dev/null
+wait_for "grep -qs 'phase=deregistering' '$CLUSTER_DIR/identity/controller/n1'" 90
+ok $? "suspend hook journaled its intention before acting"
+pid=$(pgrep -f "slurm-identity-suspend n" | head -1)
+[ -n "$pid" ] && kill -9 "$pid"
+ok $? "suspend hook killed with SIGKILL mid-batch (pid ${pid:-none})"
+wait_for '[ "$(node_state n1)" = idle~ ] && [ "$(node_state n2)" = idle~ ]' 60
+ok $? "Slurm powered the nodes down anyway"
+[ "$(registered)" = "n1 n2" ]
+ok $? "registrations leaked for now ($(registered))"
+opsworks_fake POST /_fake/faults '{}' >/dev/null
+
+out=$(reconcile --dry-run)
+[ "$(echo "$out" | grep -c '^would deregister opsworks n[12] .*: node powered down$')" = 2 ] &&
+	[ "$(registered)" = "n1 n2" ]
+ok $? "reconcile --dry-run reports both and changes nothing"
+out=$(reconcile)
+ok $? "reconcile succeeds"
+echo "$out" | sed 's/^/# /'
+[ "$(echo "$out" | grep -c '^deregistered opsworks n[12] ')" = 2 ] && [ -z "$(registered)" ]
+ok $? "reconcile removed both leaked registrations"
+! grep -qs 'phase=' "$CLUSTER_DIR"/identity/controller/n1 "$CLUSTER_DIR"/identity/controller/n2
+ok $? "journal settled"
+out=$(reconcile)
+echo "$out" | grep -q '^reconcile: 0 registrations, 0 leaks, 0 removed, 0 failed'
+ok $? "a second reconcile finds nothing to do"
+
+# 2. A node and its instance die behind Slurm's back.
+job=$(sbatch -N1 -w n1 --parsable --wrap 'sleep 600' -o /dev/null)
+wait_for '[ "$(job_state $job)" = RUNNING ] && [ "$(registered)" = n1 ]' 120
+ok $? "a long job runs on a registered n1"
+opsworks_fake POST /_fake/register '{"Hostname": "othercluster-7", "Ec2InstanceId": "i-0aaaaaaaaaaaaaaaa", "StackId": "'"$AWS_ENV_STACK_ID"'"}' >/dev/null
+"$top_srcdir/tests/lib/halt-node.sh" "$CLUSTER_DIR" n1
+python3 "$top_srcdir/tests/lib/cloud.py" --dir "$CLUSTER_DIR" terminate n1 >/dev/null
+ok $? "n1's slurmd killed -9 and its instance terminated"
+
+out=$(AWS_ENDPOINT_URL_EC2=http://127.0.0.1:9 reconcile)
+echo "$out" | grep -q '^warning: ec2: ' && [ "$(registered)" = "n1 othercluster-7" ]
+ok $? "EC2 unreachable: warned, nothing removed from a node Slurm thinks is up"
+out=$(reconcile)
+echo "$out" | sed 's/^/# /'
+echo "$out" | grep -q "^deregistered opsworks n1 .*: instance terminated$"
+ok $? "reconcile deregistered the dead node"
+[ "$(registered)" = "othercluster-7" ]
+ok $? "the other cluster's registration is untouched ($(registered))"
+echo "$out" | grep -q ', 1 foreign$'
+ok $? "it is counted as foreign"
+tap_done
