@@ -178,6 +178,9 @@ def main():
     ap.add_argument("--config", required=True)
     ap.add_argument("--signing-key", required=True)
     args = ap.parse_args()
+    # The default listen backlog of 5 would make parallel clients wait for
+    # SYN retransmits; a real endpoint accepts far more.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer((args.bind, args.port), Handler)
     server.daemon_threads = True
     server.state = State(args.config, args.signing_key)

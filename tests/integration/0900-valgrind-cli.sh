@@ -1,0 +1,40 @@
+#!/bin/bash
+# 0900-valgrind-cli.sh: no leaks and no memory errors on the CLI paths
+# (valgrind --leak-check=full, definite and indirect leaks are errors).
+set -u
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/moto.sh"
+
+command -v valgrind >/dev/null || skip_all "valgrind not installed"
+D=$(test_dir valgrind)
+trap 'moto_stop "$D/moto"; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$D"' EXIT
+cli=$top_builddir/slurm-identity
+export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret
+
+vg() {
+	# vg NAME COMMAND...: run under valgrind; ok when it reports nothing.
+	local name=$1; shift
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=99 --log-file="$D/$name.vg" "$@" >"$D/$name.out" 2>&1
+	local rc=$?
+	[ $rc != 99 ] && [ ! -s "$D/$name.vg" ]
+	ok $? "valgrind clean: $name (exit $rc)" || sed 's/^/# /' "$D/$name.vg" | head -30
+}
+
+printf 'ClusterName=vg\nBackends=opsworks\nOpsWorksStackId=s-1\n' >"$D/identity.conf"
+chmod 644 "$D/identity.conf"
+printf 'Bogus=1\n' >"$D/bad.conf"
+chmod 644 "$D/bad.conf"
+
+vg help "$cli" --help
+vg bad-config "$cli" -c "$D/bad.conf" check
+vg policy "$cli" -c "$D/identity.conf" policy --role controller --account 123456789012
+AWS_ENDPOINT_URL=http://127.0.0.1:9 vg unreachable "$cli" -c "$D/identity.conf" check
+moto_start "$D/moto" 1000 || bail "moto did not start"
+AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$D/moto/port") \
+	vg check-moto "$cli" -c "$D/identity.conf" check
+grep -q '^ok: identity arn:aws' "$D/check-moto.out"
+ok $? "the checked path really talked to moto"
+SLURM_IDENTITY_CONF=$D/bad.conf vg resume-bad-config "$top_builddir/slurm-identity-resume" n1
+tap_done
