@@ -44,3 +44,8 @@ test_dir() {
 	chmod 755 "$d"
 	echo "$d"
 }
+
+# make distcheck (and anyone who wants only the fast tests) sets this.
+if [ -n "${SI_UNIT_ONLY:-}" ]; then
+	skip_all "integration tests skipped (SI_UNIT_ONLY is set)"
+fi
