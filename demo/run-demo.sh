@@ -45,6 +45,8 @@ show() {
 
 AWS_ENV_STACK_ID=$(python3 -c 'import uuid; print(uuid.uuid4())')
 cluster_configure "Backends=opsworks" "OpsWorksStackId=$AWS_ENV_STACK_ID" || exit 1
+# Show powered-down cloud nodes in sinfo (Slurm hides them otherwise).
+echo "PrivateData=cloud" >>"$CLUSTER_DIR/etc/slurm.conf"
 echo "== starting moto_server (IAM enforced) and the OpsWorks endpoint"
 aws_env_start || exit 1
 echo "== IAM policy the controller runs with (slurm-identity policy --role controller):"
@@ -75,5 +77,5 @@ echo "== identity log ($CLUSTER_DIR/log/identity.log):"
 grep -E 'registered|deregistered|identity removed|resume: nodes|done in' \
 	"$CLUSTER_DIR/log/identity.log" | sed 's/^/   /'
 echo "== slurm-identity reconcile:"
-SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" reconcile |
+SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" reconcile 2>/dev/null |
 	sed 's/^/   /'

@@ -164,19 +164,58 @@ static void log_vwrite(int level, const char *fmt, va_list ap)
 	strbuf_free(&msg);
 }
 
-#define LOG_FUNCTION(name, level)                 \
-	void name(const char *fmt, ...)           \
-	{                                         \
-		va_list ap;                       \
-		int saved = errno;                \
-		va_start(ap, fmt);                \
-		log_vwrite(level, fmt, ap);       \
-		va_end(ap);                       \
-		errno = saved;                    \
-	}
+/* Each keeps errno: callers log and then report strerror(errno). */
+void log_error(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
 
-LOG_FUNCTION(log_error, LOG_LEVEL_ERROR)
-LOG_FUNCTION(log_info, LOG_LEVEL_INFO)
-LOG_FUNCTION(log_verbose, LOG_LEVEL_VERBOSE)
-LOG_FUNCTION(log_debug, LOG_LEVEL_DEBUG)
-LOG_FUNCTION(log_debug2, LOG_LEVEL_DEBUG2)
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void log_info(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_INFO, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void log_verbose(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_VERBOSE, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void log_debug(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_DEBUG, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void log_debug2(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_DEBUG2, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}

@@ -13,6 +13,7 @@
 #include "../common/aws/services.h"
 #include "../common/conf.h"
 #include "../common/log.h"
+#include "../common/program.h"
 #include "check.h"
 
 static int failures;
@@ -95,31 +96,26 @@ static void check_ad_parameters(struct aws_client *c,
 
 int check_run(const char *conf_path, int verbose)
 {
-	struct identity_conf conf;
-	struct aws_client_options opts;
+	struct program prog;
 	struct caller_identity id;
-	struct aws_client *client = NULL;
+	struct aws_client *client;
 	char err[1024], backends[64];
 
 	failures = 0;
-	config_init(&conf);
-	if (config_load(&conf, conf_path, err, sizeof(err)) < 0) {
+	if (program_start(&prog, "slurm-identity", conf_path, false, err,
+			  sizeof(err)) < 0) {
 		fail("%s", err);
 		goto out;
 	}
-	config_backends_string(conf.backends, backends, sizeof(backends));
+	/* Results are this command's output; the log stays quiet unless
+	 * asked to show every call. */
+	log_open(NULL, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_QUIET, false,
+		 verbose);
+	config_backends_string(prog.conf.backends, backends, sizeof(backends));
 	pass("config %s (cluster %s, backends %s)", conf_path,
-	     conf.cluster_name ? conf.cluster_name : "unnamed", backends);
-	if (verbose)
-		log_open(NULL, LOG_LEVEL_DEBUG, false, true);
-
-	memset(&opts, 0, sizeof(opts));
-	opts.region = conf.region;
-	opts.max_concurrency = conf.max_concurrency;
-	opts.max_request_rate = conf.max_request_rate;
-	opts.max_attempts = conf.max_attempts;
-	opts.request_timeout = conf.request_timeout;
-	client = aws_client_new(&opts, err, sizeof(err));
+	     prog.conf.cluster_name ? prog.conf.cluster_name : "unnamed",
+	     backends);
+	client = program_aws(&prog, err, sizeof(err));
 	if (!client) {
 		fail("%s", err);
 		goto out;
@@ -135,18 +131,17 @@ int check_run(const char *conf_path, int verbose)
 	}
 	pass("identity %s (credentials from %s)", id.arn,
 	     aws_client_credentials_source(client));
-	if (conf.backends & BACKEND_OPSWORKS)
-		check_opsworks(client, &conf);
-	if (conf.backends & BACKEND_AD)
-		check_ad_parameters(client, &conf);
-	if (conf.backends) {
+	if (prog.conf.backends & BACKEND_OPSWORKS)
+		check_opsworks(client, &prog.conf);
+	if (prog.conf.backends & BACKEND_AD)
+		check_ad_parameters(client, &prog.conf);
+	if (prog.conf.backends) {
 		if (ec2_probe(client, err, sizeof(err)) < 0)
 			fail("ec2: %s", err);
 		else
 			pass("ec2: DescribeInstances allowed");
 	}
 out:
-	aws_client_free(client);
-	config_free(&conf);
+	program_end(&prog);
 	return failures ? 1 : 0;
 }

@@ -40,7 +40,6 @@ static int run_reconcile(const char *conf_path, int argc, char **argv)
 	if (program_start(&prog, "slurm-identity", conf_path, true, err,
 			  sizeof(err)) < 0)
 		goto out;
-	log_set_context("reconcile");
 	if (!prog.conf.backends) {
 		printf("reconcile: no backends configured\n");
 		rc = 0;
