@@ -38,7 +38,7 @@ trap cleanup EXIT
 
 show() {
 	echo "-- $(date +%T) sinfo:"
-	sinfo -N -o '  %N %T %E' | sed 's/^/  /'
+	sinfo -N -o '  %N %t %E' | sed 's/^/  /'
 	echo "   OpsWorks registry: $(opsworks_fake GET /_fake/registry |
 		python3 -c 'import json,sys; print(", ".join(i["Hostname"]+"="+i["InstanceId"][:8] for i in json.load(sys.stdin)) or "empty")')"
 }
@@ -63,7 +63,8 @@ for i in $(seq 1 60); do
 	sleep 1
 done
 echo "== job $job: $state; output:"; sed 's/^/   /' "$CLUSTER_DIR"/job-"$job".out
-scontrol show node n1 | grep -o 'Extra=.*' | sed 's/^/   n1 /'
+echo "== slurm-identity status:"
+SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" status | sed 's/^/   /'
 show
 echo "== waiting for SuspendTime ($CLUSTER_SUSPEND_TIME s) to power the nodes down"
 for i in $(seq 1 90); do

@@ -17,6 +17,7 @@
 #include "check.h"
 #include "controller.h"
 #include "policy.h"
+#include "status.h"
 
 static int run_reconcile(const char *conf_path, int argc, char **argv)
 {
@@ -131,6 +132,8 @@ static void usage(FILE *fp)
 		"\n"
 		"Commands:\n"
 		"  check                 validate identity.conf, the AWS identity and every backend\n"
+		"  status [HOSTLIST] [--json]\n"
+		"                        each node's Slurm state, instance and identity (no AWS call)\n"
 		"  reconcile [--dry-run] remove registrations that escaped the hooks\n"
 		"  policy --role controller|node [--account ID]\n"
 		"                        print the IAM policy this configuration needs\n"
@@ -189,6 +192,24 @@ int main(int argc, char **argv)
 		conf_path = config_default_path();
 	if (strcmp(command, "check") == 0) {
 		rc = check_run(conf_path, verbose);
+	} else if (strcmp(command, "status") == 0) {
+		const char *hl = NULL;
+		bool json = false;
+		int i;
+
+		rc = 0;
+		for (i = optind + 1; i < argc; i++) {
+			if (strcmp(argv[i], "--json") == 0)
+				json = true;
+			else if (argv[i][0] != '-' && !hl)
+				hl = argv[i];
+			else
+				rc = 2;
+		}
+		if (rc == 2)
+			fprintf(stderr, "slurm-identity: status [HOSTLIST] [--json]\n");
+		else
+			rc = status_run(conf_path, hl, json);
 	} else if (strcmp(command, "reconcile") == 0) {
 		rc = run_reconcile(conf_path, argc - optind - 1, argv + optind + 1);
 	} else if (strcmp(command, "policy") == 0) {

@@ -46,6 +46,18 @@ ok $? "exactly one RegisterInstance per node ($(calls RegisterInstance))"
 scontrol show node n1 | grep -q 'Extra=identity=ready instance=i-[0-9a-f]* opsworks='
 ok $? "node record mirrors the identity (Extra)"
 
+st=$(SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" status 'n[1-3]' --json)
+echo "$st" | python3 -c '
+import json, sys
+rows = {r["node"]: r for r in json.load(sys.stdin)}
+assert rows["n1"]["opsworks"].startswith("registered:"), rows["n1"]
+assert rows["n1"]["instance"].startswith("i-"), rows["n1"]
+assert rows["n3"]["opsworks"] == "-", rows["n3"]
+'
+ok $? "slurm-identity status shows the registrations (and n3 without)"
+SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" status |
+	sed 's/^/# /'
+
 # A second job on the same, still powered-up nodes takes the fast path.
 job2=$(sbatch -N2 -w n[1-2] --parsable --wrap true -o /dev/null)
 wait_for '[ "$(job_state $job2)" = COMPLETED ]' 60

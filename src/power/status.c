@@ -1,0 +1,138 @@
+/* status.c: one row per node: Slurm state, instance, each backend's
+ * state, since when, and the last error. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "common/backend.h"
+#include "common/hostlist.h"
+#include "common/log.h"
+#include "common/program.h"
+#include "common/slurm_node.h"
+#include "common/xmalloc.h"
+#include "controller.h"
+#include "status.h"
+
+static void format_time(const char *epoch, char *out, size_t len)
+{
+	time_t t = epoch ? (time_t)strtoll(epoch, NULL, 10) : 0;
+	struct tm tm;
+
+	if (t <= 0) {
+		snprintf(out, len, "-");
+		return;
+	}
+	localtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+/* What one backend's state is for a node, from Extra and the journal. */
+static void backend_state(const struct backend *b, const struct slurm_node *sn,
+			  const struct journal_entry *e, bool have_record,
+			  char *out, size_t len)
+{
+	const char *phase = have_record ? journal_get(e, "phase") : NULL;
+	const char *jid = have_record ? journal_get(e, b->id_key) : NULL;
+	char id[128] = "";
+
+	if (phase && (strcmp(phase, "pending") == 0 ||
+		      strcmp(phase, "deregistering") == 0) && jid)
+		snprintf(out, len, "%s:%s", phase, jid);
+	else if (sn && slurm_extra_get(sn->extra, b->name, id, sizeof(id)) && id[0])
+		snprintf(out, len, "registered:%s", id);
+	else if (phase && strcmp(phase, "resuming") == 0)
+		snprintf(out, len, "resuming");
+	else
+		snprintf(out, len, "-");
+}
+
+int status_run(const char *conf_path, const char *hostlist, bool json)
+{
+	struct program prog;
+	struct slurm_node_set slurm = { NULL, 0 };
+	struct node_list want = { NULL, 0 };
+	const struct backend *backends[8];
+	size_t nb, i, b;
+	json_t *rows = json_array();
+	char err[1024];
+	int rc = 1;
+
+	if (program_start(&prog, "slurm-identity", conf_path, true, err,
+			  sizeof(err)) < 0)
+		goto out;
+	log_open(NULL, LOG_LEVEL_ERROR, false, true);
+	if (hostlist && node_list_expand(hostlist, &want, err, sizeof(err)) < 0) {
+		log_error("status: %s", err);
+		goto out;
+	}
+	if (slurm_nodes_load(&slurm, err, sizeof(err)) < 0) {
+		log_error("status: %s", err);
+		goto out;
+	}
+	nb = backends_enabled(&prog.conf, backends, 8);
+	if (!json) {
+		printf("%-16s %-16s %-20s", "NODE", "STATE", "INSTANCE");
+		for (b = 0; b < nb; b++)
+			printf(" %-46s", backends[b]->name);
+		printf(" %-19s %s\n", "SINCE", "ERROR");
+	}
+	for (i = 0; i < slurm.count; i++) {
+		const struct slurm_node *sn = &slurm.nodes[i];
+		struct journal_entry e;
+		bool have = journal_read(prog.conf.state_dir, CONTROLLER_ROLE,
+					 sn->name, &e, err, sizeof(err)) == 0;
+		char instance[32] = "-", since[32], state[192];
+		const char *error = have ? journal_get(&e, "error") : NULL;
+		json_t *row;
+
+		if (hostlist && !node_list_contains(&want, sn->name)) {
+			journal_entry_clear(&e);
+			continue;
+		}
+		if (!slurm_extra_get(sn->extra, "instance", instance,
+				     sizeof(instance)))
+			snprintf(instance, sizeof(instance), "-");
+		format_time(have ? journal_get(&e, "updated") : NULL, since,
+			    sizeof(since));
+		if (!error && strncmp(sn->reason, "identity:", 9) == 0)
+			error = sn->reason;
+		row = json_object();
+		json_object_set_new(row, "node", json_string(sn->name));
+		json_object_set_new(row, "slurm_state", json_string(sn->state));
+		json_object_set_new(row, "instance", json_string(instance));
+		if (!json)
+			printf("%-16s %-16s %-20s", sn->name, sn->state, instance);
+		for (b = 0; b < nb; b++) {
+			backend_state(backends[b], sn, &e, have, state,
+				      sizeof(state));
+			json_object_set_new(row, backends[b]->name, json_string(state));
+			if (!json)
+				printf(" %-46s", state);
+		}
+		json_object_set_new(row, "since", json_string(since));
+		json_object_set_new(row, "error", error ? json_string(error) : json_null());
+		if (!json)
+			printf(" %-19s %s\n", since, error ? error : "-");
+		json_array_append_new(rows, row);
+		journal_entry_clear(&e);
+	}
+	if (json) {
+		char *text = json_dumps(rows, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		printf("%s\n", text);
+		free(text);
+	}
+	rc = 0;
+out:
+	json_decref(rows);
+	node_list_free(&want);
+	slurm_nodes_free(&slurm);
+	program_end(&prog);
+	slurm_api_fini();
+	return rc;
+}
