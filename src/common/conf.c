@@ -295,18 +295,6 @@ static int set_value(struct identity_conf *conf, const struct key_spec *spec,
 	return -1;
 }
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 /* Strip one pair of matching quotes, as slurm.conf allows. */
 static char *unquote(char *s)
 {
@@ -368,13 +356,13 @@ static char *slurm_conf_cluster_name(const char *slurm_conf)
 
 		if (hash)
 			*hash = '\0';
-		p = trim(line);
+		p = str_trim(line);
 		eq = strchr(p, '=');
 		if (!eq)
 			continue;
 		*eq = '\0';
-		if (strcasecmp(trim(p), "ClusterName") == 0) {
-			char *v = unquote(trim(eq + 1));
+		if (strcasecmp(str_trim(p), "ClusterName") == 0) {
+			char *v = unquote(str_trim(eq + 1));
 
 			if (valid_name(v)) {
 				free(name);
@@ -425,7 +413,7 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 		p = strchr(line, '#');
 		if (p)
 			*p = '\0';
-		p = trim(line);
+		p = str_trim(line);
 		if (!*p)
 			continue;
 		eq = strchr(p, '=');
@@ -435,8 +423,8 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 			goto out;
 		}
 		*eq = '\0';
-		key = trim(p);
-		value = unquote(trim(eq + 1));
+		key = str_trim(p);
+		value = unquote(str_trim(eq + 1));
 		spec = find_key(key);
 		if (!spec) {
 			snprintf(err, errlen, "%s:%u: unknown key \"%s\"", path,

@@ -1,6 +1,7 @@
 /* xmalloc.c: allocation helpers that abort on exhaustion, and strbuf. */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,18 @@ char *xasprintf(const char *fmt, ...)
 	strbuf_vprintf(&sb, fmt, ap);
 	va_end(ap);
 	return strbuf_detach(&sb);
+}
+
+char *str_trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
 }
 
 void xfree_ptr(void *ptr_to_ptr)

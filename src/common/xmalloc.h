@@ -13,6 +13,9 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Strip leading and trailing white space in place; returns the start. */
+char *str_trim(char *s);
+
 /* Free *ptr and set it to NULL. */
 void xfree_ptr(void *ptr_to_ptr);
 

@@ -9,24 +9,7 @@ set -u
 . "$top_srcdir/tests/lib/cluster.sh"
 . "$top_srcdir/tests/lib/aws_env.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, namespaces)"
-command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
-
-CLUSTER_DIR=$(test_dir regfail)
-CLUSTER_NODES=1
-cleanup() {
-	cluster_stop
-	aws_env_stop
-	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$CLUSTER_DIR"
-}
-trap cleanup EXIT
-
-AWS_ENV_STACK_ID=$(python3 -c 'import uuid; print(uuid.uuid4())')
-cluster_configure "Backends=opsworks" "OpsWorksStackId=$AWS_ENV_STACK_ID" ||
-	bail "cannot configure the cluster"
-echo "SchedulerParameters=nohold_on_prolog_fail" >>"$CLUSTER_DIR/etc/slurm.conf"
-aws_env_start || bail "cannot start the AWS endpoints"
-cluster_start || bail "cannot start slurmctld"
+opsworks_cluster_test regfail 1 SchedulerParameters=nohold_on_prolog_fail
 
 fake_count() { opsworks_fake GET /_fake/calls | python3 -c "import json,sys; c=json.load(sys.stdin); print(c.get('_rejected', {}).get('$1', 0) if '$1'[0] != '+' else c.get('$1'[1:], 0))"; }
 registered() { opsworks_fake GET /_fake/registry | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }

@@ -11,24 +11,7 @@ set -u
 . "$top_srcdir/tests/lib/cluster.sh"
 . "$top_srcdir/tests/lib/aws_env.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, namespaces)"
-command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
-
-CLUSTER_DIR=$(test_dir reconcile)
-CLUSTER_NODES=2
-cleanup() {
-	scancel -u root 2>/dev/null
-	cluster_stop
-	aws_env_stop
-	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$CLUSTER_DIR"
-}
-trap cleanup EXIT
-
-AWS_ENV_STACK_ID=$(python3 -c 'import uuid; print(uuid.uuid4())')
-cluster_configure "Backends=opsworks" "OpsWorksStackId=$AWS_ENV_STACK_ID" ||
-	bail "cannot configure the cluster"
-aws_env_start || bail "cannot start the AWS endpoints"
-cluster_start || bail "cannot start slurmctld"
+opsworks_cluster_test reconcile 2
 export SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf
 reconcile() { "$top_builddir/slurm-identity" reconcile "$@" 2>>"$CLUSTER_DIR/log/reconcile.err"; }
 registered() { opsworks_fake GET /_fake/registry | python3 -c 'import json,sys; print(" ".join(sorted(i["Hostname"] for i in json.load(sys.stdin))))'; }

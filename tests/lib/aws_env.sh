@@ -125,3 +125,29 @@ opsworks_fake() {
 		curl -sf "http://127.0.0.1:$port$2"
 	fi
 }
+
+# opsworks_cluster_test NAME NODES [slurm.conf lines...]: the usual start of
+# a lifecycle test: a cluster of NODES with the opsworks backend, the AWS
+# endpoints, slurmctld running, and everything stopped at exit.
+opsworks_cluster_test() {
+	local name=$1 line
+	[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, namespaces)"
+	command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
+	CLUSTER_DIR=$(test_dir "$name")
+	CLUSTER_NODES=$2
+	shift 2
+	trap opsworks_cluster_cleanup EXIT
+	AWS_ENV_STACK_ID=$(python3 -c 'import uuid; print(uuid.uuid4())')
+	cluster_configure "Backends=opsworks" "OpsWorksStackId=$AWS_ENV_STACK_ID" ||
+		bail "cannot configure the cluster"
+	for line in "$@"; do echo "$line" >>"$CLUSTER_DIR/etc/slurm.conf"; done
+	aws_env_start || bail "cannot start the AWS endpoints"
+	cluster_start || bail "cannot start slurmctld"
+}
+
+opsworks_cluster_cleanup() {
+	scancel -u root 2>/dev/null
+	cluster_stop
+	aws_env_stop
+	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$CLUSTER_DIR"
+}

@@ -15,18 +15,6 @@
 #include "profile.h"
 #include "../xmalloc.h"
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 /* Power programs run with no HOME: fall back to the passwd entry. */
 static char *home_dir(void)
 {
@@ -113,7 +101,7 @@ int profile_load(const char *path, const char *name, int is_config,
 		char *p, *eq;
 
 		lineno++;
-		p = trim(line);
+		p = str_trim(line);
 		if (!*p || *p == '#' || *p == ';')
 			continue;
 		if (*p == '[') {
@@ -127,7 +115,7 @@ int profile_load(const char *path, const char *name, int is_config,
 				break;
 			}
 			*close = '\0';
-			in_section = section_matches(trim(p + 1), name,
+			in_section = section_matches(str_trim(p + 1), name,
 						     is_config);
 			continue;
 		}
@@ -147,8 +135,8 @@ int profile_load(const char *path, const char *name, int is_config,
 		*eq = '\0';
 		out->entries = xrealloc(out->entries, (out->count + 1) *
 							      sizeof(*out->entries));
-		out->entries[out->count].key = xstrdup(trim(p));
-		out->entries[out->count].value = xstrdup(trim(eq + 1));
+		out->entries[out->count].key = xstrdup(str_trim(p));
+		out->entries[out->count].value = xstrdup(str_trim(eq + 1));
 		out->count++;
 	}
 	OPENSSL_cleanse(line, sizeof(line));
@@ -196,7 +184,7 @@ static char *services_section_url(const char *path, const char *section,
 		return NULL;
 	while (!url && fgets(line, sizeof(line), fp)) {
 		int indented = line[0] == ' ' || line[0] == '\t';
-		char *p = trim(line), *eq;
+		char *p = str_trim(line), *eq;
 
 		if (!*p || *p == '#' || *p == ';')
 			continue;
@@ -207,10 +195,10 @@ static char *services_section_url(const char *path, const char *section,
 			in_service = 0;
 			if (close) {
 				*close = '\0';
-				p = trim(p + 1);
+				p = str_trim(p + 1);
 				in_section = strncmp(p, "services", 8) == 0 &&
 					     isspace((unsigned char)p[8]) &&
-					     strcmp(trim(p + 9), section) == 0;
+					     strcmp(str_trim(p + 9), section) == 0;
 			}
 			continue;
 		}
@@ -218,11 +206,11 @@ static char *services_section_url(const char *path, const char *section,
 			continue;
 		*eq = '\0';
 		if (!indented) {
-			in_service = strcasecmp(trim(p), service_key) == 0;
+			in_service = strcasecmp(str_trim(p), service_key) == 0;
 			continue;
 		}
-		if (in_service && strcasecmp(trim(p), "endpoint_url") == 0)
-			url = xstrdup(trim(eq + 1));
+		if (in_service && strcasecmp(str_trim(p), "endpoint_url") == 0)
+			url = xstrdup(str_trim(eq + 1));
 	}
 	fclose(fp);
 	return url;
