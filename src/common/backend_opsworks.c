@@ -23,6 +23,7 @@
 #include "backend.h"
 #include "hostlist.h"
 #include "log.h"
+#include "metrics.h"
 #include "xmalloc.h"
 
 static int opsworks_list(struct backend_context *ctx,
@@ -94,6 +95,11 @@ static void opsworks_remove(struct backend_context *ctx,
 		    (c->status == AWS_CALL_SERVICE_ERROR &&
 		     strcmp(c->code, "ResourceNotFoundException") == 0)) {
 			regs[i].removed = true;
+			metrics_count("slurm_identity_deregistrations_total",
+				      "backend=\"opsworks\"", 1);
+			metrics_observe("slurm_identity_call_seconds",
+					"backend=\"opsworks\",op=\"deregister\"",
+					c->seconds);
 			log_info("%s: opsworks: deregistered %s%s (request %s, %.0f ms)",
 				 regs[i].node[0] ? regs[i].node : "-", regs[i].id,
 				 c->status == AWS_CALL_OK ? "" : " (already gone)",
@@ -101,6 +107,8 @@ static void opsworks_remove(struct backend_context *ctx,
 				 c->seconds * 1000);
 		} else {
 			aws_call_error(c, regs[i].error, sizeof(regs[i].error));
+			metrics_count("slurm_identity_failures_total",
+				      "backend=\"opsworks\",op=\"deregister\"", 1);
 			log_error("%s: opsworks: deregister %s failed: %s",
 				  regs[i].node[0] ? regs[i].node : "-",
 				  regs[i].id, regs[i].error);
@@ -205,8 +213,14 @@ static int opsworks_register(struct backend_context *ctx,
 	call = aws_call_json(&aws_opsworks, "RegisterInstance", input);
 	if (aws_perform(ctx->aws, &call, 1, ctx->deadline) != 0) {
 		aws_call_error(call, why, whylen);
+		metrics_count("slurm_identity_failures_total",
+			      "backend=\"opsworks\",op=\"register\"", 1);
 		goto out;
 	}
+	metrics_count("slurm_identity_registrations_total",
+		      "backend=\"opsworks\"", 1);
+	metrics_observe("slurm_identity_call_seconds",
+			"backend=\"opsworks\",op=\"register\"", call->seconds);
 	id = json_string_value(json_object_get(call->json, "InstanceId"));
 	if (!id || !*id || strlen(id) > 64 || strchr(id, ' ')) {
 		snprintf(why, whylen, "opsworks RegisterInstance: no InstanceId in reply");

@@ -69,6 +69,7 @@ static const struct key_spec keys[] = {
 	{ "AdcliPath", VALUE_PATH, FIELD(adcli_path), 0, 0 },
 	{ "AwsConfigFile", VALUE_PATH, FIELD(aws_config_file), 0, 0 },
 	{ "AwsCredentialsFile", VALUE_PATH, FIELD(aws_credentials_file), 0, 0 },
+	{ "MetricsFile", VALUE_PATH, FIELD(metrics_file), 0, 0 },
 	{ "SuspendBudget", VALUE_INT, FIELD(suspend_budget), 1, 3600 },
 	{ "MaxConcurrency", VALUE_INT, FIELD(max_concurrency), 1, 256 },
 	{ "MaxRequestRate", VALUE_DOUBLE, FIELD(max_request_rate), 0, 10000 },

@@ -46,7 +46,8 @@ struct identity_conf {
 
 	char *aws_config_file;	/* AWS shared config file to use */
 	char *aws_credentials_file;	/* AWS shared credentials file */
-	int suspend_budget;	/* seconds the suspend hook may take; 0: derive */
+	int suspend_budget;
+	char *metrics_file;	/* Prometheus textfile, optional */	/* seconds the suspend hook may take; 0: derive */
 
 	int max_concurrency;	/* parallel calls per API */
 	double max_request_rate;	/* calls per second per API */

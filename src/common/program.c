@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "program.h"
 #include "xmalloc.h"
 
@@ -62,6 +63,10 @@ struct aws_client *program_aws(struct program *p, char *err, size_t errlen)
 
 void program_end(struct program *p)
 {
+	char err[512];
+
+	if (p->conf_loaded && metrics_flush(&p->conf, err, sizeof(err)) < 0)
+		log_error("metrics: %s", err);
 	aws_client_free(p->aws);
 	p->aws = NULL;
 	config_free(&p->conf);

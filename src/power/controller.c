@@ -15,6 +15,7 @@
 #include "common/aws/clock.h"
 #include "common/aws/services.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
 #include "controller.h"
@@ -85,6 +86,32 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 		journal_unlock(fd);
 	}
 	return rc;
+}
+
+/* Nodes whose journal still holds work (pending or interrupted). */
+static size_t count_pending(struct controller *c)
+{
+	char **nodes = NULL, err[256];
+	size_t n = 0, i, pending = 0;
+
+	if (journal_list(c->conf->state_dir, CONTROLLER_ROLE, &nodes, &n, err,
+			 sizeof(err)) < 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct journal_entry e;
+		const char *phase;
+
+		if (journal_read(c->conf->state_dir, CONTROLLER_ROLE, nodes[i], &e,
+				 err, sizeof(err)) != 0)
+			continue;
+		phase = journal_get(&e, "phase");
+		if (phase && (strcmp(phase, "pending") == 0 ||
+			      strcmp(phase, "deregistering") == 0))
+			pending++;
+		journal_entry_clear(&e);
+	}
+	journal_list_free(nodes, n);
+	return pending;
 }
 
 struct task {
@@ -272,6 +299,7 @@ size_t controller_deregister(struct controller *c,
 			node_list_add(&clean, t->node);
 		}
 	}
+	metrics_gauge("slurm_identity_pending_nodes", "", (double)count_pending(c));
 	if (clean.count) {
 		char *hl = node_list_compress(&clean);
 
@@ -570,6 +598,12 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	settle_records(c, &records, &slurm, regs, nregs, all_listed, dry_run,
 		       out, rep);
 	free_records(&records);
+	if (!dry_run) {
+		metrics_gauge("slurm_identity_pending_nodes", "",
+			      (double)count_pending(c));
+		metrics_count("slurm_identity_reconcile_removed_total", "",
+			      (double)rep->removed);
+	}
 	rc = rep->errors ? -1 : 0;
 	log_info("reconcile: %zu registrations, %zu leaks, %zu removed, %zu failed, %zu records settled, %zu busy%s",
 		 rep->registrations, rep->leaks, rep->removed, rep->failed,

@@ -73,6 +73,15 @@ ok $? "controller journal settled (nothing pending)"
 ! scontrol show node n1 | grep -q 'Extra=identity'
 ok $? "Extra cleared on suspend"
 
+prom=$CLUSTER_DIR/log/identity.prom
+grep -q '^slurm_identity_registrations_total{backend="opsworks"} 2$' "$prom" &&
+	grep -q '^slurm_identity_deregistrations_total{backend="opsworks"} 2$' "$prom" &&
+	grep -q '^slurm_identity_call_seconds_count{backend="opsworks",op="register"} 2$' "$prom" &&
+	grep -q '^# TYPE slurm_identity_call_seconds histogram$' "$prom" &&
+	grep -q '^slurm_identity_pending_nodes 0$' "$prom"
+ok $? "Prometheus textfile counts registrations, deregistrations, latency, pending"
+sed 's/^/# /' "$prom" | grep -v bucket
+
 # Suspend again, and suspend a node that never registered: no error and no
 # extra deregistration.
 before=$(calls DeregisterInstance)

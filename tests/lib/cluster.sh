@@ -106,6 +106,7 @@ EOC
 		echo "ChainSuspendProgram=$d/bin/cloud-suspend"
 		echo "ChainResumeFailProgram=$d/bin/cloud-suspend"
 		echo "RequestTimeout=5"
+		echo "MetricsFile=$d/log/identity.prom"
 		for line in "$@"; do echo "$line"; done
 	} >"$d/etc/identity.conf"
 	chmod 644 "$d/etc/identity.conf" "$d/etc/slurm.conf"

@@ -1,0 +1,222 @@
+/* metrics.c: persistent counters rendered as a Prometheus textfile. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "xmalloc.h"
+
+#define MAX_SERIES 256
+
+/* Histogram bucket upper bounds, seconds. */
+static const double buckets[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+/* One series: "name{labels}" and its value. Histograms are stored as
+ * their Prometheus series (_bucket{le=..}, _sum, _count). */
+struct series {
+	char key[256];
+	double value;
+};
+
+static struct series pending[MAX_SERIES];
+static size_t npending;
+static struct series gauges[MAX_SERIES];
+static size_t ngauges;
+
+static void add(struct series *set, size_t *n, const char *key, double v)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		if (strcmp(set[i].key, key) == 0) {
+			set[i].value += v;
+			return;
+		}
+	}
+	if (*n == MAX_SERIES)
+		return;
+	snprintf(set[*n].key, sizeof(set[*n].key), "%s", key);
+	set[*n].value = v;
+	(*n)++;
+}
+
+static void series_key(char *out, size_t len, const char *name,
+		       const char *labels, const char *extra)
+{
+	const char *sep = labels[0] && extra[0] ? "," : "";
+
+	if (labels[0] || extra[0])
+		snprintf(out, len, "%s{%s%s%s}", name, labels, sep, extra);
+	else
+		snprintf(out, len, "%s", name);
+}
+
+void metrics_count(const char *name, const char *labels, double value)
+{
+	char key[256];
+
+	series_key(key, sizeof(key), name, labels, "");
+	add(pending, &npending, key, value);
+}
+
+void metrics_gauge(const char *name, const char *labels, double value)
+{
+	char key[256];
+	size_t i;
+
+	series_key(key, sizeof(key), name, labels, "");
+	for (i = 0; i < ngauges; i++)
+		if (strcmp(gauges[i].key, key) == 0)
+			break;
+	if (i == ngauges && ngauges < MAX_SERIES)
+		snprintf(gauges[ngauges++].key, sizeof(gauges[0].key), "%s", key);
+	if (i < MAX_SERIES)
+		gauges[i].value = value;
+}
+
+void metrics_observe(const char *name, const char *labels, double seconds)
+{
+	char key[256], metric[128], le[32];
+	size_t i;
+
+	for (i = 0; i < NBUCKETS; i++) {
+		snprintf(metric, sizeof(metric), "%s_bucket", name);
+		snprintf(le, sizeof(le), "le=\"%g\"", buckets[i]);
+		series_key(key, sizeof(key), metric, labels, le);
+		add(pending, &npending, key, seconds <= buckets[i] ? 1 : 0);
+	}
+	snprintf(metric, sizeof(metric), "%s_bucket", name);
+	series_key(key, sizeof(key), metric, labels, "le=\"+Inf\"");
+	add(pending, &npending, key, 1);
+	snprintf(metric, sizeof(metric), "%s_sum", name);
+	series_key(key, sizeof(key), metric, labels, "");
+	add(pending, &npending, key, seconds);
+	snprintf(metric, sizeof(metric), "%s_count", name);
+	series_key(key, sizeof(key), metric, labels, "");
+	add(pending, &npending, key, 1);
+}
+
+static int write_atomically(const char *path, const char *data, size_t len,
+			    mode_t mode, char *err, size_t errlen)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		      mode);
+	int rc = -1;
+
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot rename to %s: %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* "# TYPE" line once per metric family. */
+static void family(const char *key, char *name, size_t len, const char **type)
+{
+	size_t n = strcspn(key, "{");
+	const char *suffixes[] = { "_bucket", "_sum", "_count" };
+	size_t i;
+
+	snprintf(name, len, "%.*s", (int)n, key);
+	*type = strstr(name, "_total") ? "counter" : "gauge";
+	for (i = 0; i < 3; i++) {
+		size_t sl = strlen(suffixes[i]), nl = strlen(name);
+
+		if (nl > sl && strcmp(name + nl - sl, suffixes[i]) == 0 &&
+		    strstr(name, "_seconds")) {
+			name[nl - sl] = '\0';
+			*type = "histogram";
+		}
+	}
+}
+
+int metrics_flush(const struct identity_conf *conf, char *err, size_t errlen)
+{
+	static struct series all[MAX_SERIES];
+	size_t nall = 0, i;
+	char *state = NULL, *lock = NULL, line[512], last[128] = "";
+	struct strbuf out;
+	FILE *fp;
+	int fd = -1, rc = -1;
+
+	if (!conf->metrics_file || (npending == 0 && ngauges == 0))
+		return 0;
+	strbuf_init(&out);
+	state = xasprintf("%s/metrics.state", conf->state_dir);
+	lock = xasprintf("%s/.metrics.lock", conf->state_dir);
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
+		goto out;
+	}
+	fp = fopen(state, "re");
+	while (fp && fgets(line, sizeof(line), fp)) {
+		char *sp = strrchr(line, ' ');
+
+		if (!sp)
+			continue;
+		*sp = '\0';
+		add(all, &nall, line, strtod(sp + 1, NULL));
+	}
+	if (fp)
+		fclose(fp);
+	for (i = 0; i < npending; i++)
+		add(all, &nall, pending[i].key, pending[i].value);
+	for (i = 0; i < ngauges; i++) {
+		size_t j;
+
+		for (j = 0; j < nall; j++)
+			if (strcmp(all[j].key, gauges[i].key) == 0)
+				all[j].value = 0;
+		add(all, &nall, gauges[i].key, gauges[i].value);
+	}
+	for (i = 0; i < nall; i++)
+		strbuf_printf(&out, "%s %.17g\n", all[i].key, all[i].value);
+	if (write_atomically(state, out.data, out.len, 0600, err, errlen) < 0)
+		goto out;
+	strbuf_reset(&out);
+	for (i = 0; i < nall; i++) {
+		char name[128];
+		const char *type;
+
+		family(all[i].key, name, sizeof(name), &type);
+		if (strcmp(name, last) != 0) {
+			strbuf_printf(&out, "# TYPE %s %s\n", name, type);
+			snprintf(last, sizeof(last), "%s", name);
+		}
+		strbuf_printf(&out, "%s %.17g\n", all[i].key, all[i].value);
+	}
+	if (write_atomically(conf->metrics_file, out.data, out.len, 0644, err,
+			     errlen) < 0)
+		goto out;
+	npending = 0;
+	ngauges = 0;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	strbuf_free(&out);
+	free(state);
+	free(lock);
+	return rc;
+}
