@@ -150,6 +150,20 @@ static void family(const char *key, char *name, size_t len, const char **type)
 	}
 }
 
+/* Prometheus wants each family's series together under one TYPE line. */
+static int compare_series(const void *a, const void *b)
+{
+	const struct series *sa = a, *sb = b;
+	char fa[128], fb[128];
+	const char *ta, *tb;
+	int c;
+
+	family(sa->key, fa, sizeof(fa), &ta);
+	family(sb->key, fb, sizeof(fb), &tb);
+	c = strcmp(fa, fb);
+	return c ? c : strcmp(sa->key, sb->key);
+}
+
 int metrics_flush(const struct identity_conf *conf, char *err, size_t errlen)
 {
 	static struct series all[MAX_SERIES];
@@ -195,6 +209,7 @@ int metrics_flush(const struct identity_conf *conf, char *err, size_t errlen)
 	if (write_atomically(state, out.data, out.len, 0600, err, errlen) < 0)
 		goto out;
 	strbuf_reset(&out);
+	qsort(all, nall, sizeof(all[0]), compare_series);
 	for (i = 0; i < nall; i++) {
 		char name[128];
 		const char *type;
