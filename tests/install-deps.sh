@@ -9,7 +9,8 @@ packages="
   slurmctld slurmd slurm-client munge
   python3-botocore awscli
   samba adcli krb5-user ldb-tools ldap-utils
-  valgrind curl util-linux procps iproute2 psmisc
+  valgrind curl util-linux procps iproute2 psmisc bc
+  debhelper dpkg-dev fakeroot
 "
 
 missing=""

@@ -31,6 +31,19 @@ echo "== make distcheck (tarball builds, installs, passes the unit tests)"
 SI_UNIT_ONLY=1 make -C _build -s distcheck >_build/distcheck.log 2>&1 ||
 	{ tail -40 _build/distcheck.log; echo "run-all: distcheck failed"; status=1; }
 
+echo "== Debian package: dpkg-buildpackage, install, run, remove"
+pkg=$(mktemp -d)
+mkdir "$pkg/slurm-identity"
+git ls-files -co --exclude-standard | grep -v '^_build' | tar -cf - -T - | tar -xf - -C "$pkg/slurm-identity"
+if (cd "$pkg/slurm-identity" && dpkg-buildpackage -b -us -uc >"$pkg/build.log" 2>&1) &&
+	dpkg -i "$pkg"/slurm-identity_*_amd64.deb >/dev/null &&
+	/usr/sbin/slurm-identity version && dpkg -r slurm-identity >/dev/null; then
+	echo "run-all: package built, installed and removed"
+else
+	tail -30 "$pkg/build.log"; echo "run-all: packaging failed"; status=1
+fi
+rm -rf "$pkg"
+
 echo "== sanitizers (ASan+UBSan): unit tests"
 mkdir -p _build-asan
 (cd _build-asan && ../configure -q --enable-werror --enable-sanitizers) || exit 1

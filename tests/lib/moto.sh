@@ -19,7 +19,7 @@
 # MOTO_SERVER may name the moto_server program (default: the one on PATH).
 
 moto_start() {
-	local dir=${1:?moto_start DIR} count=${2:-0} prog pid port try i deadline
+	local dir=${1:?moto_start DIR} count=${2:-0} prog pid port try deadline why
 	local timeout=${MOTO_START_TIMEOUT:-20}
 	prog=${MOTO_SERVER:-$(command -v moto_server)} || true
 	if [ -z "$prog" ] || [ ! -x "$prog" ]; then
@@ -40,9 +40,11 @@ print(s.getsockname()[1])') || return 1
 			"$prog" -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 </dev/null &
 		pid=$!
 		echo "$pid" >"$dir/pid"
+		why="did not answer within ${timeout}s"
 		while [ $SECONDS -lt $deadline ]; do
 			if ! kill -0 "$pid" 2>/dev/null; then
 				wait "$pid" 2>/dev/null
+				why="exited with status $?"
 				break
 			fi
 			# The control API answers without counting as an API call.
@@ -57,7 +59,7 @@ print(s.getsockname()[1])') || return 1
 		rm -f "$dir/pid"
 		grep -q 'already in use' "$dir/moto.log" || break
 	done
-	echo "# moto_start: moto_server did not answer on 127.0.0.1:$port within ${timeout}s:"
+	echo "# moto_start: $prog on 127.0.0.1:$port $why; its log:"
 	sed 's/^/# /' "$dir/moto.log"
 	moto_stop "$dir"
 	return 1

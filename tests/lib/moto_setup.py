@@ -279,6 +279,9 @@ class Setup:
                 if p["type"] != "SecureString":
                     fail("parameter %s: key given but type is %s" % (p["name"], p["type"]))
                 known = out["kms_keys"].get(p["key"])
+                if not known:
+                    # moto's PutParameter accepts any KeyId; AWS would not.
+                    kms.describe_key(KeyId=p["key"])
                 kw["KeyId"] = known["key_id"] if known else p["key"]
             ssm.put_parameter(**kw)
             if p.get("tags"):
