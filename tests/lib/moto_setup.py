@@ -65,6 +65,12 @@ except ImportError as e:      # wrong interpreter (Debian's has no boto3)
           file=sys.stderr)
     sys.exit(2)
 
+try:
+    from moto.backends import list_of_moto_modules
+    MOTO_SERVICES = set(list_of_moto_modules())
+except Exception:             # moto_server may live elsewhere: check everything
+    MOTO_SERVICES = set()
+
 DEFAULT_IMAGE = "ami-12c6146b"   # in moto's default AMI list (moto accepts any id)
 DEFAULT_TYPE = "t3.micro"
 
@@ -136,6 +142,10 @@ def moto_blind_spots(principal, doc, widen):
         sid = st.get("Sid", "")
         actions = [a.lower() for a in as_list(st.get("Action", []))]
         scoped = [r for r in as_list(st.get("Resource", "*")) if r != "*"]
+        # Services moto does not serve (OpsWorks: the project's own fake)
+        # are not moto's business.
+        if MOTO_SERVICES and not any(a.split(":")[0] in MOTO_SERVICES for a in actions):
+            continue
         # moto passes a real resource only for IAM, sts:AssumeRole (and SQS/S3).
         evaluated = all(a.startswith("iam:") or a == "sts:assumerole"
                         or a.startswith("sqs:") or a.startswith("s3:") for a in actions)
