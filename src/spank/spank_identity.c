@@ -1,9 +1,9 @@
 /* spank_identity.c: the SPANK plugin's entry points.
  *
- * In the job's remote context (slurmstepd, as root, before tasks start):
- * refuse to start tasks on a node whose identity is not ready (waiting up
- * to wait= seconds), and create the job user's home directory when it is
- * missing, since directory users reach batch nodes without PAM. Only the
+ * In the job's remote context (slurmstepd, as root): create the job user's
+ * home directory when it is missing (directory users reach batch nodes
+ * without PAM), and refuse to start tasks on a node whose identity is not
+ * ready, waiting up to wait= seconds. Only the
  * SPANK API is used here, no libslurm.
  */
 #include "config.h"
@@ -30,28 +30,35 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 
 	if (args_parse(ac, av, &args, err, sizeof(err)) < 0) {
 		slurm_error("spank_identity: plugstack.conf: %s", err);
-		return ESPANK_BAD_ARG;
+		return -1;
 	}
 	return ESPANK_SUCCESS;
 }
 
-static int wait_for_identity(void)
+/* Why this step must not start: decided as root in init_post_opt (the
+ * state directory is root's), enforced in task_init, whose failure makes
+ * the forked task exit before exec. Failures are returned as -1: slurmstepd
+ * logs a positive ESPANK_* code as a failure but only stops on a negative
+ * one (seen in tests/integration/0400-spank.sh). */
+static char step_refusal[1280];
+
+static void wait_for_identity(void)
 {
 	char why[512];
 	int waited = 0;
 
 	while (gate_check(args.state_dir, why, sizeof(why)) < 0) {
 		if (waited >= args.wait_seconds) {
-			slurm_error("spank_identity: identity not ready: %s", why);
-			slurm_spank_log("identity: %s: tasks not started on this node "
-					"(the node will be drained or power-cycled; resubmit or wait)",
-					why);
-			return -1;
+			snprintf(step_refusal, sizeof(step_refusal),
+				 "identity: %s: tasks not started on this node "
+				 "(the node will be drained or power-cycled; resubmit or wait)",
+				 why);
+			return;
 		}
 		sleep(1);
 		waited++;
 	}
-	return 0;
+	step_refusal[0] = '\0';
 }
 
 static int ensure_home(spank_t sp)
@@ -68,9 +75,9 @@ static int ensure_home(spank_t sp)
 		return -1;
 	}
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res) {
-		slurm_error("spank_identity: uid %u does not resolve", (unsigned)uid);
-		slurm_spank_log("identity: your user (uid %u) does not resolve on this node",
-				(unsigned)uid);
+		snprintf(step_refusal, sizeof(step_refusal),
+			 "identity: your user (uid %u) does not resolve on this node",
+			 (unsigned)uid);
 		return -1;
 	}
 	if (!pw.pw_dir || strncmp(pw.pw_dir, args.home_base,
@@ -78,8 +85,8 @@ static int ensure_home(spank_t sp)
 		return 0;	/* not a home we manage */
 	if (home_ensure(&args, pw.pw_dir, uid, gid, &created, err,
 			sizeof(err)) < 0) {
-		slurm_error("spank_identity: home: %s", err);
-		slurm_spank_log("identity: home directory: %s", err);
+		snprintf(step_refusal, sizeof(step_refusal),
+			 "identity: home directory: %s", err);
 		return -1;
 	}
 	if (created)
@@ -88,13 +95,25 @@ static int ensure_home(spank_t sp)
 	return 0;
 }
 
+/* Once per step, as root, before any task: the gate and the home. A
+ * refusal is carried out in task_init, so the job fails cleanly; failing
+ * here would make slurmstepd abort and take the node out. */
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	if (!spank_remote(sp))
 		return ESPANK_SUCCESS;
-	if (wait_for_identity() < 0)
-		return ESPANK_ERROR;
-	if (args.create_home && ensure_home(sp) < 0)
-		return ESPANK_ERROR;
+	wait_for_identity();
+	if (!step_refusal[0] && args.create_home)
+		ensure_home(sp);
 	return ESPANK_SUCCESS;
+}
+
+/* In each task, before exec: the task's stderr is the user's. */
+int slurm_spank_task_init(spank_t sp, int ac, char **av)
+{
+	if (!step_refusal[0])
+		return ESPANK_SUCCESS;
+	fprintf(stderr, "%s\n", step_refusal);
+	slurm_error("spank_identity: %s", step_refusal);
+	return -1;
 }
