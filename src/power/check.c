@@ -32,17 +32,56 @@ static void pass(const char *fmt, ...)
 	putchar('\n');
 }
 
+/* What to do about a failure, by what it says; NULL if nothing useful. */
+static const char *remedy(const char *msg)
+{
+	static const struct {
+		const char *says;
+		const char *fix;
+	} table[] = {
+		{ "insecure:", "chown root and chmod 0644 (0640 if it holds DomainPassword)" },
+		{ "unknown key", "see identity.conf(5) for the keys" },
+		{ "cannot open", "create identity.conf beside slurm.conf or set SLURM_IDENTITY_CONF" },
+		{ "no AWS region", "set Region= in identity.conf" },
+		{ "credentials:", "give SlurmUser credentials: an instance role, or AwsConfigFile=/AwsCredentialsFile= in identity.conf" },
+		{ "SignatureDoesNotMatch", "the secret key does not match the access key id; or the clock is off (run chrony)" },
+		{ "InvalidSignatureException", "the secret key does not match the access key id; or the clock is off (run chrony)" },
+		{ "InvalidClientTokenId", "the access key id is unknown or the session expired" },
+		{ "UnrecognizedClientException", "the access key id is unknown or the session expired" },
+		{ "AccessDenied", "attach the policy printed by: slurm-identity policy --role controller" },
+		{ "UnauthorizedOperation", "attach the policy printed by: slurm-identity policy --role controller" },
+		{ "ResourceNotFoundException", "check OpsWorksStackId= and Region=" },
+		{ "does not exist", "create the parameter in SSM Parameter Store, or fix its name" },
+		{ "SecureString", "store the password with: aws ssm put-parameter --type SecureString --key-id <KMS key>" },
+		{ "cannot connect", "check the endpoint (AWS_ENDPOINT_URL*), DNS, proxies (https_proxy/no_proxy) and security groups" },
+		{ "timed out", "the endpoint does not answer: check proxies and network paths; RequestTimeout= bounds each try" },
+		{ "TLS error", "check AWS_CA_BUNDLE and the proxy's certificate" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strstr(msg, table[i].says))
+			return table[i].fix;
+	return NULL;
+}
+
+/* One line on stderr per failure; the remedy, if any, on stdout. */
 static void fail(const char *fmt, ...)
 {
+	char msg[2048];
+	const char *fix;
 	va_list ap;
 
 	failures++;
-	fflush(stdout);
-	fprintf(stderr, "slurm-identity: check: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fflush(stdout);
+	fprintf(stderr, "slurm-identity: check: %s\n", msg);
+	fix = remedy(msg);
+	if (fix)
+		printf("fix: %s\n", fix);
+	fflush(stdout);
 }
 
 static void check_opsworks(struct aws_client *c,

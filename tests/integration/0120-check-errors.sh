@@ -37,6 +37,8 @@ chmod 666 "$D/identity.conf"
 rc=$(run_check)
 [ "$rc" = 1 ] && one_line "insecure: writable by group or other (perms=0666)"
 ok $? "world-writable configuration refused ($(cat "$D/err"))"
+grep -q '^fix: chown root and chmod 0644' "$D/out"
+ok $? "and the remedy is printed ($(cat "$D/out"))"
 chmod 644 "$D/identity.conf"
 
 rc=$(run_check)

@@ -1,0 +1,25 @@
+#!/bin/bash
+# Head node: install slurm-identity, write identity.conf, start the
+# reconcile timer. ParallelCluster runs this as root after configuring.
+set -euo pipefail
+dpkg -i /opt/slurm-identity/slurm-identity_*.deb || yum install -y /opt/slurm-identity/slurm-identity-*.rpm
+conf_dir=/opt/slurm/etc
+cat >"$conf_dir/identity.conf" <<'CONF'
+Backends=opsworks
+OpsWorksStackId=REPLACE-WITH-STACK-ID
+ChainResumeProgram=/opt/parallelcluster/scripts/slurm/slurm_resume
+ChainSuspendProgram=/opt/parallelcluster/scripts/slurm/slurm_suspend
+ChainResumeFailProgram=/opt/parallelcluster/scripts/slurm/slurm_suspend
+LogFile=/var/log/parallelcluster/slurm-identity.log
+StateDir=/var/spool/slurm-identity
+CONF
+chmod 0644 "$conf_dir/identity.conf"
+install -d -o slurm -m 0700 /var/spool/slurm-identity
+touch /var/log/parallelcluster/slurm-identity.log
+chown slurm /var/log/parallelcluster/slurm-identity.log
+cp /usr/share/doc/slurm-identity/examples/slurm-identity-reconcile.* /etc/systemd/system/
+sed -i "s|^ExecStart=.*|Environment=SLURM_CONF=$conf_dir/slurm.conf\nExecStart=/usr/sbin/slurm-identity reconcile|" \
+	/etc/systemd/system/slurm-identity-reconcile.service
+systemctl daemon-reload
+systemctl enable --now slurm-identity-reconcile.timer
+SLURM_CONF=$conf_dir/slurm.conf runuser -u slurm -- /usr/sbin/slurm-identity check
