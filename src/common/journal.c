@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "hostlist.h"
 #include "journal.h"
 #include "xmalloc.h"
@@ -210,12 +211,10 @@ static int fsync_dir(const char *dir)
 int journal_write(const char *state_dir, const char *role,
 		  const struct journal_entry *e, char *err, size_t errlen)
 {
-	char *dir = role_dir(state_dir, role);
 	char *path = entry_path(state_dir, role, e->node);
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	struct strbuf sb;
 	size_t i;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
 	strbuf_init(&sb);
 	if (!node_name_valid(e->node)) {
@@ -231,40 +230,12 @@ int journal_write(const char *state_dir, const char *role,
 		strbuf_printf(&sb, "%s=%s\n", e->fields[i].key,
 			      e->fields[i].value);
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+	if (atomic_write_file(path, sb.data, sb.len, 0600, err, errlen) < 0)
 		goto out;
-	}
-	if (write(fd, sb.data, sb.len) != (ssize_t)sb.len || fsync(fd) < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (fsync_dir(dir) < 0) {
-		snprintf(err, errlen, "cannot sync %s: %s", dir, strerror(errno));
-		goto out;
-	}
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
 	strbuf_free(&sb);
-	free(tmp);
 	free(path);
-	free(dir);
 	return rc;
 }
 

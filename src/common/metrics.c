@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "metrics.h"
 #include "xmalloc.h"
 
@@ -103,33 +104,6 @@ void metrics_observe(const char *name, const char *labels, double seconds)
 	add(pending, &npending, key, 1);
 }
 
-static int write_atomically(const char *path, const char *data, size_t len,
-			    mode_t mode, char *err, size_t errlen)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		      mode);
-	int rc = -1;
-
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot rename to %s: %s", path,
-			 strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
 /* "# TYPE" line once per metric family. */
 static void family(const char *key, char *name, size_t len, const char **type)
 {
@@ -206,7 +180,7 @@ int metrics_flush(const struct identity_conf *conf, char *err, size_t errlen)
 	}
 	for (i = 0; i < nall; i++)
 		strbuf_printf(&out, "%s %.17g\n", all[i].key, all[i].value);
-	if (write_atomically(state, out.data, out.len, 0600, err, errlen) < 0)
+	if (atomic_write_file(state, out.data, out.len, 0600, err, errlen) < 0)
 		goto out;
 	strbuf_reset(&out);
 	qsort(all, nall, sizeof(all[0]), compare_series);
@@ -221,7 +195,7 @@ int metrics_flush(const struct identity_conf *conf, char *err, size_t errlen)
 		}
 		strbuf_printf(&out, "%s %.17g\n", all[i].key, all[i].value);
 	}
-	if (write_atomically(conf->metrics_file, out.data, out.len, 0644, err,
+	if (atomic_write_file(conf->metrics_file, out.data, out.len, 0644, err,
 			     errlen) < 0)
 		goto out;
 	npending = 0;

@@ -90,7 +90,13 @@ SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/nochain.conf \
 ok $? "suspend of deregistered and never-registered nodes succeeds"
 [ "$(calls DeregisterInstance)" = "$before" ]
 ok $? "no duplicate DeregisterInstance ($(calls DeregisterInstance))"
-n=$(grep -c 'RegisterInstance\|DeregisterInstance' "$CLUSTER_DIR/log/opsworks.log" 2>/dev/null)
+# No AWS secret key (controller's, node role's) in logs, state or journal.
+leaked=0
+for secret in $(python3 -c "import json; e=json.load(open('$CLUSTER_DIR/aws-env.json')); print(' '.join(u['secret'] for u in e['users'].values()))"); do
+	grep -rqF -- "$secret" "$CLUSTER_DIR/log" "$CLUSTER_DIR/identity" && leaked=1
+done
+[ $leaked = 0 ]
+ok $? "no secret key in any log, journal or state file"
 echo "# timings: power-up to job done ${resumed_s}s, suspend wait ${suspended_s}s"
 echo "# calls: $(opsworks_fake GET /_fake/calls)"
 tap_done

@@ -1,0 +1,12 @@
+/* atomic.h: replace a small file so that a crash at any instant leaves
+ * either the old or the new content (write, fsync, rename, fsync dir). */
+#ifndef SLURM_IDENTITY_ATOMIC_H
+#define SLURM_IDENTITY_ATOMIC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+int atomic_write_file(const char *path, const char *data, size_t len,
+		      mode_t mode, char *err, size_t errlen);
+
+#endif
