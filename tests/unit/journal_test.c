@@ -47,6 +47,7 @@ int main(void)
 	journal_unset(&r, "opsworks.id");
 	tap_ok(journal_get(&r, "opsworks.id") == NULL, "unset");
 	journal_entry_clear(&r);
+	journal_entry_clear(&e);
 
 	tap_is_int(journal_read(dir, "controller", "n9", &r, err, sizeof(err)), 1,
 		   "a missing record is empty, not an error");
@@ -55,6 +56,7 @@ int main(void)
 	journal_entry_init(&e, "-rf");
 	tap_is_int(journal_write(dir, "controller", &e, err, sizeof(err)), -1,
 		   "an option-like node name is refused");
+	journal_entry_clear(&e);
 
 	fd = journal_lock(dir, "controller", "n1", 0);
 	tap_ok(fd >= 0, "lock taken");
