@@ -8,7 +8,7 @@ packages="
   libslurm-dev libcurl4-openssl-dev libjansson-dev libssl-dev
   slurmctld slurmd slurm-client munge
   python3-botocore awscli
-  samba adcli krb5-user ldb-tools ldap-utils
+  samba samba-ad-provision samba-ad-dc adcli krb5-user ldb-tools ldap-utils
   valgrind curl util-linux procps iproute2 psmisc bc
   debhelper dpkg-dev fakeroot
 "

@@ -1,11 +1,24 @@
 /* backend.c: the table of backends. */
 #include "config.h"
 
+#include <stdlib.h>
+
+#include "ad.h"
 #include "backend.h"
 
 static const struct backend *all_backends[] = {
 	&opsworks_backend,
+	&ad_backend,
 };
+
+void backend_context_clear(struct backend_context *ctx)
+{
+	if (ctx->ad) {
+		ad_domain_clear(ctx->ad);
+		free(ctx->ad);
+		ctx->ad = NULL;
+	}
+}
 
 size_t backends_enabled(const struct identity_conf *conf,
 			const struct backend **out, size_t max)

@@ -14,11 +14,17 @@
 #include "conf.h"
 #include "journal.h"
 
+struct ad_domain;
+
 struct backend_context {
 	const struct identity_conf *conf;
 	struct aws_client *aws;
 	double deadline;	/* clock_monotonic() time, 0 for none */
+	struct ad_domain *ad;	/* loaded on first use by the ad backend */
 };
+
+/* Free what backends cached in ctx (and wipe the domain password). */
+void backend_context_clear(struct backend_context *ctx);
 
 /* One registration as the identity system sees it. */
 struct registration {
@@ -50,6 +56,10 @@ struct backend {
 	/* Controller: everything registered that may be ours. */
 	int (*list)(struct backend_context *ctx, struct registration **regs,
 		    size_t *count, char *err, size_t errlen);
+	/* Controller, on resume, before the nodes boot (NULL: nothing to
+	 * do): regs carry the node names; sets id on success, else error. */
+	void (*prepare)(struct backend_context *ctx, struct registration *regs,
+			size_t count);
 	/* Controller: remove regs (in parallel); sets removed/error each. */
 	void (*remove)(struct backend_context *ctx, struct registration *regs,
 		       size_t count);
@@ -65,5 +75,6 @@ size_t backends_enabled(const struct identity_conf *conf,
 			const struct backend **out, size_t max);
 
 extern const struct backend opsworks_backend;
+extern const struct backend ad_backend;
 
 #endif

@@ -67,6 +67,14 @@ static const struct key_spec keys[] = {
 	{ "DomainController", VALUE_NAME, FIELD(domain_controller), 0, 0 },
 	{ "ComputerOU", VALUE_STRING, FIELD(computer_ou), 0, 0 },
 	{ "AdcliPath", VALUE_PATH, FIELD(adcli_path), 0, 0 },
+	{ "DomainRealm", VALUE_NAME, FIELD(domain_realm), 0, 0 },
+	{ "ComputerNamePrefix", VALUE_NAME, FIELD(computer_name_prefix), 0, 0 },
+	{ "LdapCaFile", VALUE_PATH, FIELD(ldap_ca_file), 0, 0 },
+	{ "LdapTlsReqCert", VALUE_NAME, FIELD(ldap_tls_reqcert), 0, 0 },
+	{ "HostKeytab", VALUE_PATH, FIELD(host_keytab), 0, 0 },
+	{ "JoinSecretKmsKeyId", VALUE_STRING, FIELD(join_secret_kms_key), 0, 0 },
+	{ "DomainPasswordKmsKeyId", VALUE_STRING,
+	  FIELD(domain_password_kms_key), 0, 0 },
 	{ "AwsConfigFile", VALUE_PATH, FIELD(aws_config_file), 0, 0 },
 	{ "AwsCredentialsFile", VALUE_PATH, FIELD(aws_credentials_file), 0, 0 },
 	{ "MetricsFile", VALUE_PATH, FIELD(metrics_file), 0, 0 },
@@ -77,7 +85,7 @@ static const struct key_spec keys[] = {
 	{ "RequestTimeout", VALUE_INT, FIELD(request_timeout), 1, 600 },
 };
 
-static const char *backend_names[] = { "opsworks", "ad", "ssm" };
+static const char *const backend_names[] = { "opsworks", "ad", "ssm" };
 
 const char *config_backend_name(unsigned bit)
 {
@@ -126,6 +134,9 @@ void config_init(struct identity_conf *conf)
 	conf->debug_level = LOG_LEVEL_INFO;
 	conf->domain_user = xstrdup("Administrator");
 	conf->adcli_path = xstrdup(ADCLI_PATH);
+	conf->ldap_ca_file = xstrdup("/etc/ssl/certs/ca-certificates.crt");
+	conf->ldap_tls_reqcert = xstrdup("demand");
+	conf->host_keytab = xstrdup("/etc/krb5.keytab");
 	conf->max_concurrency = 16;
 	conf->max_request_rate = 10.0;
 	conf->max_attempts = 3;
@@ -485,6 +496,22 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 		snprintf(err, errlen,
 			 "%s: Backends includes ad but DomainPasswordParameter is not set",
 			 path);
+		goto out;
+	}
+	if ((conf->backends & BACKEND_AD) && !conf->cluster_name) {
+		snprintf(err, errlen,
+			 "%s: Backends includes ad but there is no ClusterName (here or in %s) to mark computer accounts with",
+			 path, conf->slurm_conf);
+		goto out;
+	}
+	if (strcmp(conf->ldap_tls_reqcert, "demand") != 0 &&
+	    strcmp(conf->ldap_tls_reqcert, "hard") != 0 &&
+	    strcmp(conf->ldap_tls_reqcert, "try") != 0 &&
+	    strcmp(conf->ldap_tls_reqcert, "allow") != 0 &&
+	    strcmp(conf->ldap_tls_reqcert, "never") != 0) {
+		snprintf(err, errlen,
+			 "%s: LdapTlsReqCert=%s: use demand, hard, try, allow or never",
+			 path, conf->ldap_tls_reqcert);
 		goto out;
 	}
 	rc = 0;

@@ -43,11 +43,18 @@ struct identity_conf {
 	char *domain_controller;
 	char *computer_ou;
 	char *adcli_path;
+	char *domain_realm;	/* default: DomainName in capitals */
+	char *computer_name_prefix;	/* prepended to computer names */
+	char *ldap_ca_file;	/* CA bundle for LDAPS to the DC */
+	char *ldap_tls_reqcert;	/* demand (default), hard, try, allow, never */
+	char *host_keytab;	/* node: where adcli join writes the keytab */
+	char *join_secret_kms_key;	/* KMS key for join secrets */
+	char *domain_password_kms_key;	/* for the policy: key of the password */
 
 	char *aws_config_file;	/* AWS shared config file to use */
 	char *aws_credentials_file;	/* AWS shared credentials file */
-	int suspend_budget;
-	char *metrics_file;	/* Prometheus textfile, optional */	/* seconds the suspend hook may take; 0: derive */
+	int suspend_budget;	/* seconds the suspend hook may take; 0: derive */
+	char *metrics_file;	/* Prometheus textfile, optional */
 
 	int max_concurrency;	/* parallel calls per API */
 	double max_request_rate;	/* calls per second per API */

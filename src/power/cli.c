@@ -59,6 +59,7 @@ static int run_reconcile(const char *conf_path, int argc, char **argv)
 	       rep.registrations, rep.leaks, rep.removed, rep.failed,
 	       rep.journal_cleaned, rep.skipped_busy, rep.foreign,
 	       dry_run ? " (dry run)" : "");
+	controller_free(&ctl);
 out:
 	program_end(&prog);
 	slurm_api_fini();

@@ -34,8 +34,55 @@ void controller_init(struct controller *c, const struct identity_conf *conf,
 					    CONTROLLER_MAX_BACKENDS);
 }
 
+void controller_free(struct controller *c)
+{
+	backend_context_clear(&c->ctx);
+}
+
+/* Backends that prepare nodes before they boot (AD accounts): their ids
+ * and errors go into each node's journal record. */
+static void prepare_nodes(struct controller *c, const struct node_list *nodes,
+			  struct journal_entry *records, bool *ok)
+{
+	size_t b, i;
+
+	for (b = 0; b < c->backend_count; b++) {
+		const struct backend *be = c->backends[b];
+		struct registration *regs;
+		size_t *which, n = 0;
+
+		if (!be->prepare || !c->ctx.aws)
+			continue;
+		regs = xcalloc(nodes->count + 1, sizeof(*regs));
+		which = xcalloc(nodes->count + 1, sizeof(*which));
+		for (i = 0; i < nodes->count; i++) {
+			if (!ok[i])
+				continue;
+			snprintf(regs[n].node, sizeof(regs[n].node), "%s",
+				 nodes->names[i]);
+			which[n++] = i;
+		}
+		if (n)
+			be->prepare(&c->ctx, regs, n);
+		for (i = 0; i < n; i++) {
+			struct journal_entry *e = &records[which[i]];
+
+			if (regs[i].id[0])
+				journal_set(e, be->id_key, regs[i].id);
+			if (regs[i].error[0])
+				journal_setf(e, "error", "%s: prepare: %.200s",
+					     be->name, regs[i].error);
+		}
+		free(regs);
+		free(which);
+	}
+}
+
 int controller_resume(struct controller *c, const struct node_list *nodes)
 {
+	struct journal_entry *records;
+	bool *ok;
+	int *fds;
 	char err[512];
 	size_t i;
 	int rc = 0;
@@ -45,46 +92,65 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 		log_error("resume: %s", err);
 		return -1;
 	}
+	records = xcalloc(nodes->count + 1, sizeof(*records));
+	ok = xcalloc(nodes->count + 1, sizeof(*ok));
+	fds = xcalloc(nodes->count + 1, sizeof(*fds));
 	for (i = 0; i < nodes->count; i++) {
-		struct journal_entry e;
+		struct journal_entry *e = &records[i];
 		const char *phase;
-		int fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
-				      nodes->names[i], LOCK_WAIT_MS);
 
-		if (fd < 0) {
+		fds[i] = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
+				      nodes->names[i], LOCK_WAIT_MS);
+		if (fds[i] < 0) {
 			log_error("%s: resume: cannot lock: %s", nodes->names[i],
 				  strerror(errno));
 			rc = -1;
 			continue;
 		}
 		if (journal_read(c->conf->state_dir, CONTROLLER_ROLE,
-				 nodes->names[i], &e, err, sizeof(err)) < 0) {
+				 nodes->names[i], e, err, sizeof(err)) < 0) {
 			log_error("%s: resume: %s", nodes->names[i], err);
 			rc = -1;
-			journal_unlock(fd);
 			continue;
 		}
 		/* A node with deregistrations still pending keeps them: the
 		 * ids recorded are of its previous life. */
-		phase = journal_get(&e, "phase");
+		phase = journal_get(e, "phase");
 		if (phase && (strcmp(phase, "pending") == 0 ||
 			      strcmp(phase, "deregistering") == 0)) {
-			journal_set(&e, "phase", "pending");
+			journal_set(e, "phase", "pending");
 			log_info("%s: resume: deregistration of a previous instance still pending",
 				 nodes->names[i]);
-			journal_set(&e, "resumed", "yes");
+			journal_set(e, "resumed", "yes");
 		} else {
-			journal_set(&e, "phase", "resuming");
+			journal_set(e, "phase", "resuming");
+			ok[i] = true;
 		}
-		journal_setf(&e, "resume_time", "%lld", (long long)clock_wall());
-		if (journal_write(c->conf->state_dir, CONTROLLER_ROLE, &e, err,
+		journal_unset(e, "error");
+		journal_setf(e, "resume_time", "%lld", (long long)clock_wall());
+		/* Journaled before anything is created, so a crash leaves a
+		 * record that reconcile follows up. */
+		if (journal_write(c->conf->state_dir, CONTROLLER_ROLE, e, err,
 				  sizeof(err)) < 0) {
+			log_error("%s: resume: %s", nodes->names[i], err);
+			ok[i] = false;
+			rc = -1;
+		}
+	}
+	prepare_nodes(c, nodes, records, ok);
+	for (i = 0; i < nodes->count; i++) {
+		if (ok[i] && journal_write(c->conf->state_dir, CONTROLLER_ROLE,
+					   &records[i], err, sizeof(err)) < 0) {
 			log_error("%s: resume: %s", nodes->names[i], err);
 			rc = -1;
 		}
-		journal_entry_clear(&e);
-		journal_unlock(fd);
+		journal_entry_clear(&records[i]);
+		if (fds[i] >= 0)
+			journal_unlock(fds[i]);
 	}
+	free(records);
+	free(ok);
+	free(fds);
 	return rc;
 }
 

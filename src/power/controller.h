@@ -22,7 +22,11 @@ struct controller {
 void controller_init(struct controller *c, const struct identity_conf *conf,
 		     struct aws_client *aws, double deadline);
 
-/* Resume: journal each node as resuming. */
+/* Free what the backends cached (wipes the domain password). */
+void controller_free(struct controller *c);
+
+/* Resume: journal each node as resuming, then let backends prepare them
+ * (AD accounts and one-time passwords). */
 int controller_resume(struct controller *c, const struct node_list *nodes);
 
 /* Suspend / resume-fail: remove every registration of nodes. Intentions are

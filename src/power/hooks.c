@@ -275,6 +275,7 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 							      : "resume-fail",
 		 (clock_monotonic() - start) * 1000);
 	node_list_free(&nodes);
+	controller_free(&ctl);
 	program_end(&prog);
 	slurm_api_fini();
 	if (chain)

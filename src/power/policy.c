@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/xmalloc.h"
 #include "policy.h"
@@ -20,6 +22,107 @@ static void add_statement(json_t *statements, const char *sid,
 	json_object_set_new(st, "Action", acts);
 	json_object_set_new(st, "Resource", resources);
 	json_array_append_new(statements, st);
+}
+
+/* Only when the call comes through service (kms:ViaService). */
+static void via_service(json_t *statements, const char *service,
+			const char *region)
+{
+	json_t *st = json_array_get(statements, json_array_size(statements) - 1);
+	json_t *cond = json_object(), *eq = json_object();
+	char *via = xasprintf("%s.%s.amazonaws.com", service, region);
+
+	json_object_set_new(eq, "kms:ViaService", json_string(via));
+	json_object_set_new(cond, "StringEquals", eq);
+	json_object_set_new(st, "Condition", cond);
+	free(via);
+}
+
+static char *parameter_arn(const char *region, const char *account,
+			   const char *name)
+{
+	return xasprintf("arn:aws:ssm:%s:%s:parameter%s%s", region, account,
+			 name[0] == '/' ? "" : "/", name);
+}
+
+static char *key_arn(const char *region, const char *account, const char *key)
+{
+	if (strncmp(key, "arn:", 4) == 0)
+		return xstrdup(key);
+	return xasprintf("arn:aws:kms:%s:%s:key/%s", region, account, key);
+}
+
+static json_t *one(const char *arn);
+
+/* The AD backend: the controller reads the domain settings and writes
+ * each node's join secret; a node reads and deletes its own. */
+static void add_ad(const struct identity_conf *conf, enum policy_role role,
+		   const char *region, const char *account, json_t *statements)
+{
+	static const char *const get_parameters[] = { "ssm:GetParameters", NULL };
+	static const char *const decrypt[] = { "kms:Decrypt", NULL };
+	static const char *const encrypt[] = { "kms:GenerateDataKey",
+					       "kms:Decrypt", NULL };
+	static const char *const controller_secrets[] = {
+		"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue",
+		"secretsmanager:TagResource", "secretsmanager:DeleteSecret", NULL
+	};
+	static const char *const node_secrets[] = {
+		"secretsmanager:GetSecretValue", "secretsmanager:DeleteSecret",
+		NULL
+	};
+	char *secrets = xasprintf("arn:aws:secretsmanager:%s:%s:secret:slurm-identity/%s/join/*",
+				  region, account, conf->cluster_name);
+	char *arn;
+
+	if (role == POLICY_CONTROLLER) {
+		json_t *params = json_array();
+
+		if (!conf->domain_name && conf->domain_name_parameter) {
+			arn = parameter_arn(region, account,
+					    conf->domain_name_parameter);
+			json_array_append_new(params, json_string(arn));
+			free(arn);
+		}
+		if (!conf->domain_password && conf->domain_password_parameter) {
+			arn = parameter_arn(region, account,
+					    conf->domain_password_parameter);
+			json_array_append_new(params, json_string(arn));
+			free(arn);
+		}
+		if (json_array_size(params))
+			add_statement(statements, "SlurmIdentityDomainParameters",
+				      get_parameters, params);
+		else
+			json_decref(params);
+		if (conf->domain_password_kms_key) {
+			arn = key_arn(region, account, conf->domain_password_kms_key);
+			add_statement(statements, "SlurmIdentityDomainPasswordKey",
+				      decrypt, one(arn));
+			via_service(statements, "ssm", region);
+			free(arn);
+		}
+		add_statement(statements, "SlurmIdentityJoinSecretsWrite",
+			      controller_secrets, one(secrets));
+		if (conf->join_secret_kms_key) {
+			arn = key_arn(region, account, conf->join_secret_kms_key);
+			add_statement(statements, "SlurmIdentityJoinSecretsKey",
+				      encrypt, one(arn));
+			via_service(statements, "secretsmanager", region);
+			free(arn);
+		}
+	} else {
+		add_statement(statements, "SlurmIdentityJoinSecretRead",
+			      node_secrets, one(secrets));
+		if (conf->join_secret_kms_key) {
+			arn = key_arn(region, account, conf->join_secret_kms_key);
+			add_statement(statements, "SlurmIdentityJoinSecretKey",
+				      decrypt, one(arn));
+			via_service(statements, "secretsmanager", region);
+			free(arn);
+		}
+	}
+	free(secrets);
 }
 
 static json_t *one(const char *arn)
@@ -59,6 +162,8 @@ json_t *policy_build(const struct identity_conf *conf, enum policy_role role,
 			add_statement(statements, "SlurmIdentityOpsWorksRegister",
 				      node_opsworks, one(stack_arn));
 	}
+	if (conf->backends & BACKEND_AD)
+		add_ad(conf, role, region, account, statements);
 	if (role == POLICY_CONTROLLER && conf->backends)
 		add_statement(statements, "SlurmIdentityReconcileDescribe",
 			      controller_ec2, one("*"));

@@ -2,11 +2,15 @@
 #
 # moto_server with IAM enforcement (INITIAL_NO_AUTH_ACTION_COUNT: the setup
 # calls are the only unauthenticated ones), the fake OpsWorks endpoint, and
-# three IAM users: "cloud" (the test's launcher, ec2:*), "controller" and
+# three IAM users: "cloud" (the test's launcher, ec2:*, and reading join
+# secrets to attack them), "controller" and
 # "node" with exactly the policies `slurm-identity policy` prints for the
 # configuration in $CLUSTER_DIR/etc/identity.conf. The fake OpsWorks checks
 # the same policies and botocore signatures. Writes $CLUSTER_DIR/aws-env.json
 # and the controller's AWS config file ($CLUSTER_DIR/etc/aws.config).
+#
+# AWS_ENV_KMS_KEYS and AWS_ENV_PARAMETERS (JSON lists in moto_setup.py's
+# spec format) add keys and SSM parameters.
 #
 # Sourced after cluster.sh; needs moto.sh beside it.
 
@@ -18,7 +22,7 @@ AWS_ENV_REGION=us-east-1
 aws_env_policy() {
 	# aws_env_policy ROLE: what the product says ROLE needs.
 	SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf \
-	AWS_REGION=$AWS_ENV_REGION AWS_EC2_METADATA_DISABLED=true \
+	SLURM_CONF=$CLUSTER_DIR/etc/slurm.conf AWS_REGION=$AWS_ENV_REGION AWS_EC2_METADATA_DISABLED=true \
 		"$top_builddir/slurm-identity" policy --role "$1" \
 		--account "$AWS_ENV_ACCOUNT"
 }
@@ -40,17 +44,18 @@ aws_env_start() {
 {
   "users": [
     {"name": "cloud", "policy": {"Version": "2012-10-17", "Statement": [
-      {"Effect": "Allow", "Action": ["ec2:*"], "Resource": "*"}]}},
+      {"Effect": "Allow", "Action": ["ec2:*", "secretsmanager:GetSecretValue",
+        "secretsmanager:ListSecrets"], "Resource": "*"}]}},
     {"name": "controller", "policy": $(cat "$d/aws/controller-policy.json")},
     {"name": "node", "policy": $(cat "$d/aws/node-policy.json")}
   ],
-  "kms_keys": [], "parameters": []
+  "kms_keys": ${AWS_ENV_KMS_KEYS:-[]}, "parameters": ${AWS_ENV_PARAMETERS:-[]}
 }
 EOC
 	moto_start "$d/aws/moto" || return 1
 	"$py" "$top_srcdir/tests/lib/moto_setup.py" \
 		--endpoint "http://127.0.0.1:$(cat "$d/aws/moto/port")" \
-		--region "$AWS_ENV_REGION" --spec "$d/aws/spec.json" \
+		--region "$AWS_ENV_REGION" --spec "$d/aws/spec.json" --widen-resources \
 		--out "$d/aws/setup.json" >"$d/log/moto-setup.log" 2>&1 || {
 		cat "$d/log/moto-setup.log" | sed 's/^/# /'; return 1; }
 
@@ -99,7 +104,8 @@ c = users["controller"]
 lines = ["[default]", "region = " + region,
          "aws_access_key_id = " + c["key"], "aws_secret_access_key = " + c["secret"],
          "services = sitest", "", "[services sitest]"]
-for svc, url in (("ec2", moto), ("sts", moto), ("ssm", moto), ("opsworks", opsworks)):
+for svc, url in (("ec2", moto), ("sts", moto), ("ssm", moto),
+                 ("secrets_manager", moto), ("opsworks", opsworks)):
     lines += [svc + " =", "  endpoint_url = " + url]
 private(os.path.join(d, "etc/aws.config"), "\n".join(lines) + "\n")
 EOP

@@ -44,6 +44,7 @@ def services_block(env, name):
     lines = ["[services %s]" % name]
     for svc, url in (("ec2", env["moto_endpoint"]), ("sts", env["moto_endpoint"]),
                      ("ssm", env.get("ssm_endpoint", env["moto_endpoint"])),
+                     ("secrets_manager", env["moto_endpoint"]),
                      ("opsworks", env["opsworks_endpoint"])):
         lines += ["%s =" % svc, "  endpoint_url = %s" % url]
     return "\n".join(lines) + "\n"

@@ -88,6 +88,11 @@ void aws_call_error(const struct aws_call *call, char *buf, size_t len);
 /* Protocol helpers (json.c, query.c). */
 struct aws_call *aws_call_json(const struct aws_service *s,
 			       const char *action, json_t *input);
+/* A JSON body built by the caller (one holding a secret, which the caller
+ * wipes; the call wipes its copy when freed). */
+struct aws_call *aws_call_json_text(const struct aws_service *s,
+				    const char *action, const char *text,
+				    size_t len);
 struct aws_call *aws_call_query(const struct aws_service *s,
 				const char *action);
 void aws_call_param(struct aws_call *call, const char *key, const char *value);

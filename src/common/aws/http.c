@@ -114,6 +114,9 @@ void http_request_set_body(struct http_request *r, const char *body,
 
 void http_request_reset_response(struct http_request *r)
 {
+	/* A reply may carry a secret (a decrypted parameter). */
+	if (r->response.data)
+		OPENSSL_cleanse(r->response.data, r->response.len);
 	strbuf_free(&r->response);
 	xfree_ptr(&r->date);
 	xfree_ptr(&r->request_id);

@@ -1,6 +1,8 @@
 /* protocol.c: JSON 1.1 and Query request bodies, and reply parsing. */
 #include "config.h"
 
+#include <openssl/crypto.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,16 @@ struct aws_call *aws_call_json(const struct aws_service *s,
 	strbuf_puts(&call->body, text ? text : "{}");
 	free(text);
 	json_decref(input);
+	return call;
+}
+
+struct aws_call *aws_call_json_text(const struct aws_service *s,
+				    const char *action, const char *text,
+				    size_t len)
+{
+	struct aws_call *call = call_new(s, action);
+
+	strbuf_append(&call->body, text, len);
 	return call;
 }
 
@@ -192,6 +204,9 @@ void aws_call_free(struct aws_call *call)
 	if (!call)
 		return;
 	free(call->action);
+	/* A request may carry a secret (a one-time password). */
+	if (call->body.data)
+		OPENSSL_cleanse(call->body.data, call->body.len);
 	strbuf_free(&call->body);
 	json_decref(call->json);
 	xml_free(call->xml);

@@ -1,6 +1,7 @@
 /* service.c: service descriptions and endpoint resolution. */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,10 @@ const struct aws_service aws_ssm = { "ssm", "SSM", AWS_PROTOCOL_JSON,
 				     "AmazonSSM", NULL };
 const struct aws_service aws_ec2 = { "ec2", "EC2", AWS_PROTOCOL_QUERY, NULL,
 				     "2016-11-15" };
+const struct aws_service aws_secretsmanager = { "secretsmanager",
+						"SECRETS_MANAGER",
+						AWS_PROTOCOL_JSON,
+						"secretsmanager", NULL };
 const struct aws_service aws_opsworks = { "opsworks", "OPSWORKS",
 					  AWS_PROTOCOL_JSON,
 					  "OpsWorks_20130218", NULL };
@@ -43,7 +48,12 @@ char *aws_service_endpoint(const struct aws_service *s, const char *region)
 		v = getenv("AWS_ENDPOINT_URL");
 		if (v && *v)
 			return strip_slash(xstrdup(v));
-		url = profile_endpoint_url(s->signing_name);
+		/* The config file names services by their id in snake
+		 * case ("secrets_manager"), as the env variables do. */
+		snprintf(name, sizeof(name), "%s", s->env_name);
+		for (char *p = name; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		url = profile_endpoint_url(name);
 		if (url)
 			return strip_slash(url);
 	}

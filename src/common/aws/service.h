@@ -19,6 +19,7 @@ extern const struct aws_service aws_sts;
 extern const struct aws_service aws_ssm;
 extern const struct aws_service aws_ec2;
 extern const struct aws_service aws_opsworks;
+extern const struct aws_service aws_secretsmanager;
 
 /* Endpoint URL for service in region: AWS_ENDPOINT_URL_<NAME>, else
  * AWS_ENDPOINT_URL, else the config file's services section or

@@ -66,4 +66,26 @@ int opsworks_describe_stack(struct aws_client *c, const char *stack_id,
 			    struct opsworks_stack *out, char *err,
 			    size_t errlen);
 
+/* secretsmanager.c: short-lived secrets handed from controller to node. */
+struct sm_put {
+	const char *name;		/* secret name */
+	const struct secret *value;	/* SecretString */
+	const char *description;
+	bool ok;
+	char error[256];
+};
+/* Create each secret, or give it a new value if it exists; in parallel.
+ * kms_key may be NULL (the account's aws/secretsmanager key). Returns how
+ * many failed. */
+size_t sm_put_secrets(struct aws_client *c, struct sm_put *items, size_t n,
+		      const char *kms_key, const char *tag_cluster,
+		      double deadline);
+/* GetSecretValue: 0 with *value set, 1 if there is no such secret, -1. */
+int sm_get_secret(struct aws_client *c, const char *name,
+		  struct secret **value, char *err, size_t errlen);
+/* Delete without a recovery window; names that do not exist are fine.
+ * Returns how many failed; errors[i] (if not NULL) gets each reason. */
+size_t sm_delete_secrets(struct aws_client *c, const char *const *names,
+			 size_t n, char (*errors)[256], double deadline);
+
 #endif

@@ -1,0 +1,613 @@
+/* ad.c: computer accounts in Active Directory. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "ad.h"
+#include "aws/services.h"
+#include "log.h"
+#include "spawn.h"
+#include "xmalloc.h"
+
+#ifndef LDAPSEARCH_PATH
+#define LDAPSEARCH_PATH "/usr/bin/ldapsearch"
+#endif
+#ifndef LDAPDELETE_PATH
+#define LDAPDELETE_PATH "/usr/bin/ldapdelete"
+#endif
+#ifndef LDAPMODIFY_PATH
+#define LDAPMODIFY_PATH "/usr/bin/ldapmodify"
+#endif
+
+#define HELPER_TIMEOUT 30
+
+static bool netbios_char(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+int ad_computer_name(const char *cluster, const char *prefix,
+		     const char *node, char *out, size_t len)
+{
+	char full[160], hash_in[256];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t i, n = 0;
+	bool valid = true, digits = true;
+
+	if (!node || !*node || strlen(node) > 64 || len <= AD_COMPUTER_NAME_MAX)
+		return -1;
+	snprintf(full, sizeof(full), "%s%s", prefix ? prefix : "", node);
+	for (i = 0; full[i]; i++) {
+		full[i] = (char)toupper((unsigned char)full[i]);
+		valid &= netbios_char(full[i]);
+		digits &= isdigit((unsigned char)full[i]) != 0;
+	}
+	if (valid && !digits && full[0] != '-' && i <= AD_COMPUTER_NAME_MAX) {
+		snprintf(out, len, "%s", full);
+		return 0;
+	}
+	/* Too long or not a NetBIOS name: a short stem and a hash that keeps
+	 * nodes (and clusters sharing a domain) apart. */
+	snprintf(hash_in, sizeof(hash_in), "%s/%s", cluster ? cluster : "", node);
+	if (!EVP_Digest(hash_in, strlen(hash_in), md, &mdlen, EVP_sha256(), NULL))
+		return -1;
+	for (i = 0; full[i] && n < 8; i++)
+		if (netbios_char(full[i]) && !(n == 0 && full[i] == '-'))
+			out[n++] = full[i];
+	if (n == 0)
+		n = (size_t)snprintf(out, len, "SLURM");
+	snprintf(out + n, len - n, "-%02X%02X%02X", md[0], md[1], md[2]);
+	return 0;
+}
+
+static char *upper_dup(const char *s)
+{
+	char *r = xstrdup(s);
+
+	for (char *p = r; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return r;
+}
+
+static char *base_dn_of(const char *domain)
+{
+	struct strbuf b;
+	const char *p = domain;
+
+	strbuf_init(&b);
+	while (*p) {
+		size_t n = strcspn(p, ".");
+
+		strbuf_printf(&b, "%sDC=%.*s", b.len ? "," : "", (int)n, p);
+		p += n + (p[n] == '.');
+	}
+	return strbuf_detach(&b);
+}
+
+static bool domain_name_valid(const char *s)
+{
+	size_t i;
+
+	if (!s || !*s || strlen(s) > 253 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (i = 0; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+void ad_domain_from_names(const struct identity_conf *conf, const char *name,
+			  struct ad_domain *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->name = xstrdup(name);
+	d->realm = conf->domain_realm ? xstrdup(conf->domain_realm)
+				      : upper_dup(name);
+	d->base_dn = base_dn_of(name);
+	d->ou = conf->computer_ou ? xstrdup(conf->computer_ou)
+				  : xasprintf("CN=Computers,%s", d->base_dn);
+	d->controller = conf->domain_controller
+				? xstrdup(conf->domain_controller) : NULL;
+	d->user = xstrdup(conf->domain_user);
+}
+
+int ad_domain_load(const struct identity_conf *conf, struct aws_client *aws,
+		   struct ad_domain *d, char *err, size_t errlen)
+{
+	struct ssm_parameter params[2];
+	const char *names[2];
+	char *domain = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	memset(d, 0, sizeof(*d));
+	memset(params, 0, sizeof(params));
+	if (!conf->domain_name)
+		names[n++] = conf->domain_name_parameter;
+	if (!conf->domain_password)
+		names[n++] = conf->domain_password_parameter;
+	if (n) {
+		if (!aws) {
+			snprintf(err, errlen, "no AWS client for SSM");
+			return -1;
+		}
+		if (ssm_get_parameters(aws, names, n, true, params, err, errlen) < 0)
+			return -1;
+		for (i = 0; i < n; i++) {
+			if (!params[i].found) {
+				snprintf(err, errlen, "ssm parameter %s not found",
+					 names[i]);
+				goto out;
+			}
+		}
+	}
+	i = 0;
+	if (conf->domain_name) {
+		domain = xstrdup(conf->domain_name);
+	} else {
+		domain = xstrndup((const char *)secret_bytes(params[0].value),
+				  secret_len(params[0].value));
+		str_trim(domain);
+		i = 1;
+	}
+	if (!domain_name_valid(domain)) {
+		snprintf(err, errlen, "domain name from %s is not a DNS name",
+			 conf->domain_name ? "DomainName" : conf->domain_name_parameter);
+		goto out;
+	}
+	ad_domain_from_names(conf, domain, d);
+	d->password = conf->domain_password ? secret_dup(conf->domain_password)
+					    : secret_dup(params[i].value);
+	if (!conf->domain_password && params[i].type &&
+	    strcmp(params[i].type, "SecureString") != 0)
+		log_info("ad: %s is a %s parameter; a SecureString (KMS) is advised",
+			 conf->domain_password_parameter, params[i].type);
+	rc = 0;
+out:
+	free(domain);
+	for (i = 0; i < 2; i++)
+		ssm_parameter_clear(&params[i]);
+	if (rc < 0)
+		ad_domain_clear(d);
+	return rc;
+}
+
+void ad_domain_clear(struct ad_domain *d)
+{
+	free(d->name);
+	free(d->realm);
+	free(d->base_dn);
+	free(d->ou);
+	free(d->controller);
+	free(d->user);
+	secret_free(d->password);
+	memset(d, 0, sizeof(*d));
+}
+
+char *ad_ldap_uri(const struct ad_domain *d)
+{
+	return xasprintf("ldaps://%s", d->controller ? d->controller : d->name);
+}
+
+/* No HOME, so no ~/.ldaprc; /etc/ldap/ldap.conf is read, and these
+ * variables override it. (LDAPNOINIT would also turn these off.) */
+static void ldap_env(const struct identity_conf *conf, char *cacert,
+		     size_t calen, char *reqcert, size_t rqlen,
+		     const char *env[3])
+{
+	snprintf(cacert, calen, "LDAPTLS_CACERT=%s", conf->ldap_ca_file);
+	snprintf(reqcert, rqlen, "LDAPTLS_REQCERT=%s", conf->ldap_tls_reqcert);
+	env[0] = cacert;
+	env[1] = reqcert;
+	env[2] = NULL;
+}
+
+static char *bind_dn(const struct ad_domain *d)
+{
+	if (strchr(d->user, '@') || strchr(d->user, '='))
+		return xstrdup(d->user);
+	return xasprintf("%s@%s", d->user, d->realm);
+}
+
+/* Run an OpenLDAP tool bound as DomainUser. */
+static int run_ldap(const struct identity_conf *conf, const struct ad_domain *d,
+		    const char *path, const char **extra, size_t nextra,
+		    const struct secret *input, struct strbuf *out, char *err,
+		    size_t errlen)
+{
+	char cacert[600], reqcert[64], line[300];
+	const char *env[3], *argv[40];
+	char *uri = ad_ldap_uri(d), *dn = bind_dn(d);
+	struct spawn s;
+	size_t n = 0, i;
+	int rc;
+
+	ldap_env(conf, cacert, sizeof(cacert), reqcert, sizeof(reqcert), env);
+	argv[n++] = strrchr(path, '/') + 1;
+	argv[n++] = "-x";
+	argv[n++] = "-H";
+	argv[n++] = uri;
+	argv[n++] = "-D";
+	argv[n++] = dn;
+	argv[n++] = "-y";
+	argv[n++] = "/dev/fd/3";
+	argv[n++] = "-o";
+	argv[n++] = "nettimeout=10";
+	for (i = 0; i < nextra && n < 39; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	memset(&s, 0, sizeof(s));
+	s.path = path;
+	s.argv = argv;
+	s.env = env;
+	s.stdin_secret = input;
+	s.fd3_secret = d->password;
+	s.timeout = HELPER_TIMEOUT;
+	rc = spawn_run(&s, out, err, errlen);
+	if (rc > 0 && rc != 124 && rc != 127) {
+		spawn_first_line(out->data, line, sizeof(line));
+		snprintf(err, errlen, "%s: %s (exit %d)", argv[0],
+			 line[0] ? line : "failed", rc);
+	}
+	free(uri);
+	free(dn);
+	return rc;
+}
+
+static char *b64_decode(const char *in)
+{
+	size_t len = strlen(in);
+	unsigned char *buf = xmalloc(len + 1);
+	int n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
+
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	/* DecodeBlock counts padding as zero bytes. */
+	while (len > 0 && in[len - 1] == '=' && n > 0) {
+		len--;
+		n--;
+	}
+	buf[n] = '\0';
+	return (char *)buf;
+}
+
+/* "slurm-identity:<cluster> node=<node>": node if ours, else "". */
+static void parse_mark(const char *description, const char *cluster,
+		       char *node, size_t len)
+{
+	char prefix[160];
+	const char *p;
+	size_t n;
+
+	node[0] = '\0';
+	snprintf(prefix, sizeof(prefix), "slurm-identity:%s node=", cluster);
+	if (!description || strncmp(description, prefix, strlen(prefix)) != 0)
+		return;
+	p = description + strlen(prefix);
+	n = strcspn(p, " ");
+	if (n == 0 || n >= len)
+		return;
+	snprintf(node, len, "%.*s", (int)n, p);
+}
+
+static void add_entry(struct ad_computer **out, size_t *count, size_t *cap,
+		      const char *dn, const char *sam, const char *desc,
+		      const char *cluster)
+{
+	struct ad_computer *c;
+	size_t n;
+
+	if (!dn || !sam)
+		return;
+	n = strlen(sam);
+	if (n > 0 && sam[n - 1] == '$')
+		n--;
+	if (n == 0 || n > AD_COMPUTER_NAME_MAX)
+		return;
+	if (*count + 1 >= *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*out = xrealloc(*out, *cap * sizeof(**out));
+	}
+	c = &(*out)[(*count)++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%.*s", (int)n, sam);
+	snprintf(c->dn, sizeof(c->dn), "%s", dn);
+	parse_mark(desc, cluster, c->node, sizeof(c->node));
+	c->ours = c->node[0] != '\0';
+}
+
+/* Entries of "ldapsearch -LLL -o ldif-wrap=no" output. */
+static void parse_ldif(const char *text, const char *cluster,
+		       struct ad_computer **out, size_t *count)
+{
+	char *dn = NULL, *sam = NULL, *desc = NULL;
+	const char *p = text;
+	size_t cap = 0;
+
+	for (;;) {
+		size_t n = strcspn(p, "\n");
+		char *line = xstrndup(p, n), *colon, *value;
+		bool b64;
+
+		if (n == 0) {
+			add_entry(out, count, &cap, dn, sam, desc, cluster);
+			xfree_ptr(&dn);
+			xfree_ptr(&sam);
+			xfree_ptr(&desc);
+		}
+		colon = line[0] != '#' ? strchr(line, ':') : NULL;
+		if (colon) {
+			*colon = '\0';
+			b64 = colon[1] == ':';
+			value = colon + 1 + b64;
+			while (*value == ' ')
+				value++;
+			value = b64 ? b64_decode(value) : xstrdup(value);
+			if (value && strcasecmp(line, "dn") == 0 && !dn)
+				dn = value;
+			else if (value && strcasecmp(line, "sAMAccountName") == 0 && !sam)
+				sam = value;
+			else if (value && strcasecmp(line, "description") == 0 && !desc)
+				desc = value;
+			else
+				free(value);
+		}
+		free(line);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	add_entry(out, count, &cap, dn, sam, desc, cluster);
+	free(dn);
+	free(sam);
+	free(desc);
+}
+
+int ad_find_computers(const struct identity_conf *conf,
+		      const struct ad_domain *d, const char *const *names,
+		      size_t n, struct ad_computer **out, size_t *count,
+		      char *err, size_t errlen)
+{
+	const char *extra[12];
+	struct strbuf filter, result;
+	size_t i, k = 0;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	strbuf_init(&filter);
+	strbuf_init(&result);
+	if (names) {
+		if (n == 0)
+			return 0;
+		strbuf_puts(&filter, "(&(objectClass=computer)(|");
+		for (i = 0; i < n; i++)
+			strbuf_printf(&filter, "(sAMAccountName=%s$)", names[i]);
+		strbuf_puts(&filter, "))");
+	} else {
+		strbuf_printf(&filter,
+			      "(&(objectClass=computer)(description=slurm-identity:%s node=*))",
+			      conf->cluster_name);
+	}
+	extra[k++] = "-LLL";
+	extra[k++] = "-o";
+	extra[k++] = "ldif-wrap=no";
+	extra[k++] = "-E";
+	extra[k++] = "pr=500/noprompt";
+	extra[k++] = "-b";
+	extra[k++] = names ? d->base_dn : d->ou;
+	extra[k++] = filter.data;
+	extra[k++] = "sAMAccountName";
+	extra[k++] = "description";
+	rc = run_ldap(conf, d, LDAPSEARCH_PATH, extra, k, NULL, &result, err,
+		      errlen);
+	if (rc == 32 && !names) {
+		snprintf(err, errlen, "ComputerOU %s does not exist", d->ou);
+		rc = -1;
+	}
+	if (rc == 0)
+		parse_ldif(result.data ? result.data : "", conf->cluster_name,
+			   out, count);
+	strbuf_free(&filter);
+	strbuf_free(&result);
+	return rc == 0 ? 0 : -1;
+}
+
+/* unicodePwd is the password in double quotes, UTF-16LE, base64. */
+static void put_unicode_pwd(struct strbuf *b, const struct secret *otp)
+{
+	size_t len = secret_len(otp), i, n = 0;
+	unsigned char *u16 = xmalloc(2 * (len + 2));
+	unsigned char *b64 = xmalloc(4 * ((2 * (len + 2) + 2) / 3) + 1);
+	const unsigned char *p = secret_bytes(otp);
+
+	u16[n++] = '"';
+	u16[n++] = 0;
+	for (i = 0; i < len; i++) {
+		u16[n++] = p[i];	/* the one-time password is ASCII */
+		u16[n++] = 0;
+	}
+	u16[n++] = '"';
+	u16[n++] = 0;
+	EVP_EncodeBlock(b64, u16, (int)n);
+	strbuf_printf(b, "unicodePwd:: %s\n", (const char *)b64);
+	OPENSSL_cleanse(u16, n);
+	OPENSSL_cleanse(b64, strlen((char *)b64));
+	free(u16);
+	free(b64);
+}
+
+int ad_create_computer(const struct identity_conf *conf,
+		       const struct ad_domain *d, const char *name,
+		       const char *node, const char *existing_dn,
+		       const struct secret *otp, char *err, size_t errlen)
+{
+	struct strbuf ldif, out;
+	struct secret *input;
+	char lower[65];
+	size_t i;
+	int rc;
+
+	/* The node's host name in the domain, as its join will say. */
+	for (i = 0; node[i] && i < sizeof(lower) - 1; i++)
+		lower[i] = (char)tolower((unsigned char)node[i]);
+	lower[i] = '\0';
+	strbuf_init(&ldif);
+	strbuf_init(&out);
+	if (existing_dn) {
+		strbuf_printf(&ldif, "dn: %s\nchangetype: modify\n", existing_dn);
+		strbuf_printf(&ldif, "replace: description\ndescription: slurm-identity:%s node=%s\n-\n",
+			      conf->cluster_name, node);
+		strbuf_puts(&ldif, "replace: userAccountControl\nuserAccountControl: 4096\n-\n");
+		strbuf_puts(&ldif, "replace: unicodePwd\n");
+		put_unicode_pwd(&ldif, otp);
+		strbuf_puts(&ldif, "-\n");
+	} else {
+		strbuf_printf(&ldif, "dn: CN=%s,%s\nchangetype: add\n", name, d->ou);
+		strbuf_puts(&ldif, "objectClass: computer\n");
+		strbuf_printf(&ldif, "sAMAccountName: %s$\n", name);
+		strbuf_puts(&ldif, "userAccountControl: 4096\n");
+		strbuf_printf(&ldif, "dNSHostName: %s.%s\n", lower, d->name);
+		strbuf_printf(&ldif, "description: slurm-identity:%s node=%s\n",
+			      conf->cluster_name, node);
+		put_unicode_pwd(&ldif, otp);
+	}
+	input = secret_new(ldif.data, ldif.len);
+	OPENSSL_cleanse(ldif.data, ldif.len);
+	strbuf_free(&ldif);
+	rc = run_ldap(conf, d, LDAPMODIFY_PATH, NULL, 0, input, &out, err,
+		      errlen);
+	secret_free(input);
+	strbuf_free(&out);
+	return rc == 0 ? 0 : -1;
+}
+
+/* adcli's common domain options. */
+static size_t adcli_domain_args(const struct ad_domain *d, char *dom,
+				size_t domlen, char *realm, size_t rlen,
+				char *dc, size_t dclen, const char **argv,
+				bool with_realm)
+{
+	size_t n = 0;
+
+	snprintf(dom, domlen, "--domain=%s", d->name);
+	argv[n++] = dom;
+	if (with_realm) {
+		snprintf(realm, rlen, "--domain-realm=%s", d->realm);
+		argv[n++] = realm;
+	}
+	if (d->controller) {
+		snprintf(dc, dclen, "--domain-controller=%s", d->controller);
+		argv[n++] = dc;
+	}
+	return n;
+}
+
+static int run_adcli(const struct identity_conf *conf, const char **argv,
+		     const struct secret *input, struct strbuf *out, char *err,
+		     size_t errlen)
+{
+	struct spawn s;
+	char line[300];
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.path = conf->adcli_path;
+	s.argv = argv;
+	s.stdin_secret = input;
+	s.timeout = HELPER_TIMEOUT;
+	rc = spawn_run(&s, out, err, errlen);
+	if (rc > 0 && rc != 124 && rc != 127) {
+		spawn_first_line(out->data, line, sizeof(line));
+		snprintf(err, errlen, "adcli %s: %s (exit %d)", argv[1],
+			 line[0] ? line : "failed", rc);
+	}
+	return rc;
+}
+
+int ad_delete_computers(const struct identity_conf *conf,
+			const struct ad_domain *d, const char *const *dns,
+			size_t n, char *err, size_t errlen)
+{
+	const char *extra[2] = { "-c", "-r" };
+	struct strbuf list, out;
+	struct secret *input;
+	size_t i;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	strbuf_init(&list);
+	strbuf_init(&out);
+	for (i = 0; i < n; i++)
+		strbuf_printf(&list, "%s\n", dns[i]);
+	input = secret_new(list.data, list.len);
+	rc = run_ldap(conf, d, LDAPDELETE_PATH, extra, 2, input, &out, err,
+		      errlen);
+	secret_free(input);
+	strbuf_free(&list);
+	strbuf_free(&out);
+	/* 32: one was already gone (noSuchObject). */
+	return rc == 0 || rc == 32 ? 0 : -1;
+}
+
+int ad_join(const struct identity_conf *conf, const struct ad_domain *d,
+	    const char *name, const char *fqdn, const char *keytab_path,
+	    const struct secret *otp, char *err, size_t errlen)
+{
+	char dom[300], realm[300], dc[300], cn[64], host[300], keytab[600];
+	const char *argv[16];
+	struct strbuf out;
+	size_t n = 0;
+	int rc;
+
+	argv[n++] = "adcli";
+	argv[n++] = "join";
+	n += adcli_domain_args(d, dom, sizeof(dom), realm, sizeof(realm), dc,
+			       sizeof(dc), argv + n, true);
+	argv[n++] = "--login-type=computer";
+	argv[n++] = "--stdin-password";
+	snprintf(cn, sizeof(cn), "--computer-name=%s", name);
+	argv[n++] = cn;
+	snprintf(host, sizeof(host), "--host-fqdn=%s", fqdn);
+	argv[n++] = host;
+	snprintf(keytab, sizeof(keytab), "--host-keytab=%s", keytab_path);
+	argv[n++] = keytab;
+	argv[n] = NULL;
+	strbuf_init(&out);
+	rc = run_adcli(conf, argv, otp, &out, err, errlen);
+	strbuf_free(&out);
+	return rc == 0 ? 0 : -1;
+}
+
+int ad_testjoin(const struct identity_conf *conf, const struct ad_domain *d,
+		const char *keytab_path, char *err, size_t errlen)
+{
+	char dom[300], realm[300], dc[300], keytab[600];
+	const char *argv[10];
+	struct strbuf out;
+	size_t n = 0;
+	int rc;
+
+	argv[n++] = "adcli";
+	argv[n++] = "testjoin";
+	n += adcli_domain_args(d, dom, sizeof(dom), realm, sizeof(realm), dc,
+			       sizeof(dc), argv + n, false);
+	snprintf(keytab, sizeof(keytab), "--host-keytab=%s", keytab_path);
+	argv[n++] = keytab;
+	argv[n] = NULL;
+	strbuf_init(&out);
+	rc = run_adcli(conf, argv, NULL, &out, err, errlen);
+	strbuf_free(&out);
+	return rc == 0 ? 0 : -1;
+}

@@ -1,0 +1,112 @@
+# samba.sh: a throwaway Active Directory domain (a real Samba AD DC) on
+# loopback, for the AD tests. See ../shared/AD.md for the recipe.
+#
+# samba_start DIR: provision TEST.DOMAIN in DIR and start the DC; sets
+# SAMBA_DIR, SAMBA_REALM, SAMBA_DOMAIN, SAMBA_BASE_DN, SAMBA_ADMIN_PASSWORD
+# and creates OU=SlurmNodes. samba_stop / samba_restart stop and start it
+# again (the DC-down scenarios). Only the DC this test started is stopped.
+
+SAMBA_REALM=TEST.DOMAIN
+SAMBA_DOMAIN=test.domain
+SAMBA_BASE_DN=DC=test,DC=domain
+SAMBA_OU="OU=SlurmNodes,$SAMBA_BASE_DN"
+
+samba_ports_free() {
+	! ss -Hltn '( sport = :88 or sport = :389 or sport = :636 )' | grep -q .
+}
+
+samba_run() {
+	samba -s "$SAMBA_DIR/etc/smb.conf" -i >>"$SAMBA_DIR/samba.log" 2>&1 </dev/null &
+	echo $! >"$SAMBA_DIR/samba.pid"
+	wait_for "ss -Hltn 'sport = :636' | grep -q . && ss -Hltn 'sport = :88' | grep -q ." 40 ||
+		{ echo "# samba did not come up"; tail -5 "$SAMBA_DIR/samba.log" | sed 's/^/# /'; return 1; }
+	# The KDC and LDAP answer a moment after they listen.
+	wait_for "samba_ldap -b '$SAMBA_BASE_DN' -s base dn >/dev/null 2>&1" 30
+}
+
+samba_start() {
+	SAMBA_DIR=$1
+	command -v samba >/dev/null && [ -d /usr/share/samba/setup ] ||
+		{ echo "# samba AD DC packages missing"; return 1; }
+	samba_ports_free || { echo "# ports 88/389/636 are taken"; return 1; }
+	SAMBA_ADMIN_PASSWORD="Adm1n-$(openssl rand -hex 12)!"
+	mkdir -p "$SAMBA_DIR"
+	# Test-only: a throwaway domain's password on samba-tool's command line.
+	samba-tool domain provision --realm=$SAMBA_REALM --domain=TEST \
+		--server-role=dc --dns-backend=SAMBA_INTERNAL \
+		--adminpass="$SAMBA_ADMIN_PASSWORD" --use-rfc2307 \
+		--targetdir="$SAMBA_DIR" --option='interfaces=lo' \
+		--option='bind interfaces only=yes' >"$SAMBA_DIR/provision.log" 2>&1 ||
+		{ tail -5 "$SAMBA_DIR/provision.log" | sed 's/^/# /'; return 1; }
+	samba_run || return 1
+	samba-tool ou create "$SAMBA_OU" -H ldap://127.0.0.1 -U Administrator \
+		--password="$SAMBA_ADMIN_PASSWORD" >/dev/null 2>&1
+}
+
+# samba_ldap ARGS...: ldapsearch as Administrator over LDAPS.
+samba_ldap() {
+	LDAPTLS_REQCERT=never ldapsearch -LLL -o ldif-wrap=no -x \
+		-H ldaps://127.0.0.1 -D "Administrator@$SAMBA_REALM" \
+		-y <(printf '%s' "$SAMBA_ADMIN_PASSWORD") "$@"
+}
+
+# Computer accounts in our OU, sorted names.
+samba_computers() {
+	samba_ldap -b "$SAMBA_OU" '(objectClass=computer)' sAMAccountName 2>/dev/null |
+		sed -n 's/^sAMAccountName: \(.*\)\$$/\1/p' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+samba_stop() {
+	local pid
+	[ -n "${SAMBA_DIR:-}" ] && [ -f "$SAMBA_DIR/samba.pid" ] || return 0
+	pid=$(cat "$SAMBA_DIR/samba.pid")
+	kill "$pid" 2>/dev/null
+	wait_for "! kill -0 $pid 2>/dev/null" 20 || kill -9 "$pid" 2>/dev/null
+	wait_for samba_ports_free 20
+	rm -f "$SAMBA_DIR/samba.pid"
+}
+
+samba_restart() {
+	samba_stop
+	samba_run
+}
+
+# ad_cluster_test NAME NODES [identity.conf lines...]: a cluster with the
+# ad backend: the DC, the domain name and password in moto's SSM (the
+# password a SecureString under a KMS key), slurmctld running, and
+# everything this test started stopped at exit.
+ad_cluster_test() {
+	local name=$1
+	[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, namespaces, samba)"
+	command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
+	command -v adcli >/dev/null && command -v ldapmodify >/dev/null ||
+		skip_all "adcli or ldap-utils not installed"
+	CLUSTER_DIR=$(test_dir "$name")
+	CLUSTER_NODES=$2
+	shift 2
+	trap ad_cluster_cleanup EXIT
+	samba_start "$CLUSTER_DIR/dc" || bail "cannot start the Samba AD DC"
+	AWS_ENV_KMS_KEYS='[{"alias": "alias/sitest-ad"}]'
+	AWS_ENV_PARAMETERS=$(python3 -c 'import json,sys; print(json.dumps([
+	  {"name": "/sitest/ad/domain", "type": "String", "value": sys.argv[1]},
+	  {"name": "/sitest/ad/password", "type": "SecureString", "value": sys.argv[2],
+	   "key": "alias/sitest-ad"}]))' "$SAMBA_DOMAIN" "$SAMBA_ADMIN_PASSWORD")
+	cluster_configure "Backends=ad" \
+		"DomainNameParameter=/sitest/ad/domain" \
+		"DomainPasswordParameter=/sitest/ad/password" \
+		"DomainController=127.0.0.1" \
+		"ComputerOU=$SAMBA_OU" \
+		"LdapTlsReqCert=never" \
+		"HostKeytab=$CLUSTER_DIR/nodes/%n/krb5.keytab" "$@" ||
+		bail "cannot configure the cluster"
+	aws_env_start || bail "cannot start the AWS endpoints"
+	cluster_start || bail "cannot start slurmctld"
+}
+
+ad_cluster_cleanup() {
+	scancel -u root 2>/dev/null
+	cluster_stop
+	aws_env_stop
+	samba_stop
+	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$CLUSTER_DIR"
+}
