@@ -12,8 +12,15 @@ ChainSuspendProgram=/opt/parallelcluster/scripts/slurm/slurm_suspend
 ChainResumeFailProgram=/opt/parallelcluster/scripts/slurm/slurm_suspend
 LogFile=/var/log/parallelcluster/slurm-identity.log
 StateDir=/var/spool/slurm-identity
+# For Active Directory add ",ad" to Backends and:
+#DomainNameParameter=/hpc/ad/domain
+#DomainPasswordParameter=/hpc/ad/join-password
+#DomainUser=svc-hpc-join
+#ComputerOU=OU=HPC,OU=Computers,DC=corp,DC=example,DC=com
 CONF
 chmod 0644 "$conf_dir/identity.conf"
+# Backend ad: the head node creates and deletes accounts over LDAPS.
+command -v ldapmodify >/dev/null || apt-get install -y ldap-utils || yum install -y openldap-clients
 install -d -o slurm -m 0700 /var/spool/slurm-identity
 touch /var/log/parallelcluster/slurm-identity.log
 chown slurm /var/log/parallelcluster/slurm-identity.log

@@ -252,7 +252,7 @@ static int run_ldap(const struct identity_conf *conf, const struct ad_domain *d,
 	s.fd3_secret = d->password;
 	s.timeout = HELPER_TIMEOUT;
 	rc = spawn_run(&s, out, err, errlen);
-	if (rc > 0 && rc != 124 && rc != 127) {
+	if (rc > 0 && rc != 124 && rc != 126 && rc != 127) {
 		spawn_first_line(out->data, line, sizeof(line));
 		snprintf(err, errlen, "%s: %s (exit %d)", argv[0],
 			 line[0] ? line : "failed", rc);
@@ -326,9 +326,8 @@ static void add_entry(struct ad_computer **out, size_t *count, size_t *cap,
 	c->ours = c->node[0] != '\0';
 }
 
-/* Entries of "ldapsearch -LLL -o ldif-wrap=no" output. */
-static void parse_ldif(const char *text, const char *cluster,
-		       struct ad_computer **out, size_t *count)
+void ad_parse_search(const char *text, const char *cluster,
+		     struct ad_computer **out, size_t *count)
 {
 	char *dn = NULL, *sam = NULL, *desc = NULL;
 	const char *p = text;
@@ -416,8 +415,8 @@ int ad_find_computers(const struct identity_conf *conf,
 		rc = -1;
 	}
 	if (rc == 0)
-		parse_ldif(result.data ? result.data : "", conf->cluster_name,
-			   out, count);
+		ad_parse_search(result.data ? result.data : "",
+				conf->cluster_name, out, count);
 	strbuf_free(&filter);
 	strbuf_free(&result);
 	return rc == 0 ? 0 : -1;
@@ -514,8 +513,8 @@ static size_t adcli_domain_args(const struct ad_domain *d, char *dom,
 }
 
 static int run_adcli(const struct identity_conf *conf, const char **argv,
-		     const struct secret *input, struct strbuf *out, char *err,
-		     size_t errlen)
+		     const struct secret *input, const char *hostname,
+		     struct strbuf *out, char *err, size_t errlen)
 {
 	struct spawn s;
 	char line[300];
@@ -525,9 +524,10 @@ static int run_adcli(const struct identity_conf *conf, const char **argv,
 	s.path = conf->adcli_path;
 	s.argv = argv;
 	s.stdin_secret = input;
+	s.uts_hostname = hostname;
 	s.timeout = HELPER_TIMEOUT;
 	rc = spawn_run(&s, out, err, errlen);
-	if (rc > 0 && rc != 124 && rc != 127) {
+	if (rc > 0 && rc != 124 && rc != 126 && rc != 127) {
 		spawn_first_line(out->data, line, sizeof(line));
 		snprintf(err, errlen, "adcli %s: %s (exit %d)", argv[1],
 			 line[0] ? line : "failed", rc);
@@ -585,13 +585,14 @@ int ad_join(const struct identity_conf *conf, const struct ad_domain *d,
 	argv[n++] = keytab;
 	argv[n] = NULL;
 	strbuf_init(&out);
-	rc = run_adcli(conf, argv, otp, &out, err, errlen);
+	rc = run_adcli(conf, argv, otp, NULL, &out, err, errlen);
 	strbuf_free(&out);
 	return rc == 0 ? 0 : -1;
 }
 
 int ad_testjoin(const struct identity_conf *conf, const struct ad_domain *d,
-		const char *keytab_path, char *err, size_t errlen)
+		const char *keytab_path, const char *hostname, char *err,
+		size_t errlen)
 {
 	char dom[300], realm[300], dc[300], keytab[600];
 	const char *argv[10];
@@ -607,7 +608,7 @@ int ad_testjoin(const struct identity_conf *conf, const struct ad_domain *d,
 	argv[n++] = keytab;
 	argv[n] = NULL;
 	strbuf_init(&out);
-	rc = run_adcli(conf, argv, NULL, &out, err, errlen);
+	rc = run_adcli(conf, argv, NULL, hostname, &out, err, errlen);
 	strbuf_free(&out);
 	return rc == 0 ? 0 : -1;
 }

@@ -78,8 +78,16 @@ int ad_delete_computers(const struct identity_conf *conf,
 int ad_join(const struct identity_conf *conf, const struct ad_domain *d,
 	    const char *name, const char *fqdn, const char *keytab,
 	    const struct secret *otp, char *err, size_t errlen);
+/* adcli testjoin finds the account by the host name: hostname (the
+ * computer's short name; needs root) runs it under that name. */
 int ad_testjoin(const struct identity_conf *conf, const struct ad_domain *d,
-		const char *keytab, char *err, size_t errlen);
+		const char *keytab, const char *hostname, char *err,
+		size_t errlen);
+
+/* Computers in "ldapsearch -LLL -o ldif-wrap=no" output (sAMAccountName,
+ * description; base64 values decoded); appended to *out. */
+void ad_parse_search(const char *text, const char *cluster,
+		     struct ad_computer **out, size_t *count);
 
 /* LDAP servers for ldap tools: "ldaps://dc" (check's probe uses it). */
 char *ad_ldap_uri(const struct ad_domain *d);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -364,7 +365,10 @@ static int ad_register(struct backend_context *ctx,
 			      "backend=\"ad\",op=\"register\"", 1);
 		goto out;
 	}
-	if (ad_testjoin(ctx->conf, &d, keytab, err, sizeof(err)) < 0) {
+	/* testjoin looks the account up by the host name, which on a cloud
+	 * instance is rarely the node name: run it under the computer's. */
+	if (ad_testjoin(ctx->conf, &d, keytab, geteuid() == 0 ? computer : NULL,
+			err, sizeof(err)) < 0) {
 		snprintf(why, whylen, "testjoin %s: %.300s", computer, err);
 		goto out;
 	}

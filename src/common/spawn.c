@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,28 +18,37 @@
 #define OUTPUT_MAX (64 * 1024)
 #define ENV_MAX 16
 
+/* Move fd out of the way of 0-3, so that dup2 onto its target always
+ * makes a new descriptor (dup2 onto itself would keep close-on-exec). */
+static int high(int fd)
+{
+	return fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 10) : -1;
+}
+
 static void child(const struct spawn *s, int in_fd, int fd3, int out_fd)
 {
 	const char *env[ENV_MAX + 2];
 	size_t n = 0;
-	int null_fd;
+	int in, out, f3;
 
 	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	for (size_t i = 0; s->env && s->env[i] && n < ENV_MAX; i++)
 		env[n++] = s->env[i];
 	env[n] = NULL;
 
-	null_fd = open("/dev/null", O_RDONLY);
-	if (dup2(in_fd >= 0 ? in_fd : null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
-	    dup2(out_fd, 2) < 0)
+	in = high(in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY | O_CLOEXEC));
+	out = high(out_fd);
+	f3 = high(fd3);
+	if (in < 0 || out < 0 || (fd3 >= 0 && f3 < 0) || dup2(in, 0) < 0 ||
+	    dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(126);
-	if (fd3 >= 0) {
-		if (dup2(fd3, 3) < 0)
-			_exit(126);
-	} else {
-		close(3);
-	}
+	if (f3 >= 0 ? dup2(f3, 3) < 0 : (close(3), 0))
+		_exit(126);
 	closefrom(4);
+	if (s->uts_hostname &&
+	    (unshare(CLONE_NEWUTS) < 0 ||
+	     sethostname(s->uts_hostname, strlen(s->uts_hostname)) < 0))
+		_exit(126);
 	signal(SIGPIPE, SIG_DFL);
 	execve(s->path, (char *const *)s->argv, (char *const *)env);
 	_exit(127);
@@ -138,6 +148,8 @@ int spawn_run(const struct spawn *s, struct strbuf *out, char *err,
 		rc = WEXITSTATUS(status);
 		if (rc == 127)
 			snprintf(err, errlen, "cannot execute %s", s->path);
+		else if (rc == 126)
+			snprintf(err, errlen, "cannot set up %s", s->argv[0]);
 	} else {
 		rc = 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		snprintf(err, errlen, "%s killed by signal %d", s->argv[0],

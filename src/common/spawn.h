@@ -22,11 +22,12 @@ struct spawn {
 	const char *stdin_text;		/* non-secret input (LDIF) */
 	const struct secret *fd3_secret;	/* readable as /dev/fd/3 */
 	double timeout;			/* seconds; 0: 60 */
+	const char *uts_hostname;	/* run under this host name (root) */
 };
 
 /* Run and wait. Returns the exit status (128+signal when killed, 124 on
- * timeout) or -1 if it could not start (err says why). out receives stdout
- * and stderr, at most 64 KiB. */
+ * timeout, 126 if the child could not be set up) or -1 if it could not
+ * start (err says why). out receives stdout and stderr, at most 64 KiB. */
 int spawn_run(const struct spawn *s, struct strbuf *out, char *err,
 	      size_t errlen);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/ad.h"
 #include "../common/aws/services.h"
 #include "../common/conf.h"
 #include "../common/log.h"
@@ -51,6 +52,11 @@ static const char *remedy(const char *msg)
 		{ "AccessDenied", "attach the policy printed by: slurm-identity policy --role controller" },
 		{ "UnauthorizedOperation", "attach the policy printed by: slurm-identity policy --role controller" },
 		{ "ResourceNotFoundException", "check OpsWorksStackId= and Region=" },
+		{ "ComputerOU", "create the OU, or fix ComputerOU= (a DN such as OU=HPC,DC=corp,DC=example,DC=com)" },
+		{ "Can't contact LDAP server", "check DomainController=, that the head node reaches it on 636 (LDAPS), and LdapCaFile=/LdapTlsReqCert= for its certificate" },
+		{ "Invalid credentials", "DomainUser= or the password in DomainPasswordParameter= is wrong" },
+		{ "Insufficient access", "delegate create/delete computer objects in ComputerOU to DomainUser" },
+		{ "helper /", "install the OpenLDAP tools (ldap-utils) on the head node, adcli on nodes" },
 		{ "does not exist", "create the parameter in SSM Parameter Store, or fix its name" },
 		{ "SecureString", "store the password with: aws ssm put-parameter --type SecureString --key-id <KMS key>" },
 		{ "cannot connect", "check the endpoint (AWS_ENDPOINT_URL*), DNS, proxies (https_proxy/no_proxy) and security groups" },
@@ -133,6 +139,29 @@ static void check_ad_parameters(struct aws_client *c,
 	}
 }
 
+/* Bind to the DC as DomainUser and list this cluster's accounts. */
+static void check_ad_domain(struct aws_client *c,
+			    const struct identity_conf *conf)
+{
+	struct ad_domain d;
+	struct ad_computer *found = NULL;
+	size_t n = 0;
+	char err[1024], *uri;
+
+	if (ad_domain_load(conf, c, &d, err, sizeof(err)) < 0)
+		return;	/* check_ad_parameters said why */
+	uri = ad_ldap_uri(&d);
+	if (ad_find_computers(conf, &d, NULL, 0, &found, &n, err,
+			      sizeof(err)) < 0)
+		fail("ad: %s: %s", uri, err);
+	else
+		pass("ad: %s bound as %s; %zu computer account(s) of cluster %s in %s",
+		     uri, d.user, n, conf->cluster_name, d.ou);
+	free(found);
+	free(uri);
+	ad_domain_clear(&d);
+}
+
 int check_run(const char *conf_path, int verbose)
 {
 	struct program prog;
@@ -172,8 +201,10 @@ int check_run(const char *conf_path, int verbose)
 	     aws_client_credentials_source(client));
 	if (prog.conf.backends & BACKEND_OPSWORKS)
 		check_opsworks(client, &prog.conf);
-	if (prog.conf.backends & BACKEND_AD)
+	if (prog.conf.backends & BACKEND_AD) {
 		check_ad_parameters(client, &prog.conf);
+		check_ad_domain(client, &prog.conf);
+	}
 	if (prog.conf.backends) {
 		if (ec2_probe(client, err, sizeof(err)) < 0)
 			fail("ec2: %s", err);

@@ -34,6 +34,8 @@ void controller_init(struct controller *c, const struct identity_conf *conf,
 					    CONTROLLER_MAX_BACKENDS);
 }
 
+static bool phase_is(const struct journal_entry *e, const char *phase);
+
 void controller_free(struct controller *c)
 {
 	backend_context_clear(&c->ctx);
@@ -42,7 +44,8 @@ void controller_free(struct controller *c)
 /* Backends that prepare nodes before they boot (AD accounts): their ids
  * and errors go into each node's journal record. */
 static void prepare_nodes(struct controller *c, const struct node_list *nodes,
-			  struct journal_entry *records, bool *ok)
+			  struct journal_entry *records, const bool *ok,
+			  bool *released)
 {
 	size_t b, i;
 
@@ -67,11 +70,17 @@ static void prepare_nodes(struct controller *c, const struct node_list *nodes,
 		for (i = 0; i < n; i++) {
 			struct journal_entry *e = &records[which[i]];
 
-			if (regs[i].id[0])
-				journal_set(e, be->id_key, regs[i].id);
-			if (regs[i].error[0])
+			if (regs[i].error[0]) {
 				journal_setf(e, "error", "%s: prepare: %.200s",
 					     be->name, regs[i].error);
+			} else if (phase_is(e, "pending")) {
+				/* The account of the previous life is this
+				 * life's now: no longer one to remove. */
+				journal_unset(e, be->id_key);
+				released[which[i]] = true;
+			} else if (regs[i].id[0]) {
+				journal_set(e, be->id_key, regs[i].id);
+			}
 		}
 		free(regs);
 		free(which);
@@ -81,7 +90,7 @@ static void prepare_nodes(struct controller *c, const struct node_list *nodes,
 int controller_resume(struct controller *c, const struct node_list *nodes)
 {
 	struct journal_entry *records;
-	bool *ok;
+	bool *ok, *released;
 	int *fds;
 	char err[512];
 	size_t i;
@@ -94,6 +103,7 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 	}
 	records = xcalloc(nodes->count + 1, sizeof(*records));
 	ok = xcalloc(nodes->count + 1, sizeof(*ok));
+	released = xcalloc(nodes->count + 1, sizeof(*released));
 	fds = xcalloc(nodes->count + 1, sizeof(*fds));
 	for (i = 0; i < nodes->count; i++) {
 		struct journal_entry *e = &records[i];
@@ -124,8 +134,8 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 			journal_set(e, "resumed", "yes");
 		} else {
 			journal_set(e, "phase", "resuming");
-			ok[i] = true;
 		}
+		ok[i] = true;
 		journal_unset(e, "error");
 		journal_setf(e, "resume_time", "%lld", (long long)clock_wall());
 		/* Journaled before anything is created, so a crash leaves a
@@ -137,8 +147,16 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 			rc = -1;
 		}
 	}
-	prepare_nodes(c, nodes, records, ok);
+	prepare_nodes(c, nodes, records, ok, released);
 	for (i = 0; i < nodes->count; i++) {
+		size_t b;
+		bool ids = false;
+
+		/* Pending with nothing left to remove: an ordinary resume. */
+		for (b = 0; b < c->backend_count; b++)
+			ids |= journal_get(&records[i], c->backends[b]->id_key) != NULL;
+		if (ok[i] && released[i] && phase_is(&records[i], "pending") && !ids)
+			journal_set(&records[i], "phase", "resuming");
 		if (ok[i] && journal_write(c->conf->state_dir, CONTROLLER_ROLE,
 					   &records[i], err, sizeof(err)) < 0) {
 			log_error("%s: resume: %s", nodes->names[i], err);
@@ -150,6 +168,7 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 	}
 	free(records);
 	free(ok);
+	free(released);
 	free(fds);
 	return rc;
 }

@@ -3,19 +3,208 @@
 # AD DC, driven by a real slurmctld/slurmd with moto IAM enforcement (the
 # controller and node users hold exactly what `slurm-identity policy`
 # prints). The domain password lives in moto's SSM as a KMS SecureString.
+#
+# 1. Ten power cycles (5 nodes, twice) through jobs: each node's account
+#    exists and its keytab is valid while it runs, and is gone after
+#    suspend; the OU ends empty.
+# 2. The admin password never shows in any argv or environment (sampled
+#    from /proc all along), logs, state or journal; a one-time password
+#    works once only.
+# 3. DC down during the join, then during resume: the node is drained with
+#    an "identity: ad:" reason, and nothing is orphaned once the DC is back
+#    and reconcile ran.
+# 5. The node's policy cannot read the domain password (moto: AccessDenied).
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/cluster.sh"
 . "$top_srcdir/tests/lib/aws_env.sh"
 . "$top_srcdir/tests/lib/samba.sh"
 
-ad_cluster_test adlife 5
+CLUSTER_SUSPEND_TIME=5 CLUSTER_SUSPEND_TIMEOUT=8
+ad_cluster_test adlife 5 SchedulerParameters=nohold_on_prolog_fail
 d=$CLUSTER_DIR
-job_state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
+export SLURM_IDENTITY_CONF=$d/etc/identity.conf
+job_field() { scontrol show job "$1" 2>/dev/null | grep -o "$2=[^ ]*" | head -1 | cut -d= -f2; }
+all_down() { local n; for n in "$@"; do [ "$(node_state $n)" = idle~ ] || return 1; done; }
+# adcli testjoin finds the account by host name: run it as the node.
+testjoin() {
+	unshare --uts sh -c "hostname $(echo "$1" | tr a-z A-Z) && adcli testjoin \
+		--domain=$SAMBA_DOMAIN --domain-controller=127.0.0.1 \
+		--host-keytab='$d/nodes/$1/krb5.keytab'" >"$d/testjoin-$1.out" 2>&1 ||
+		{ echo "# testjoin $1: $(tail -1 "$d/testjoin-$1.out")"; return 1; }
+}
+join_secrets() {
+	python3 - "$d" <<'EOP'
+import json, sys, boto3
+e = json.load(open(sys.argv[1] + "/aws-env.json"))
+u = e["users"]["cloud"]
+sm = boto3.client("secretsmanager", endpoint_url=e["moto_endpoint"], region_name=e["region"],
+                  aws_access_key_id=u["key"], aws_secret_access_key=u["secret"])
+names = [s["Name"] for s in sm.list_secrets()["SecretList"]]
+print(" ".join(sorted(n for n in names if n.startswith("slurm-identity/sitest/join/"))))
+EOP
+}
 
-job=$(sbatch -N2 -w 'n[1-2]' --parsable --wrap 'sleep 8' -o /dev/null)
-ok $? "job submitted $job"
-wait_for '[ "$(job_state $job)" = RUNNING ]' 120
-ok $? "job running ($(job_state $job))" || dump_logs 30
-echo "# OU: $(samba_computers)"
+"$top_builddir/slurm-identity" check >"$d/check1.out" 2>&1
+ok $? "slurm-identity check passes: $(grep '^ok: ad: ldaps' "$d/check1.out")"
+sed 's/^/# /' "$d/check1.out"
+
+# The sampler watches every process from here on.
+printf '%s\n' "$SAMBA_ADMIN_PASSWORD" >"$d/secrets.txt"
+chmod 600 "$d/secrets.txt"
+python3 "$top_srcdir/tests/lib/proc_sampler.py" "$d/secrets.txt" \
+	"$d/sampler.json" "$d/sampler.stop" &
+sampler=$!
+
+# 1. Ten power cycles through jobs.
+cycles=0
+for round in 1 2; do
+	t0=$(date +%s)
+	job=$(sbatch -N5 -w 'n[1-5]' --parsable --wrap 'sleep 6' -o /dev/null)
+	wait_for '[ "$(job_field $job JobState)" = RUNNING ]' 120
+	ok $? "round $round: job $job running on 5 powered-up nodes ($(( $(date +%s) - t0 ))s)" ||
+		dump_logs 30
+	[ "$(samba_computers)" = "N1 N2 N3 N4 N5" ]
+	ok $? "round $round: each running node has its computer account ($(samba_computers))"
+	# A job shows RUNNING while the last prologs may still be joining.
+	valid=0 t2=$(date +%s)
+	for n in n1 n2 n3 n4 n5; do wait_for "testjoin $n" 15 && valid=$((valid + 1)); done
+	[ $valid = 5 ]
+	ok $? "round $round: adcli testjoin validates every node's keytab ($valid/5, $(( $(date +%s) - t2 ))s)"
+	[ -z "$(join_secrets)" ]
+	ok $? "round $round: every one-time join secret was consumed and deleted ($(join_secrets))"
+	wait_for '[ "$(job_field $job JobState)" = COMPLETED ]' 60
+	ok $? "round $round: job completed"
+	t1=$(date +%s)
+	wait_for 'all_down n1 n2 n3 n4 n5' 120 && wait_for '[ -z "$(samba_computers)" ]' 30
+	ok $? "round $round: nodes suspended and their accounts deleted (OU: '$(samba_computers)', $(( $(date +%s) - t1 ))s)"
+	cycles=$((cycles + 5))
+done
+"$top_builddir/slurm-identity" reconcile >"$d/reconcile1.out" 2>&1
+grep -q "^reconcile: 0 registrations, 0 leaks" "$d/reconcile1.out" && [ -z "$(samba_computers)" ]
+ok $? "after $cycles power cycles the OU holds no stale object ($(tail -1 "$d/reconcile1.out"))"
+echo "# join+testjoin per node (ms): $(grep -o 'ad: registered in [0-9]* ms' "$d/log/identity.log" | grep -o '[0-9]*' | tr '\n' ' ')"
+
+# 2. One-time passwords work once. Resume n5 by hand without the cloud
+# chain (no instance boots), read its join secret as an attacker with
+# Secrets Manager access would, and use it twice.
+sed '/^Chain/d' "$d/etc/identity.conf" >"$d/etc/nochain.conf"
+SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-resume" n5
+[ "$(samba_computers)" = N5 ] && [ "$(join_secrets)" = slurm-identity/sitest/join/n5 ]
+ok $? "resume hook created the account and the node's join secret"
+otp=$(python3 - "$d" <<'EOP'
+import json, sys, boto3
+e = json.load(open(sys.argv[1] + "/aws-env.json"))
+u = e["users"]["cloud"]
+sm = boto3.client("secretsmanager", endpoint_url=e["moto_endpoint"], region_name=e["region"],
+                  aws_access_key_id=u["key"], aws_secret_access_key=u["secret"])
+v = json.loads(sm.get_secret_value(SecretId="slurm-identity/sitest/join/n5")["SecretString"])
+assert v["node"] == "n5" and v["computer"] == "N5" and v["domain"] == "test.domain", v
+print(v["otp"])
+EOP
+)
+[ ${#otp} -ge 24 ]
+ok $? "the join secret names node, computer and domain, with a ${#otp}-character password"
+printf '%s\n' "$otp" >>"$d/secrets.txt"
+adjoin() {
+	printf '%s' "$otp" | adcli join --domain=$SAMBA_DOMAIN --domain-realm=$SAMBA_REALM \
+		--domain-controller=127.0.0.1 --login-type=computer --stdin-password \
+		--computer-name=N5 --host-fqdn=n5.test.domain --host-keytab="$d/otp-$1.keytab" 2>&1
+}
+adjoin first >"$d/join1.out"
+ok $? "the one-time password joins once"
+adjoin second >"$d/join2.out"
+[ $? != 0 ] && grep -q "Preauthentication failed\|authenticate" "$d/join2.out"
+ok $? "a second join with it fails: $(head -1 "$d/join2.out")"
+SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-suspend" n5
+[ -z "$(samba_computers)" ] && [ -z "$(join_secrets)" ]
+ok $? "suspend hook deleted the account and the join secret"
+
+# 3a. DC down during the join: the account and secret are made, then the
+# cloud chain takes the DC down before the node boots.
+sed -i "3a [ -e '$d/stop-dc' ] && { kill \$(cat '$SAMBA_DIR/samba.pid'); rm -f '$d/stop-dc'; sleep 2; }" \
+	"$d/bin/cloud-resume"
+touch "$d/stop-dc"
+job=$(sbatch -N1 -w n1 --parsable --wrap 'hostname' -o /dev/null)
+wait_for "sinfo -h -R -o '%n %E' | grep -q '^n1 identity: ad: '" 120
+ok $? "DC down at join: node drained: $(sinfo -h -R -o '%n: %E' -n n1)" || dump_logs 30
+reason=$(sinfo -h -R -o '%E' -n n1)
+echo "$reason" | grep -q 'identity: ad: register: join N1: adcli join:'
+ok $? "the reason names the backend, the step and adcli's error"
+samba_run
+ok $? "DC back"
+wait_for '[ "$(job_field $job Restarts)" -ge 1 ] 2>/dev/null' 60
+ok $? "job requeued (Restarts=$(job_field $job Restarts))"
+scontrol update jobid="$job" StartTime=now 2>/dev/null
+wait_for '[ "$(job_field $job JobState)" = COMPLETED ]' 150
+ok $? "after a power cycle the job ran on a joined node ($(job_field $job JobState))" || dump_logs 30
+
+# 3b. DC down during resume (the hooks by hand, as slurmctld runs them):
+# no account can be made; the node's record says why; a suspend then
+# cannot look and leaves the node pending; reconcile settles it once the
+# DC is back. (Without a join secret the node would be drained exactly as
+# in 3a; 0310 shows that path.)
+wait_for 'all_down n1 n2 n3 n4 n5' 120
+samba_stop
+SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-resume" n4
+grep -q "error=ad: prepare: ldapsearch: .*Can't contact LDAP server" "$d/identity/controller/n4"
+ok $? "DC down at resume: the node's record says why ($(grep -o 'error=.*' "$d/identity/controller/n4" | cut -c1-90))"
+[ -z "$(join_secrets)" ]
+ok $? "and no join secret was handed out"
+SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-suspend" n4
+grep -q "phase=pending" "$d/identity/controller/n4"
+ok $? "suspend with the DC down cannot look, so the node stays pending"
+"$top_builddir/slurm-identity" check >"$d/check2.out" 2>"$d/check2.err"
+[ $? = 1 ] && grep -q "Can't contact LDAP server" "$d/check2.err" &&
+	grep -q '^fix: check DomainController=' "$d/check2.out"
+ok $? "check fails on the DC with a remedy: $(cat "$d/check2.err") / $(grep '^fix' "$d/check2.out")"
+samba_run
+"$top_builddir/slurm-identity" reconcile >"$d/reconcile2.out" 2>&1
+sed 's/^/# /' "$d/reconcile2.out"
+[ -z "$(samba_computers)" ] && [ -z "$(join_secrets)" ] && [ ! -e "$d/identity/controller/n4" ]
+ok $? "once the DC is back and reconcile ran: no orphan account or secret, nothing pending ('$(samba_computers)' '$(join_secrets)')"
+
+# 2 (end). What the sampler saw, and what the files hold.
+touch "$d/sampler.stop"
+wait "$sampler"
+python3 - "$d/sampler.json" <<'EOP'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("# sampler: %d samples, helpers seen %s, hits %d, password options %s" % (
+    r["samples"], r["helpers_seen"], len(r["hits"]), r["password_options"]))
+assert r["helpers_seen"].get("adcli", 0) >= 5 and r["helpers_seen"].get("ldapmodify", 0) >= 5, r
+assert not r["hits"] and not r["password_options"], r
+EOP
+ok $? "no secret in any process's argv or environment, and the sampling saw the helpers run"
+leaks=""
+while read -r s; do
+	grep -rlF -- "$s" "$d/log" "$d/identity" "$d/state" "$d/spool" "$d/nodes" 2>/dev/null | grep -v '\.keytab$' && leaks=yes
+done <"$d/secrets.txt"
+[ -z "$leaks" ]
+ok $? "neither the admin password nor a one-time password is in any log, journal or state file"
+
+# 5. The node role cannot read the domain password.
+python3 - "$d" <<'EOP'
+import json, sys, boto3, botocore
+e = json.load(open(sys.argv[1] + "/aws-env.json"))
+def ssm(who):
+    u = e["users"][who]
+    return boto3.client("ssm", endpoint_url=e["moto_endpoint"], region_name=e["region"],
+                        aws_access_key_id=u["key"], aws_secret_access_key=u["secret"])
+name = "/sitest/ad/password"
+assert ssm("controller").get_parameters(Names=[name], WithDecryption=True)["Parameters"]
+for call in (lambda c: c.get_parameters(Names=[name], WithDecryption=True),
+             lambda c: c.get_parameter(Name=name, WithDecryption=True),
+             lambda c: c.get_parameters_by_path(Path="/sitest", Recursive=True, WithDecryption=True)):
+    try:
+        call(ssm("node"))
+    except botocore.exceptions.ClientError as err:
+        # moto answers JSON services with an XML error body.
+        assert "AccessDenied" in str(err), err
+    else:
+        raise SystemExit("node read the password")
+EOP
+ok $? "node credentials get AccessDenied on the password parameter; the controller's do not"
+! grep -q '"ssm:' "$d/aws/node-policy.json" && grep -q 'secretsmanager:GetSecretValue' "$d/aws/node-policy.json"
+ok $? "the node policy has no SSM action at all, only its join secrets"
 tap_done

@@ -71,12 +71,12 @@ samba_restart() {
 	samba_run
 }
 
-# ad_cluster_test NAME NODES [identity.conf lines...]: a cluster with the
+# ad_cluster_test NAME NODES [slurm.conf lines...]: a cluster with the
 # ad backend: the DC, the domain name and password in moto's SSM (the
 # password a SecureString under a KMS key), slurmctld running, and
 # everything this test started stopped at exit.
 ad_cluster_test() {
-	local name=$1
+	local name=$1 line
 	[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, namespaces, samba)"
 	command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
 	command -v adcli >/dev/null && command -v ldapmodify >/dev/null ||
@@ -97,8 +97,9 @@ ad_cluster_test() {
 		"DomainController=127.0.0.1" \
 		"ComputerOU=$SAMBA_OU" \
 		"LdapTlsReqCert=never" \
-		"HostKeytab=$CLUSTER_DIR/nodes/%n/krb5.keytab" "$@" ||
+		"HostKeytab=$CLUSTER_DIR/nodes/%n/krb5.keytab" ||
 		bail "cannot configure the cluster"
+	for line in "$@"; do echo "$line" >>"$CLUSTER_DIR/etc/slurm.conf"; done
 	aws_env_start || bail "cannot start the AWS endpoints"
 	cluster_start || bail "cannot start slurmctld"
 }

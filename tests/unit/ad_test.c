@@ -1,0 +1,154 @@
+/* ad_test.c: computer names, ldapsearch output, and the helper runner
+ * that carries passwords to adcli and the LDAP tools. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ad.h"
+#include "common/spawn.h"
+#include "common/xmalloc.h"
+#include "tap.h"
+
+static const char *name(const char *cluster, const char *prefix,
+			const char *node)
+{
+	static char buf[32];
+
+	if (ad_computer_name(cluster, prefix, node, buf, sizeof(buf)) < 0)
+		return "(error)";
+	return buf;
+}
+
+static void names(void)
+{
+	char a[32];
+
+	tap_is_str(name("c", NULL, "n1"), "N1", "short node name in capitals");
+	tap_is_str(name("c", "HPC1-", "n1"), "HPC1-N1", "prefix");
+	tap_is_str(name("c", NULL, "compute-000123"), "COMPUTE-000123",
+		   "14 characters kept");
+	tap_is_str(name("c", NULL, "abcdefghijklmno"), "ABCDEFGHIJKLMNO",
+		   "exactly 15 characters kept");
+	snprintf(a, sizeof(a), "%s",
+		 name("c", NULL, "queue1-dy-c5xlarge-1"));
+	tap_is_int((long)strlen(a), 15, "a long name becomes 15 characters");
+	tap_ok(strncmp(a, "QUEUE1-D-", 9) == 0, "stem of the long name (%s)", a);
+	tap_is_str(name("c", NULL, "queue1-dy-c5xlarge-1"), a,
+		   "the mapping is deterministic");
+	tap_ok(strcmp(name("c", NULL, "queue1-dy-c5xlarge-2"), a) != 0,
+	       "sibling nodes differ");
+	tap_ok(strcmp(name("other", NULL, "queue1-dy-c5xlarge-1"), a) != 0,
+	       "the same node in another cluster differs");
+	tap_ok(strchr(name("c", NULL, "gpu_node.1"), '_') == NULL &&
+	       strchr(name("c", NULL, "gpu_node.1"), '.') == NULL,
+	       "characters NetBIOS refuses are hashed away (%s)",
+	       name("c", NULL, "gpu_node.1"));
+	tap_ok(strlen(name("c", NULL, "123")) == 10 &&
+	       strncmp(name("c", NULL, "123"), "123-", 4) == 0,
+	       "an all-digit name is hashed (%s)", name("c", NULL, "123"));
+	tap_ok(name("c", NULL, "-rf")[0] != '-', "never starts with a dash (%s)",
+	       name("c", NULL, "-rf"));
+	tap_is_str(name("c", NULL, ""), "(error)", "empty node refused");
+}
+
+static void search(void)
+{
+	const char *text =
+		"dn: CN=N1,OU=HPC,DC=test,DC=domain\n"
+		"sAMAccountName: N1$\n"
+		"description: slurm-identity:sitest node=n1\n"
+		"\n"
+		"# refldaps://test.domain/CN=Configuration,DC=test,DC=domain\n"
+		"\n"
+		"dn: CN=N2,OU=HPC,DC=test,DC=domain\n"
+		"description:: c2x1cm0taWRlbnRpdHk6c2l0ZXN0IG5vZGU9bjI=\n"
+		"sAMAccountName: N2$\n"
+		"\n"
+		"dn: CN=WS1,OU=HPC,DC=test,DC=domain\n"
+		"sAMAccountName: WS1$\n"
+		"description: slurm-identity:othercluster node=ws1\n"
+		"\n"
+		"dn: CN=PC,OU=HPC,DC=test,DC=domain\n"
+		"sAMAccountName: PC$\n";
+	struct ad_computer *c = NULL;
+	size_t n = 0;
+
+	ad_parse_search(text, "sitest", &c, &n);
+	tap_is_int((long)n, 4, "four computers (comment lines skipped)");
+	if (n != 4) {
+		free(c);
+		return;
+	}
+	tap_ok(c[0].ours && strcmp(c[0].node, "n1") == 0 &&
+	       strcmp(c[0].name, "N1") == 0, "ours: name without $, node from the mark");
+	tap_is_str(c[0].dn, "CN=N1,OU=HPC,DC=test,DC=domain", "dn kept");
+	tap_ok(c[1].ours && strcmp(c[1].node, "n2") == 0,
+	       "base64 description decoded, attribute order free");
+	tap_ok(!c[2].ours, "another cluster's mark is not ours");
+	tap_ok(!c[3].ours && c[3].node[0] == '\0', "no mark is not ours");
+	free(c);
+	c = NULL;
+	n = 0;
+	ad_parse_search("", "sitest", &c, &n);
+	tap_is_int((long)n, 0, "empty output: nothing");
+	free(c);
+}
+
+static void runner(void)
+{
+	const char *argv[] = { "sh", "-c",
+			       "cat; echo; cat /dev/fd/3; echo; env | sort | tr '\\n' ' '",
+			       NULL };
+	const char *env[] = { "LDAPTLS_REQCERT=demand", NULL };
+	const char *sleeper[] = { "sleep", "5", NULL };
+	struct secret *in = secret_from_string("stdin-secret");
+	struct secret *fd3 = secret_from_string("fd3-secret");
+	struct spawn s;
+	struct strbuf out;
+	char err[256];
+	int rc;
+
+	setenv("SLURM_IDENTITY_TEST_LEAK", "must-not-pass", 1);
+	strbuf_init(&out);
+	memset(&s, 0, sizeof(s));
+	s.path = "/bin/sh";
+	s.argv = argv;
+	s.env = env;
+	s.stdin_secret = in;
+	s.fd3_secret = fd3;
+	rc = spawn_run(&s, &out, err, sizeof(err));
+	tap_is_int(rc, 0, "helper ran");
+	tap_ok(out.data && strstr(out.data, "stdin-secret\nfd3-secret\n"),
+	       "secrets reach the helper on stdin and fd 3");
+	tap_ok(out.data && strstr(out.data, "LDAPTLS_REQCERT=demand") &&
+	       strstr(out.data, "PATH=/usr/sbin:/usr/bin:/sbin:/bin") &&
+	       !strstr(out.data, "SLURM_IDENTITY_TEST_LEAK"),
+	       "the helper's environment is only what we give it");
+
+	memset(&s, 0, sizeof(s));
+	s.path = "/bin/sleep";
+	s.argv = sleeper;
+	s.timeout = 0.3;
+	tap_is_int(spawn_run(&s, &out, err, sizeof(err)), 124, "a hung helper is killed at its timeout");
+	s.path = "sleep";
+	tap_is_int(spawn_run(&s, &out, err, sizeof(err)), -1, "a relative path is refused");
+	s.path = "/nonexistent/adcli";
+	tap_is_int(spawn_run(&s, &out, err, sizeof(err)), -1, "a missing helper is reported");
+	tap_ok(strstr(err, "/nonexistent/adcli") != NULL, "naming it (%s)", err);
+
+	spawn_first_line("\n  \n  adcli: couldn't connect  \nmore\n", err, sizeof(err));
+	tap_is_str(err, "adcli: couldn't connect", "first non-empty line, trimmed");
+	secret_free(in);
+	secret_free(fd3);
+	strbuf_free(&out);
+}
+
+int main(void)
+{
+	names();
+	search();
+	runner();
+	return tap_done();
+}
