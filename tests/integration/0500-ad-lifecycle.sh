@@ -21,8 +21,19 @@ set -u
 . "$top_srcdir/tests/lib/samba.sh"
 
 CLUSTER_SUSPEND_TIME=5 CLUSTER_SUSPEND_TIMEOUT=8
-ad_cluster_test adlife 5 SchedulerParameters=nohold_on_prolog_fail
+P=$(test_dir adspank)
+H=$P/home
+SAMBA_HOME_BASE=$H
+ad_cluster_test adlife 5 SchedulerParameters=nohold_on_prolog_fail \
+	"PlugStackConfig=$P/plugstack.conf"
 d=$CLUSTER_DIR
+trap 'ad_cluster_cleanup; rm -rf "$P"' EXIT
+mkdir -p "$H" "$P/skel" "$P/victim"
+chmod 755 "$P" "$H" "$P/victim"
+echo 'export FROM_SKEL=1' >"$P/skel/.profile"
+echo "required $top_builddir/.libs/spank_identity.so statedir=$d/identity home_base=$H skel=$P/skel wait=2" \
+	>"$P/plugstack.conf"
+samba_user alice 20001 && samba_user bob 20002 || bail "cannot create directory users"
 export SLURM_IDENTITY_CONF=$d/etc/identity.conf
 job_field() { scontrol show job "$1" 2>/dev/null | grep -o "$2=[^ ]*" | head -1 | cut -d= -f2; }
 all_down() { local n; for n in "$@"; do [ "$(node_state $n)" = idle~ ] || return 1; done; }
@@ -48,6 +59,27 @@ EOP
 "$top_builddir/slurm-identity" check >"$d/check1.out" 2>&1
 ok $? "slurm-identity check passes: $(grep '^ok: ad: ldaps' "$d/check1.out")"
 sed 's/^/# /' "$d/check1.out"
+
+# 4. spank_identity.so with directory users, on nodes still up after a
+# round: alice (no home yet) gets one; bob's home path is a planted symlink.
+as_user() { local u=$1; shift; (cd /tmp && runuser -u "$u" -- env SLURM_CONF="$SLURM_CONF" "$@"); }
+spank_directory_users() {
+	local a b
+	getent passwd 'TEST\alice' >/dev/null
+	ok $? "directory user resolves through winbind: $(getent passwd 'TEST\alice')"
+	ln -s "$P/victim" "$H/bob"
+	a=$(as_user 'TEST\alice' sbatch --parsable -w n1 -o /dev/null --wrap "touch $H/alice/ran")
+	b=$(as_user 'TEST\bob' sbatch --parsable -w n2 -o /dev/null --wrap "touch $H/bob/ran")
+	wait_for '[ "$(job_field $a JobState)" = COMPLETED ]' 90
+	ok $? "a directory user's job ran ($(job_field $a JobState))"
+	[ "$(stat -c '%u %a' "$H/alice" 2>&1)" = "20001 700" ] && [ -f "$H/alice/.profile" ] &&
+		[ "$(stat -c %u "$H/alice/.profile")" = 20001 ] && [ -f "$H/alice/ran" ]
+	ok $? "her home was created from the skeleton, owned by her, mode 0700 ($(stat -c '%u %a' "$H/alice" 2>&1))"
+	wait_for '[ "$(job_field $b JobState)" = FAILED ] || [ "$(job_field $b JobState)" = COMPLETED ]' 60
+	[ "$(job_field $b JobState)" = FAILED ] && [ ! -e "$P/victim/ran" ] &&
+		[ "$(stat -c %U "$P/victim")" = root ]
+	ok $? "a planted symlink at a home path is refused, not followed ($(job_field $b JobState))"
+}
 
 # The sampler watches every process from here on.
 printf '%s\n' "$SAMBA_ADMIN_PASSWORD" >"$d/secrets.txt"
@@ -75,6 +107,7 @@ for round in 1 2; do
 	ok $? "round $round: every one-time join secret was consumed and deleted ($(join_secrets))"
 	wait_for '[ "$(job_field $job JobState)" = COMPLETED ]' 60
 	ok $? "round $round: job completed"
+	[ $round = 2 ] && spank_directory_users
 	t1=$(date +%s)
 	wait_for 'all_down n1 n2 n3 n4 n5' 120 && wait_for '[ -z "$(samba_computers)" ]' 30
 	ok $? "round $round: nodes suspended and their accounts deleted (OU: '$(samba_computers)', $(( $(date +%s) - t1 ))s)"

@@ -1,7 +1,8 @@
 # samba.sh: a throwaway Active Directory domain (a real Samba AD DC) on
 # loopback, for the AD tests. See ../shared/AD.md for the recipe.
 #
-# samba_start DIR: provision TEST.DOMAIN in DIR and start the DC; sets
+# samba_start DIR: provision TEST.DOMAIN in DIR (directory users' homes
+# under SAMBA_HOME_BASE) and start the DC; sets
 # SAMBA_DIR, SAMBA_REALM, SAMBA_DOMAIN, SAMBA_BASE_DN, SAMBA_ADMIN_PASSWORD
 # and creates OU=SlurmNodes. samba_stop / samba_restart stop and start it
 # again (the DC-down scenarios). Only the DC this test started is stopped.
@@ -36,10 +37,21 @@ samba_start() {
 		--server-role=dc --dns-backend=SAMBA_INTERNAL \
 		--adminpass="$SAMBA_ADMIN_PASSWORD" --use-rfc2307 \
 		--targetdir="$SAMBA_DIR" --option='interfaces=lo' \
-		--option='bind interfaces only=yes' >"$SAMBA_DIR/provision.log" 2>&1 ||
+		--option='bind interfaces only=yes' \
+		--option="template homedir=${SAMBA_HOME_BASE:-/home}/%U" \
+		--option='template shell=/bin/sh' >"$SAMBA_DIR/provision.log" 2>&1 ||
 		{ tail -5 "$SAMBA_DIR/provision.log" | sed 's/^/# /'; return 1; }
 	samba_run || return 1
 	samba-tool ou create "$SAMBA_OU" -H ldap://127.0.0.1 -U Administrator \
+		--password="$SAMBA_ADMIN_PASSWORD" >/dev/null 2>&1
+}
+
+# samba_user NAME UID: a directory user (RFC 2307 uid/gid). Through the
+# DC's winbindd (libnss-winbind) it resolves as TEST\NAME on this machine,
+# with home SAMBA_HOME_BASE/NAME.
+samba_user() {
+	samba-tool user create "$1" "Us3r-$(openssl rand -hex 8)!" --uid-number="$2" \
+		--gid-number=100 -H ldap://127.0.0.1 -U Administrator \
 		--password="$SAMBA_ADMIN_PASSWORD" >/dev/null 2>&1
 }
 
