@@ -9,6 +9,7 @@
 static const struct backend *all_backends[] = {
 	&opsworks_backend,
 	&ad_backend,
+	&ssm_backend,
 };
 
 void backend_context_clear(struct backend_context *ctx)

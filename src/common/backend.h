@@ -51,6 +51,8 @@ struct node_identity {
 struct backend {
 	const char *name;
 	unsigned bit;
+	/* The node's registration needs its IMDS identity document. */
+	bool needs_imds;
 	/* Journal key holding this backend's id for a node ("opsworks.id"). */
 	const char *id_key;
 	/* Controller: everything registered that may be ours. */
@@ -76,5 +78,6 @@ size_t backends_enabled(const struct identity_conf *conf,
 
 extern const struct backend opsworks_backend;
 extern const struct backend ad_backend;
+extern const struct backend ssm_backend;
 
 #endif

@@ -243,6 +243,7 @@ out:
 const struct backend opsworks_backend = {
 	.name = "opsworks",
 	.bit = BACKEND_OPSWORKS,
+	.needs_imds = true,
 	.id_key = "opsworks.id",
 	.list = opsworks_list,
 	.remove = opsworks_remove,

@@ -73,6 +73,8 @@ static const struct key_spec keys[] = {
 	{ "LdapTlsReqCert", VALUE_NAME, FIELD(ldap_tls_reqcert), 0, 0 },
 	{ "HostKeytab", VALUE_PATH, FIELD(host_keytab), 0, 0 },
 	{ "JoinSecretKmsKeyId", VALUE_STRING, FIELD(join_secret_kms_key), 0, 0 },
+	{ "SsmOnlineTimeout", VALUE_INT, FIELD(ssm_online_timeout), 1, 3600 },
+	{ "SsmRegistrationFile", VALUE_PATH, FIELD(ssm_registration_file), 0, 0 },
 	{ "DomainPasswordKmsKeyId", VALUE_STRING,
 	  FIELD(domain_password_kms_key), 0, 0 },
 	{ "AwsConfigFile", VALUE_PATH, FIELD(aws_config_file), 0, 0 },
@@ -137,6 +139,8 @@ void config_init(struct identity_conf *conf)
 	conf->ldap_ca_file = xstrdup("/etc/ssl/certs/ca-certificates.crt");
 	conf->ldap_tls_reqcert = xstrdup("demand");
 	conf->host_keytab = xstrdup("/etc/krb5.keytab");
+	conf->ssm_online_timeout = 60;
+	conf->ssm_registration_file = xstrdup("/var/lib/amazon/ssm/registration");
 	conf->max_concurrency = 16;
 	conf->max_request_rate = 10.0;
 	conf->max_attempts = 3;

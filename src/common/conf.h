@@ -51,6 +51,9 @@ struct identity_conf {
 	char *join_secret_kms_key;	/* KMS key for join secrets */
 	char *domain_password_kms_key;	/* for the policy: key of the password */
 
+	int ssm_online_timeout;	/* node: seconds to wait for the agent */
+	char *ssm_registration_file;	/* a hybrid node's agent registration */
+
 	char *aws_config_file;	/* AWS shared config file to use */
 	char *aws_credentials_file;	/* AWS shared credentials file */
 	int suspend_budget;	/* seconds the suspend hook may take; 0: derive */

@@ -54,6 +54,123 @@ static char *key_arn(const char *region, const char *account, const char *key)
 
 static json_t *one(const char *arn);
 
+/* A condition on the last statement: cond { key: value }. */
+static void condition(json_t *statements, const char *op, const char *key,
+		      json_t *value)
+{
+	json_t *st = json_array_get(statements, json_array_size(statements) - 1);
+	json_t *cond = json_object_get(st, "Condition"), *entry;
+
+	if (!cond) {
+		cond = json_object();
+		json_object_set_new(st, "Condition", cond);
+	}
+	entry = json_object_get(cond, op);
+	if (!entry) {
+		entry = json_object();
+		json_object_set_new(cond, op, entry);
+	}
+	json_object_set_new(entry, key, value);
+}
+
+static json_t *our_tag_keys(void)
+{
+	json_t *a = json_array();
+
+	json_array_append_new(a, json_string("slurm-identity:node"));
+	json_array_append_new(a, json_string("slurm-identity:cluster"));
+	return a;
+}
+
+/* The SSM backend. The node gets the managed-instance core permissions
+ * (those of AmazonSSMManagedInstanceCore) and may tag only itself, only
+ * with our keys; the controller may only remove those keys, and
+ * deregister hybrid nodes. */
+static void add_ssm(const struct identity_conf *conf, enum policy_role role,
+		    const char *region, const char *account,
+		    json_t *statements)
+{
+	static const char *const core[] = {
+		"ssm:DescribeAssociation", "ssm:GetDeployablePatchSnapshotForInstance",
+		"ssm:GetDocument", "ssm:DescribeDocument", "ssm:GetManifest",
+		"ssm:GetParameter", "ssm:GetParameters", "ssm:ListAssociations",
+		"ssm:ListInstanceAssociations", "ssm:PutInventory",
+		"ssm:PutComplianceItems", "ssm:PutConfigurePackageResult",
+		"ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus",
+		"ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
+		"ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+		"ssmmessages:OpenDataChannel", "ec2messages:AcknowledgeMessage",
+		"ec2messages:DeleteMessage", "ec2messages:FailMessage",
+		"ec2messages:GetEndpoint", "ec2messages:GetMessages",
+		"ec2messages:SendReply", NULL
+	};
+	static const char *const describe[] = { "ssm:DescribeInstanceInformation", NULL };
+	static const char *const create_tags[] = { "ec2:CreateTags", NULL };
+	static const char *const delete_tags[] = { "ec2:DeleteTags", NULL };
+	static const char *const tag_hybrid[] = { "ssm:AddTagsToResource", NULL };
+	static const char *const hybrid[] = { "ssm:DeregisterManagedInstance",
+					      "ssm:ListTagsForResource", NULL };
+	char *instances = xasprintf("arn:aws:ec2:%s:%s:instance/*", region, account);
+	char *managed = xasprintf("arn:aws:ssm:%s:%s:managed-instance/*", region,
+				  account);
+
+	(void)conf;
+	if (role == POLICY_NODE) {
+		add_statement(statements, "SlurmIdentitySessionManagerCore", core,
+			      one("*"));
+		add_statement(statements, "SlurmIdentitySsmOnlineWait", describe,
+			      one("*"));
+		add_statement(statements, "SlurmIdentitySsmTagSelf", create_tags,
+			      one(instances));
+		condition(statements, "StringEquals", "aws:ARN",
+			  json_string("${ec2:SourceInstanceARN}"));
+		condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",
+			  our_tag_keys());
+		add_statement(statements, "SlurmIdentitySsmTagHybrid", tag_hybrid,
+			      one(managed));
+		condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",
+			  our_tag_keys());
+	} else {
+		add_statement(statements, "SlurmIdentitySsmList", describe, one("*"));
+		add_statement(statements, "SlurmIdentitySsmUntag", delete_tags,
+			      one(instances));
+		condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",
+			  our_tag_keys());
+		add_statement(statements, "SlurmIdentitySsmHybrid", hybrid,
+			      one(managed));
+	}
+	free(instances);
+	free(managed);
+}
+
+/* With both ad and ssm, the core permissions include reading parameters:
+ * an explicit Deny keeps the domain password out of the node's reach, even
+ * if AmazonSSMManagedInstanceCore is attached too. */
+static void deny_password(const struct identity_conf *conf, const char *region,
+			  const char *account, json_t *statements)
+{
+	static const char *const reads[] = { "ssm:GetParameter", "ssm:GetParameters",
+					     "ssm:GetParameterHistory",
+					     "ssm:GetParametersByPath", NULL };
+	json_t *st, *arns = json_array();
+	char *arn = parameter_arn(region, account, conf->domain_password_parameter);
+	char *path = xstrdup(conf->domain_password_parameter), *slash;
+
+	json_array_append_new(arns, json_string(arn));
+	free(arn);
+	/* GetParametersByPath is authorized on each enclosing path. */
+	while ((slash = strrchr(path, '/')) && slash != path) {
+		*slash = '\0';
+		arn = parameter_arn(region, account, path);
+		json_array_append_new(arns, json_string(arn));
+		free(arn);
+	}
+	free(path);
+	add_statement(statements, "SlurmIdentityDenyDomainPassword", reads, arns);
+	st = json_array_get(statements, json_array_size(statements) - 1);
+	json_object_set_new(st, "Effect", json_string("Deny"));
+}
+
 /* The AD backend: the controller reads the domain settings and writes
  * each node's join secret; a node reads and deletes its own. */
 static void add_ad(const struct identity_conf *conf, enum policy_role role,
@@ -164,6 +281,11 @@ json_t *policy_build(const struct identity_conf *conf, enum policy_role role,
 	}
 	if (conf->backends & BACKEND_AD)
 		add_ad(conf, role, region, account, statements);
+	if (conf->backends & BACKEND_SSM)
+		add_ssm(conf, role, region, account, statements);
+	if (role == POLICY_NODE && (conf->backends & BACKEND_SSM) &&
+	    (conf->backends & BACKEND_AD) && conf->domain_password_parameter)
+		deny_password(conf, region, account, statements);
 	if (role == POLICY_CONTROLLER && conf->backends)
 		add_statement(statements, "SlurmIdentityReconcileDescribe",
 			      controller_ec2, one("*"));

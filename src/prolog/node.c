@@ -209,8 +209,19 @@ int node_register(struct program *prog, const char *node,
 		goto out;
 	}
 	if (load_identity(aws_client_imds(aws), node, &me, why, sizeof(why)) < 0) {
-		snprintf(reason, reasonlen, "%s: %.300s", backends[0]->name, why);
-		goto out;
+		/* Only backends that send the signed document need IMDS; a
+		 * hybrid (on-premises) node has none. */
+		for (i = 0; i < n; i++) {
+			if (backends[i]->needs_imds) {
+				snprintf(reason, reasonlen, "%s: %.300s",
+					 backends[i]->name, why);
+				goto out;
+			}
+		}
+		log_info("no instance identity (%s): going on without it", why);
+		free_identity(&me);
+		memset(&me, 0, sizeof(me));
+		snprintf(me.node, sizeof(me.node), "%s", node);
 	}
 	boot_id(boot, sizeof(boot));
 	/* The intention first: a crash mid-way is seen by the next run. */
@@ -225,7 +236,8 @@ int node_register(struct program *prog, const char *node,
 	ctx.conf = &prog->conf;
 	ctx.aws = aws;
 	ctx.deadline = clock_monotonic() + REGISTER_BUDGET;
-	strbuf_printf(&extra, "identity=ready instance=%s", me.instance_id);
+	strbuf_printf(&extra, "identity=ready instance=%s",
+		      me.instance_id[0] ? me.instance_id : "-");
 	for (i = 0; i < n; i++) {
 		const char *id;
 		double t0 = clock_monotonic();

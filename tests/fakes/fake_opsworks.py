@@ -205,6 +205,19 @@ def _check_structure(shape, value, path, errors):
     return None
 
 
+# Service models write patterns for Java: Unicode classes Python's re
+# lacks. Used inside [...] in the models; these ranges cover what requests
+# here carry (letters incl. Latin-1 and beyond, digits, spaces).
+JAVA_CLASSES = {r"\p{L}": "A-Za-z\u00C0-\uFFFF", r"\p{N}": "0-9", r"\p{Z}": " \u00A0"}
+
+
+def java_regex(pattern):
+    if pattern:
+        for java, py in JAVA_CLASSES.items():
+            pattern = pattern.replace(java, py)
+    return pattern
+
+
 def _check_string(shape, value, path, errors):
     if not isinstance(value, str):
         return errors.append(_type_error(value, path, "a string"))
@@ -212,7 +225,7 @@ def _check_string(shape, value, path, errors):
     if shape.enum and value not in shape.enum:
         errors.append("Value '%s' at '%s' failed to satisfy constraint: Member must "
                       "satisfy enum value set: [%s]" % (value, path, ", ".join(shape.enum)))
-    pattern = shape.metadata.get("pattern")
+    pattern = java_regex(shape.metadata.get("pattern"))
     if pattern and not re.fullmatch(pattern, value):
         errors.append("Value '%s' at '%s' failed to satisfy constraint: Member must "
                       "satisfy regular expression pattern: %s" % (value, path, pattern))

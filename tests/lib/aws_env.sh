@@ -83,6 +83,19 @@ EOP
 	wait_for "[ -s '$d/aws/opsworks.port' ]" 20 || {
 		echo "# fake OpsWorks did not start"; cat "$d/log/opsworks.out" | sed 's/^/# /'; return 1; }
 
+	# The SSM managed-instance fake, in front of moto, when asked for.
+	if [ -n "${AWS_ENV_SSM_FAKE:-}" ]; then
+		/usr/bin/python3 "$top_srcdir/tests/fakes/fake_ssm.py" \
+			--upstream "http://127.0.0.1:$(cat "$d/aws/moto/port")" \
+			--credentials "$d/aws/opsworks-credentials.json" \
+			--port-file "$d/aws/ssm.port" --region "$AWS_ENV_REGION" \
+			--account "$AWS_ENV_ACCOUNT" --log "$d/log/ssm-fake.log" \
+			>>"$d/log/ssm-fake.out" 2>&1 </dev/null &
+		echo $! >"$d/aws/ssm.pid"
+		wait_for "[ -s '$d/aws/ssm.port' ]" 20 || {
+			echo "# fake SSM did not start"; sed 's/^/# /' "$d/log/ssm-fake.out"; return 1; }
+	fi
+
 	"$py" - "$d" "$AWS_ENV_REGION" "$AWS_ENV_ACCOUNT" "$stack" <<'EOP' || return 1
 import json, os, sys
 d, region, account, stack = sys.argv[1:5]
@@ -91,7 +104,9 @@ moto = "http://127.0.0.1:" + open(os.path.join(d, "aws/moto/port")).read().strip
 opsworks = "http://127.0.0.1:" + open(os.path.join(d, "aws/opsworks.port")).read().strip()
 users = {n: {"key": u["access_key_id"], "secret": u["secret_access_key"]}
          for n, u in setup["users"].items()}
-env = {"region": region, "account": account, "stack_id": stack,
+ssm_port = os.path.join(d, "aws/ssm.port")
+ssm_fake = ("http://127.0.0.1:" + open(ssm_port).read().strip()) if os.path.exists(ssm_port) else None
+env = {"region": region, "account": account, "stack_id": stack, "ssm_fake": ssm_fake,
        "moto_endpoint": moto, "opsworks_endpoint": opsworks,
        "image_id": setup.get("image_id", "ami-12c6146b"),
        "signing_key": os.path.join(d, "aws/imds-signing.pem"), "users": users}
@@ -104,7 +119,7 @@ c = users["controller"]
 lines = ["[default]", "region = " + region,
          "aws_access_key_id = " + c["key"], "aws_secret_access_key = " + c["secret"],
          "services = sitest", "", "[services sitest]"]
-for svc, url in (("ec2", moto), ("sts", moto), ("ssm", moto),
+for svc, url in (("ec2", moto), ("sts", moto), ("ssm", ssm_fake or moto),
                  ("secrets_manager", moto), ("opsworks", opsworks)):
     lines += [svc + " =", "  endpoint_url = " + url]
 private(os.path.join(d, "etc/aws.config"), "\n".join(lines) + "\n")
@@ -116,6 +131,7 @@ aws_env_stop() {
 	local d=${CLUSTER_DIR:-}
 	[ -n "$d" ] || return 0
 	[ -f "$d/aws/opsworks.pid" ] && kill "$(cat "$d/aws/opsworks.pid")" 2>/dev/null
+	[ -f "$d/aws/ssm.pid" ] && kill "$(cat "$d/aws/ssm.pid")" 2>/dev/null
 	moto_stop "$d/aws/moto"
 	return 0
 }

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 import boto3
 
@@ -43,7 +44,7 @@ def write_private(path, text):
 def services_block(env, name):
     lines = ["[services %s]" % name]
     for svc, url in (("ec2", env["moto_endpoint"]), ("sts", env["moto_endpoint"]),
-                     ("ssm", env.get("ssm_endpoint", env["moto_endpoint"])),
+                     ("ssm", env.get("ssm_fake", env["moto_endpoint"])),
                      ("secrets_manager", env["moto_endpoint"]),
                      ("opsworks", env["opsworks_endpoint"])):
         lines += ["%s =" % svc, "  endpoint_url = %s" % url]
@@ -57,8 +58,7 @@ def launch(d, env, node):
     reply = ec2.run_instances(ImageId=env["image_id"], MinCount=1, MaxCount=1,
                               InstanceType="t3.micro",
                               TagSpecifications=[{"ResourceType": "instance", "Tags": [
-                                  {"Key": "slurm-identity:node", "Value": node},
-                                  {"Key": "slurm-identity:cluster", "Value": "sitest"}]}])
+                                  {"Key": "test-cloud:node", "Value": node}]}])
     inst = reply["Instances"][0]
     iid = inst["InstanceId"]
     with open(os.path.join(nd, "instance"), "w") as f:
@@ -107,8 +107,29 @@ def launch(d, env, node):
     text = ("[default]\nregion = %s\nec2_metadata_service_endpoint = http://127.0.0.1:%s\n"
             "services = sitest\n\n" % (env["region"], port)) + services_block(env, "sitest")
     write_private(os.path.join(nd, "aws.config"), text)
+    start_ssm_agent(d, env, node, iid)
     print("cloud: launched %s as %s (IMDS port %s)" % (node, iid, port))
     return 0
+
+
+def start_ssm_agent(d, env, node, iid):
+    """With the SSM fake in use, the instance's agent registers a few
+    seconds after boot; a node marked hybrid (DIR/hybrid-NODE) registers
+    as an on-premises managed instance (mi-...) instead, and its agent
+    writes the registration file the node reads."""
+    if not env.get("ssm_fake"):
+        return
+    nd = os.path.join(d, "nodes", node)
+    reg = os.path.join(nd, "ssm-registration")
+    if os.path.exists(os.path.join(d, "hybrid-" + node)):
+        iid = "mi-" + os.urandom(9).hex()[:17]
+        write_private(reg, json.dumps({"ManagedInstanceID": iid, "Region": env["region"]}))
+    elif os.path.exists(reg):
+        os.unlink(reg)
+    spec = json.dumps({"InstanceId": iid, "ComputerName": node, "OnlineAfter": 3}).encode()
+    req = urllib.request.Request(env["ssm_fake"] + "/_fake/agent", data=spec, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).read()
 
 
 def terminate(d, env, node):

@@ -222,3 +222,76 @@ int ec2_probe(struct aws_client *c, char *err, size_t errlen)
 	aws_call_free(call);
 	return rc;
 }
+
+int ec2_describe_tagged(struct aws_client *c, const char *key,
+			const char *value, struct ec2_instance_set *out,
+			char *err, size_t errlen)
+{
+	char *token = NULL, name[160];
+	int rc = 0, page;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(name, sizeof(name), "tag:%s", key);
+	for (page = 0; page < 1000; page++) {
+		struct aws_call *call = aws_call_query(&aws_ec2, "DescribeInstances");
+		const char *next;
+
+		aws_call_param(call, "Filter.1.Name", name);
+		aws_call_param(call, "Filter.1.Value.1", value);
+		aws_call_param(call, "MaxResults", "1000");
+		if (token)
+			aws_call_param(call, "NextToken", token);
+		if (aws_perform_one(c, call) < 0) {
+			aws_call_error(call, err, errlen);
+			aws_call_free(call);
+			rc = -1;
+			break;
+		}
+		next = collect(out, call->xml);
+		free(token);
+		token = next && *next ? xstrdup(next) : NULL;
+		aws_call_free(call);
+		if (!token)
+			break;
+	}
+	free(token);
+	if (rc < 0)
+		ec2_instance_set_free(out);
+	return rc;
+}
+
+void ec2_tags(struct aws_client *c, bool create, struct ec2_tag_call *items,
+	      size_t n, const char *const *keys, const char *const *values,
+	      size_t ntags, double deadline)
+{
+	struct aws_call **calls = xcalloc(n + 1, sizeof(*calls));
+	size_t i, t;
+
+	for (i = 0; i < n; i++) {
+		calls[i] = aws_call_query(&aws_ec2, create ? "CreateTags" : "DeleteTags");
+		aws_call_param(calls[i], "ResourceId.1", items[i].instance_id);
+		for (t = 0; t < ntags; t++) {
+			char k[32];
+
+			snprintf(k, sizeof(k), "Tag.%zu.Key", t + 1);
+			aws_call_param(calls[i], k, keys[t]);
+			if (create) {
+				snprintf(k, sizeof(k), "Tag.%zu.Value", t + 1);
+				aws_call_param(calls[i], k, values[t]);
+			}
+		}
+	}
+	aws_perform(c, calls, n, deadline);
+	for (i = 0; i < n; i++) {
+		struct aws_call *call = calls[i];
+
+		items[i].gone = call->status == AWS_CALL_SERVICE_ERROR &&
+				strcmp(call->code, "InvalidInstanceID.NotFound") == 0;
+		items[i].ok = call->status == AWS_CALL_OK;
+		items[i].seconds = call->seconds;
+		if (!items[i].ok)
+			aws_call_error(call, items[i].error, sizeof(items[i].error));
+		aws_call_free(call);
+	}
+	free(calls);
+}

@@ -51,10 +51,52 @@ struct ec2_instance_set {
 int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 			   size_t n, struct ec2_instance_set *out, char *err,
 			   size_t errlen);
+/* Every instance tagged key=value (all pages). */
+int ec2_describe_tagged(struct aws_client *c, const char *key,
+			const char *value, struct ec2_instance_set *out,
+			char *err, size_t errlen);
+/* CreateTags (create) or DeleteTags on each item's instance, in parallel. */
+struct ec2_tag_call {
+	const char *instance_id;
+	bool ok;
+	bool gone;		/* InvalidInstanceID.NotFound */
+	double seconds;
+	char error[256];
+};
+void ec2_tags(struct aws_client *c, bool create, struct ec2_tag_call *items,
+	      size_t n, const char *const *keys, const char *const *values,
+	      size_t ntags, double deadline);
 /* One page of DescribeInstances with MaxResults=5: a reachability probe. */
 int ec2_probe(struct aws_client *c, char *err, size_t errlen);
 void ec2_instance_set_free(struct ec2_instance_set *s);
 bool ec2_instance_id_valid(const char *id);
+
+/* ssm_instances.c: SSM managed instances (Session Manager targets). */
+struct ssm_instance {
+	char id[32];		/* i-... or mi-... */
+	char ping_status[32];	/* Online, ConnectionLost, Inactive */
+	char resource_type[32];	/* EC2Instance, ManagedInstance */
+};
+/* DescribeInstanceInformation for one instance: 0 with *found set (false:
+ * not a managed instance), -1 on error. */
+int ssm_describe_instance(struct aws_client *c, const char *id,
+			  struct ssm_instance *out, bool *found, char *err,
+			  size_t errlen);
+/* Hybrid managed instances tagged key=value (all pages). */
+int ssm_list_tagged_managed(struct aws_client *c, const char *key,
+			    const char *value, struct ssm_instance **out,
+			    size_t *count, char *err, size_t errlen);
+/* AddTagsToResource on a managed instance (mi-...). */
+int ssm_tag_managed(struct aws_client *c, const char *id,
+		    const char *const *keys, const char *const *values,
+		    size_t ntags, char *err, size_t errlen);
+/* DeregisterManagedInstance; *gone when it was not registered anyway. */
+int ssm_deregister_managed(struct aws_client *c, const char *id, bool *gone,
+			   char *err, size_t errlen);
+/* The value of tag key on a managed instance ("" if untagged). */
+int ssm_managed_tag(struct aws_client *c, const char *id, const char *key,
+		    char *value, size_t len, char *err, size_t errlen);
+bool ssm_managed_id_valid(const char *id);
 
 /* opsworks.c */
 struct opsworks_stack {

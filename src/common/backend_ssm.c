@@ -1,0 +1,259 @@
+/* backend_ssm.c: SSM Session Manager, so nodes are reached as managed
+ * instances instead of through SSH.
+ *
+ * Node (first job): wait, within SsmOnlineTimeout, until this instance is
+ * an SSM managed instance whose agent is Online, then tag it with its
+ * Slurm node name and cluster, so `aws ssm start-session --target` can be
+ * found by node name: EC2 CreateTags for i-... instances, SSM
+ * AddTagsToResource for hybrid mi-... nodes (SSM refuses i-... ids there).
+ *
+ * Controller (suspend, reconcile): remove the tags; a hybrid node is
+ * deregistered from SSM (DeregisterManagedInstance), as its activation
+ * would otherwise keep it listed forever.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "aws/clock.h"
+#include "aws/services.h"
+#include "backend.h"
+#include "hostlist.h"
+#include "log.h"
+#include "metrics.h"
+#include "xmalloc.h"
+
+#define TAG_NODE "slurm-identity:node"
+#define TAG_CLUSTER "slurm-identity:cluster"
+#define POLL_SECONDS 2.0
+
+static void pause_for(double seconds)
+{
+	struct timespec ts = { (time_t)seconds,
+			       (long)((seconds - (time_t)seconds) * 1e9) };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int ssm_list(struct backend_context *ctx, struct registration **regs,
+		    size_t *count, char *err, size_t errlen)
+{
+	struct ec2_instance_set set;
+	struct ssm_instance *hybrid = NULL;
+	size_t nhybrid = 0, i;
+
+	*regs = NULL;
+	*count = 0;
+	if (ec2_describe_tagged(ctx->aws, TAG_CLUSTER, ctx->conf->cluster_name,
+				&set, err, errlen) < 0)
+		return -1;
+	if (ssm_list_tagged_managed(ctx->aws, TAG_CLUSTER,
+				    ctx->conf->cluster_name, &hybrid, &nhybrid,
+				    err, errlen) < 0) {
+		ec2_instance_set_free(&set);
+		return -1;
+	}
+	*regs = xcalloc(set.count + nhybrid + 1, sizeof(**regs));
+	for (i = 0; i < set.count; i++) {
+		const struct ec2_instance *in = &set.items[i];
+		struct registration *r = &(*regs)[*count];
+
+		/* Tags die with a terminated instance: nothing to remove. */
+		if (strcmp(in->state, "terminated") == 0 ||
+		    !node_name_valid(in->node_name))
+			continue;
+		snprintf(r->node, sizeof(r->node), "%s", in->node_name);
+		snprintf(r->id, sizeof(r->id), "%s", in->id);
+		snprintf(r->instance_id, sizeof(r->instance_id), "%s", in->id);
+		snprintf(r->detail, sizeof(r->detail), "tagged, %s", in->state);
+		(*count)++;
+	}
+	for (i = 0; i < nhybrid; i++) {
+		struct registration *r = &(*regs)[*count];
+		char node[128];
+
+		if (!ssm_managed_id_valid(hybrid[i].id) ||
+		    ssm_managed_tag(ctx->aws, hybrid[i].id, TAG_NODE, node,
+				    sizeof(node), err, errlen) < 0 ||
+		    !node_name_valid(node))
+			continue;
+		snprintf(r->node, sizeof(r->node), "%.64s", node);
+		snprintf(r->id, sizeof(r->id), "%s", hybrid[i].id);
+		snprintf(r->detail, sizeof(r->detail), "hybrid, %s",
+			 hybrid[i].ping_status);
+		(*count)++;
+	}
+	err[0] = '\0';
+	free(hybrid);
+	ec2_instance_set_free(&set);
+	return 0;
+}
+
+static void ssm_remove(struct backend_context *ctx, struct registration *regs,
+		       size_t count)
+{
+	static const char *const keys[] = { TAG_NODE, TAG_CLUSTER };
+	struct ec2_tag_call *tags = xcalloc(count + 1, sizeof(*tags));
+	size_t *which = xcalloc(count + 1, sizeof(*which));
+	size_t ntags = 0, i;
+
+	for (i = 0; i < count; i++) {
+		bool gone = false;
+
+		if (ec2_instance_id_valid(regs[i].id)) {
+			tags[ntags].instance_id = regs[i].id;
+			which[ntags++] = i;
+			continue;
+		}
+		if (!ssm_managed_id_valid(regs[i].id)) {
+			snprintf(regs[i].error, sizeof(regs[i].error),
+				 "not an instance id: %.64s", regs[i].id);
+			continue;
+		}
+		if (ssm_deregister_managed(ctx->aws, regs[i].id, &gone,
+					   regs[i].error,
+					   sizeof(regs[i].error)) == 0) {
+			regs[i].removed = true;
+			log_info("%s: ssm: managed instance %s deregistered%s",
+				 regs[i].node, regs[i].id,
+				 gone ? " (already gone)" : "");
+		}
+	}
+	if (ntags)
+		ec2_tags(ctx->aws, false, tags, ntags, keys, NULL, 2, ctx->deadline);
+	for (i = 0; i < ntags; i++) {
+		struct registration *r = &regs[which[i]];
+
+		if (tags[i].ok || tags[i].gone) {
+			r->removed = true;
+			log_info("%s: ssm: tags removed from %s%s (%.0f ms)", r->node,
+				 r->id, tags[i].gone ? " (instance gone)" : "",
+				 tags[i].seconds * 1000);
+		} else {
+			snprintf(r->error, sizeof(r->error), "%s", tags[i].error);
+		}
+	}
+	for (i = 0; i < count; i++) {
+		if (regs[i].removed) {
+			metrics_count("slurm_identity_deregistrations_total",
+				      "backend=\"ssm\"", 1);
+		} else {
+			metrics_count("slurm_identity_failures_total",
+				      "backend=\"ssm\",op=\"deregister\"", 1);
+			log_error("%s: ssm: deregister %s failed: %s", regs[i].node,
+				  regs[i].id, regs[i].error);
+		}
+	}
+	free(tags);
+	free(which);
+}
+
+/* A hybrid node's managed instance id, from the agent's registration
+ * file; "" when this is no hybrid node. */
+static void hybrid_id(const struct identity_conf *conf, const char *node,
+		      char *out, size_t len)
+{
+	struct strbuf path;
+	json_error_t jerr;
+	json_t *doc;
+	const char *p, *id;
+
+	out[0] = '\0';
+	strbuf_init(&path);
+	for (p = conf->ssm_registration_file; *p; p++) {
+		if (p[0] == '%' && p[1] == 'n') {
+			strbuf_puts(&path, node);
+			p++;
+		} else {
+			strbuf_putc(&path, *p);
+		}
+	}
+	doc = json_load_file(path.data, 0, &jerr);
+	id = json_string_value(json_object_get(doc, "ManagedInstanceID"));
+	if (id && ssm_managed_id_valid(id))
+		snprintf(out, len, "%s", id);
+	json_decref(doc);
+	strbuf_free(&path);
+}
+
+static int ssm_register(struct backend_context *ctx,
+			const struct node_identity *me,
+			struct journal_entry *state, char *why, size_t whylen)
+{
+	static const char *const keys[] = { TAG_NODE, TAG_CLUSTER };
+	const char *values[2] = { me->node, ctx->conf->cluster_name };
+	double start = clock_monotonic();
+	double deadline = start + ctx->conf->ssm_online_timeout;
+	struct ssm_instance info;
+	char id[32], err[512], last[64] = "not a managed instance yet";
+	bool found;
+
+	hybrid_id(ctx->conf, me->node, id, sizeof(id));
+	if (!id[0])
+		snprintf(id, sizeof(id), "%s", me->instance_id);
+	if (!id[0]) {
+		snprintf(why, whylen, "no instance id (no IMDS and no SSM agent registration in %s)",
+			 ctx->conf->ssm_registration_file);
+		return -1;
+	}
+	if (ctx->deadline > 0 && ctx->deadline < deadline)
+		deadline = ctx->deadline;
+	/* The agent registers itself once it starts: wait for Online. */
+	for (;;) {
+		if (ssm_describe_instance(ctx->aws, id, &info, &found, err,
+					  sizeof(err)) < 0)
+			snprintf(last, sizeof(last), "%.60s", err);
+		else if (found && strcmp(info.ping_status, "Online") == 0)
+			break;
+		else if (found)
+			snprintf(last, sizeof(last), "agent %.40s", info.ping_status);
+		if (clock_monotonic() + POLL_SECONDS > deadline) {
+			snprintf(why, whylen, "%s not Online as an SSM managed instance after %.0f s (%s)",
+				 id, clock_monotonic() - start, last);
+			metrics_count("slurm_identity_failures_total",
+				      "backend=\"ssm\",op=\"register\"", 1);
+			return -1;
+		}
+		pause_for(POLL_SECONDS);
+	}
+	if (ssm_managed_id_valid(id)) {
+		if (ssm_tag_managed(ctx->aws, id, keys, values, 2, err,
+				    sizeof(err)) < 0) {
+			snprintf(why, whylen, "tag %s: %.300s", id, err);
+			return -1;
+		}
+	} else {
+		struct ec2_tag_call call = { id, false, false, 0, "" };
+
+		ec2_tags(ctx->aws, true, &call, 1, keys, values, 2, ctx->deadline);
+		if (!call.ok) {
+			snprintf(why, whylen, "tag %s: %.300s", id, call.error);
+			return -1;
+		}
+	}
+	journal_set(state, "ssm.id", id);
+	metrics_count("slurm_identity_registrations_total", "backend=\"ssm\"", 1);
+	metrics_observe("slurm_identity_call_seconds",
+			"backend=\"ssm\",op=\"register\"", clock_monotonic() - start);
+	log_info("ssm: %s Online after %.1f s, tagged %s=%s", id,
+		 clock_monotonic() - start, TAG_NODE, me->node);
+	return 0;
+}
+
+const struct backend ssm_backend = {
+	.name = "ssm",
+	.bit = BACKEND_SSM,
+	.id_key = "ssm.id",
+	.list = ssm_list,
+	.remove = ssm_remove,
+	.register_node = ssm_register,
+};

@@ -1,0 +1,104 @@
+#!/bin/bash
+# 0600-ssm-lifecycle.sh: the Session Manager backend on a real
+# slurmctld/slurmd. Each launched instance's SSM agent registers with the
+# SSM fake (managed-instance calls, held to the SSM model; everything else
+# forwarded to moto) a few seconds after boot. Three jobs at once:
+#   n[1-2]  EC2 instances: the prolog waits for Online, tags them with
+#           node and cluster (EC2 CreateTags); suspend removes the tags;
+#   n3      its agent never comes Online: drained with "identity: ssm:";
+#   n4      a hybrid (on-premises) node, mi-...: tagged through SSM, and
+#           deregistered from SSM on suspend.
+# All with IAM enforcement and exactly the printed policies.
+set -u
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/cluster.sh"
+. "$top_srcdir/tests/lib/aws_env.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, namespaces)"
+command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
+CLUSTER_DIR=$(test_dir ssm)
+CLUSTER_NODES=4 CLUSTER_SUSPEND_TIME=5 CLUSTER_SUSPEND_TIMEOUT=8
+d=$CLUSTER_DIR
+trap opsworks_cluster_cleanup EXIT
+AWS_ENV_SSM_FAKE=1
+cluster_configure "Backends=ssm" "SsmOnlineTimeout=12" \
+	"SsmRegistrationFile=$d/nodes/%n/ssm-registration" || bail "cannot configure"
+echo "SchedulerParameters=nohold_on_prolog_fail" >>"$d/etc/slurm.conf"
+aws_env_start || bail "cannot start the AWS endpoints"
+cluster_start || bail "cannot start slurmctld"
+export SLURM_IDENTITY_CONF=$d/etc/identity.conf
+
+job_field() { scontrol show job "$1" 2>/dev/null | grep -o "$2=[^ ]*" | head -1 | cut -d= -f2; }
+ssm_fake() { curl -sf ${2:+-X POST -H 'Content-Type: application/json' -d "$2"} "$(python3 -c "import json; print(json.load(open('$d/aws-env.json'))['ssm_fake'])")$1"; }
+ec2_tags() {
+	# ec2_tags NODE: our tags on NODE's current (or last) instance.
+	python3 - "$d" "$1" <<'EOP'
+import json, sys, boto3
+d, node = sys.argv[1:3]
+e = json.load(open(d + "/aws-env.json"))
+u = e["users"]["cloud"]
+ec2 = boto3.client("ec2", endpoint_url=e["moto_endpoint"], region_name=e["region"],
+                   aws_access_key_id=u["key"], aws_secret_access_key=u["secret"])
+r = ec2.describe_instances(Filters=[{"Name": "tag:test-cloud:node", "Values": [node]}])
+insts = [i for res in r["Reservations"] for i in res["Instances"]]
+insts.sort(key=lambda i: i["LaunchTime"])
+tags = {t["Key"]: t["Value"] for t in insts[-1].get("Tags", [])} if insts else {}
+print(" ".join("%s=%s" % kv for kv in sorted(tags.items()) if kv[0].startswith("slurm-identity:")))
+EOP
+}
+managed() { ssm_fake /_fake/managed | python3 -c "
+import json, sys
+for m in json.load(sys.stdin):
+    if m['InstanceId'].startswith('$1'):
+        print(m['InstanceId'], m['PingStatus'], ' '.join('%s=%s' % kv for kv in sorted(m['Tags'].items())))"; }
+
+touch "$d/hybrid-n4"
+ssm_fake /_fake/silence '{"ComputerNames": ["n3"]}' >/dev/null
+t0=$(date +%s)
+a=$(sbatch -N2 -w 'n[1-2]' --parsable -o /dev/null --wrap 'sleep 4')
+b=$(sbatch -N1 -w n3 --parsable -o /dev/null --wrap true)
+c=$(sbatch -N1 -w n4 --parsable -o /dev/null --wrap 'sleep 4')
+wait_for '[ "$(job_field $a JobState)" = RUNNING ] && [ "$(job_field $c JobState)" = RUNNING ]' 120
+ok $? "jobs on n[1-2] and hybrid n4 running ($(( $(date +%s) - t0 ))s)" || dump_logs 30
+[ "$(ec2_tags n1)" = "slurm-identity:cluster=sitest slurm-identity:node=n1" ] &&
+	[ "$(ec2_tags n2)" = "slurm-identity:cluster=sitest slurm-identity:node=n2" ]
+ok $? "EC2 instances tagged with node and cluster once Online ($(ec2_tags n1))"
+grep -q "ssm: i-[0-9a-f]* Online after [0-9.]* s, tagged slurm-identity:node=n1" "$d/log/identity.log"
+ok $? "the prolog waited for the agent: $(grep -o 'ssm: i-[0-9a-f]* Online after [0-9.]* s' "$d/log/identity.log" | head -1)"
+managed mi- | grep -q " Online slurm-identity:cluster=sitest slurm-identity:node=n4$"
+ok $? "hybrid node tagged through SSM AddTagsToResource ($(managed mi-))"
+scontrol show node n4 | grep -q "Extra=identity=ready .*ssm=mi-"
+ok $? "node record mirrors the managed instance id"
+wait_for "sinfo -h -R -o '%n %E' | grep -q '^n3 identity: ssm: '" 60
+ok $? "an agent that never comes Online gets the node drained: $(sinfo -h -R -o '%E' -n n3)" || dump_logs 20
+sinfo -h -R -o '%E' -n n3 | grep -q 'not Online as an SSM managed instance after 1[0-9] s (agent ConnectionLost)'
+ok $? "within SsmOnlineTimeout, saying what the agent last reported"
+scancel "$b"
+
+wait_for '[ "$(job_field $a JobState)" = COMPLETED ] && [ "$(job_field $c JobState)" = COMPLETED ]' 60
+ok $? "jobs completed"
+wait_for '[ "$(node_state n1)" = idle~ ] && [ "$(node_state n2)" = idle~ ] && [ "$(node_state n4)" = idle~ ]' 120
+ok $? "nodes powered down"
+[ -z "$(ec2_tags n1)" ] && [ -z "$(ec2_tags n2)" ] &&
+	grep -q "n1: ssm: tags removed from i-" "$d/log/identity.log" &&
+	grep -q "n2: ssm: tags removed from i-" "$d/log/identity.log"
+ok $? "tags removed on suspend, by DeleteTags ('$(ec2_tags n1)')"
+[ -z "$(managed mi-)" ]
+ok $? "hybrid node deregistered from SSM (DeregisterManagedInstance)"
+grep -q "n4: ssm: managed instance mi-[0-9a-f]* deregistered" "$d/log/identity.log"
+ok $? "and the log says so"
+"$top_builddir/slurm-identity" reconcile >"$d/reconcile.out" 2>&1
+grep -q "^reconcile: 0 registrations, 0 leaks" "$d/reconcile.out"
+ok $? "reconcile finds nothing left ($(tail -1 "$d/reconcile.out"))"
+calls=$(ssm_fake /_fake/calls)
+echo "# SSM fake calls: $calls"
+echo "$calls" | python3 -c 'import json,sys; c=json.load(sys.stdin); assert c.get("DescribeInstanceInformation",0) >= 3 and c.get("DeregisterManagedInstance") == 1, c'
+ok $? "the managed-instance calls went to the SSM fake, validated against the SSM model"
+python3 -c "
+import json; p = json.load(open('$d/aws/node-policy.json'))
+acts = {a for s in p['Statement'] for a in s['Action']}
+assert {'ssmmessages:OpenDataChannel', 'ec2messages:GetMessages', 'ssm:UpdateInstanceInformation'} <= acts, acts
+tag = [s for s in p['Statement'] if s['Sid'] == 'SlurmIdentitySsmTagSelf'][0]
+assert tag['Condition']['StringEquals']['aws:ARN'] == '\${ec2:SourceInstanceARN}', tag"
+ok $? "the node policy has the managed-instance core actions and may tag only itself"
+tap_done
