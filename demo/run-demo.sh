@@ -7,11 +7,19 @@
 # instance in moto_server; OpsWorks is the project's fake (AWS retired the
 # service). Submits a job and shows, through sinfo and the logs, the nodes
 # powering up, registering, running, powering down and deregistering.
+# With --ad, a local Active Directory domain (a real Samba AD DC) joins in:
+# each node gets a computer account while it runs, gone after power-down.
 # Stops everything it started.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 [ "$(id -u)" = 0 ] || { echo "run-demo: run as root (it starts slurmd and munge)"; exit 1; }
+AD=
+case "${1:-}" in
+--ad) AD=1 ;;
+"") ;;
+*) echo "usage: $0 [--ad]"; exit 2 ;;
+esac
 
 sh tests/install-deps.sh || exit 1
 if [ ! -x _build/slurm-identity ]; then
@@ -23,6 +31,7 @@ fi
 export top_srcdir=$top top_builddir=$top/_build
 . tests/lib/cluster.sh
 . tests/lib/aws_env.sh
+. tests/lib/samba.sh
 
 CLUSTER_DIR=$(mktemp -d /tmp/slurm-identity-demo.XXXXXX)
 chmod 755 "$CLUSTER_DIR"
@@ -32,6 +41,7 @@ cleanup() {
 	echo "== stopping everything the demo started"
 	cluster_stop
 	aws_env_stop
+	samba_stop
 	echo "(logs kept in $CLUSTER_DIR/log)"
 }
 trap cleanup EXIT
@@ -41,10 +51,21 @@ show() {
 	sinfo -N -o '  %N %t %E' | sed 's/^/  /'
 	echo "   OpsWorks registry: $(opsworks_fake GET /_fake/registry |
 		python3 -c 'import json,sys; print(", ".join(i["Hostname"]+"="+i["InstanceId"][:8] for i in json.load(sys.stdin)) or "empty")')"
+	[ -n "$AD" ] && echo "   AD computers in $SAMBA_OU: $(samba_computers | sed 's/^$/none/')"
+	return 0
 }
 
 AWS_ENV_STACK_ID=$(python3 -c 'import uuid; print(uuid.uuid4())')
-cluster_configure "Backends=opsworks" "OpsWorksStackId=$AWS_ENV_STACK_ID" || exit 1
+if [ -n "$AD" ]; then
+	echo "== provisioning and starting a Samba AD DC (TEST.DOMAIN on loopback)"
+	samba_start "$CLUSTER_DIR/dc" || exit 1
+	ad_aws_env
+	# shellcheck disable=SC2046
+	cluster_configure "Backends=opsworks,ad" "OpsWorksStackId=$AWS_ENV_STACK_ID" \
+		$(ad_identity_conf) || exit 1
+else
+	cluster_configure "Backends=opsworks" "OpsWorksStackId=$AWS_ENV_STACK_ID" || exit 1
+fi
 # Show powered-down cloud nodes in sinfo (Slurm hides them otherwise).
 echo "PrivateData=cloud" >>"$CLUSTER_DIR/etc/slurm.conf"
 echo "== starting moto_server (IAM enforced) and the OpsWorks endpoint"

@@ -290,24 +290,6 @@ static const char *field(json_t *o, const char *key)
 	return v && *v ? v : NULL;
 }
 
-/* HostKeytab may hold %n for the node name (several nodes, one host). */
-static char *keytab_path(const struct identity_conf *conf, const char *node)
-{
-	struct strbuf b;
-	const char *p;
-
-	strbuf_init(&b);
-	for (p = conf->host_keytab; *p; p++) {
-		if (p[0] == '%' && p[1] == 'n') {
-			strbuf_puts(&b, node);
-			p++;
-		} else {
-			strbuf_putc(&b, *p);
-		}
-	}
-	return strbuf_detach(&b);
-}
-
 static int ad_register(struct backend_context *ctx,
 		       const struct node_identity *me,
 		       struct journal_entry *state, char *why, size_t whylen)
@@ -352,7 +334,7 @@ static int ad_register(struct backend_context *ctx,
 	d.realm = xstrdup(realm);
 	free(d.controller);
 	d.controller = controller ? xstrdup(controller) : NULL;
-	keytab = keytab_path(ctx->conf, me->node);
+	keytab = config_expand_node(ctx->conf->host_keytab, me->node);
 	fqdn = xasprintf("%s.%s", me->node, d.name);
 	for (char *p = fqdn; *p; p++)
 		*p = (char)tolower((unsigned char)*p);

@@ -162,27 +162,18 @@ static void ssm_remove(struct backend_context *ctx, struct registration *regs,
 static void hybrid_id(const struct identity_conf *conf, const char *node,
 		      char *out, size_t len)
 {
-	struct strbuf path;
+	char *path = config_expand_node(conf->ssm_registration_file, node);
 	json_error_t jerr;
 	json_t *doc;
-	const char *p, *id;
+	const char *id;
 
 	out[0] = '\0';
-	strbuf_init(&path);
-	for (p = conf->ssm_registration_file; *p; p++) {
-		if (p[0] == '%' && p[1] == 'n') {
-			strbuf_puts(&path, node);
-			p++;
-		} else {
-			strbuf_putc(&path, *p);
-		}
-	}
-	doc = json_load_file(path.data, 0, &jerr);
+	doc = json_load_file(path, 0, &jerr);
 	id = json_string_value(json_object_get(doc, "ManagedInstanceID"));
 	if (id && ssm_managed_id_valid(id))
 		snprintf(out, len, "%s", id);
 	json_decref(doc);
-	strbuf_free(&path);
+	free(path);
 }
 
 static int ssm_register(struct backend_context *ctx,

@@ -115,6 +115,23 @@ void config_backends_string(unsigned backends, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
+char *config_expand_node(const char *pattern, const char *node)
+{
+	struct strbuf b;
+	const char *p;
+
+	strbuf_init(&b);
+	for (p = pattern; *p; p++) {
+		if (p[0] == '%' && p[1] == 'n') {
+			strbuf_puts(&b, node);
+			p++;
+		} else {
+			strbuf_putc(&b, *p);
+		}
+	}
+	return strbuf_detach(&b);
+}
+
 char *config_default_path(void)
 {
 	const char *env = getenv("SLURM_IDENTITY_CONF");

@@ -69,6 +69,10 @@ struct identity_conf {
  * $SLURM_CONF, else the compiled-in Slurm configuration directory. */
 char *config_default_path(void);
 
+/* A path key's value with %n replaced by the node name (HostKeytab=,
+ * SsmRegistrationFile=: several test nodes share one host). */
+char *config_expand_node(const char *pattern, const char *node);
+
 void config_init(struct identity_conf *conf);
 /* Read path into conf (defaults first). On error returns -1 with a
  * "file:line: ..." message in err. */

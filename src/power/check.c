@@ -162,6 +162,24 @@ static void check_ad_domain(struct aws_client *c,
 	ad_domain_clear(&d);
 }
 
+/* The calls suspend and reconcile make for the ssm backend. */
+static void check_ssm(struct aws_client *c, const struct identity_conf *conf)
+{
+	struct ssm_instance *hybrid = NULL;
+	size_t n = 0;
+	char err[1024];
+
+	if (ssm_list_tagged_managed(c, "slurm-identity:cluster",
+				    conf->cluster_name, &hybrid, &n, err,
+				    sizeof(err)) < 0) {
+		fail("ssm: %s", err);
+		return;
+	}
+	pass("ssm: DescribeInstanceInformation allowed (%zu hybrid node(s) of cluster %s)",
+	     n, conf->cluster_name);
+	free(hybrid);
+}
+
 int check_run(const char *conf_path, int verbose)
 {
 	struct program prog;
@@ -205,6 +223,8 @@ int check_run(const char *conf_path, int verbose)
 		check_ad_parameters(client, &prog.conf);
 		check_ad_domain(client, &prog.conf);
 	}
+	if (prog.conf.backends & BACKEND_SSM)
+		check_ssm(client, &prog.conf);
 	if (prog.conf.backends) {
 		if (ec2_probe(client, err, sizeof(err)) < 0)
 			fail("ec2: %s", err);

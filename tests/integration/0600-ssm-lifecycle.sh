@@ -52,6 +52,9 @@ for m in json.load(sys.stdin):
     if m['InstanceId'].startswith('$1'):
         print(m['InstanceId'], m['PingStatus'], ' '.join('%s=%s' % kv for kv in sorted(m['Tags'].items())))"; }
 
+"$top_builddir/slurm-identity" check >"$d/check.out" 2>&1
+ok $? "slurm-identity check passes: $(grep '^ok: ssm' "$d/check.out")"
+
 touch "$d/hybrid-n4"
 ssm_fake /_fake/silence '{"ComputerNames": ["n3"]}' >/dev/null
 t0=$(date +%s)

@@ -83,6 +83,24 @@ samba_restart() {
 	samba_run
 }
 
+# ad_aws_env: the domain name and password as SSM parameters in moto (the
+# password a SecureString under a KMS key), for aws_env_start.
+ad_aws_env() {
+	AWS_ENV_KMS_KEYS='[{"alias": "alias/sitest-ad"}]'
+	AWS_ENV_PARAMETERS=$(python3 -c 'import json,sys; print(json.dumps([
+	  {"name": "/sitest/ad/domain", "type": "String", "value": sys.argv[1]},
+	  {"name": "/sitest/ad/password", "type": "SecureString", "value": sys.argv[2],
+	   "key": "alias/sitest-ad"}]))' "$SAMBA_DOMAIN" "$SAMBA_ADMIN_PASSWORD")
+}
+
+# ad_identity_conf: identity.conf lines for this domain (no spaces inside).
+ad_identity_conf() {
+	printf '%s\n' "DomainNameParameter=/sitest/ad/domain" \
+		"DomainPasswordParameter=/sitest/ad/password" \
+		"DomainController=127.0.0.1" "ComputerOU=$SAMBA_OU" \
+		"LdapTlsReqCert=never" "HostKeytab=$CLUSTER_DIR/nodes/%n/krb5.keytab"
+}
+
 # ad_cluster_test NAME NODES [slurm.conf lines...]: a cluster with the
 # ad backend: the DC, the domain name and password in moto's SSM (the
 # password a SecureString under a KMS key), slurmctld running, and
@@ -98,18 +116,9 @@ ad_cluster_test() {
 	shift 2
 	trap ad_cluster_cleanup EXIT
 	samba_start "$CLUSTER_DIR/dc" || bail "cannot start the Samba AD DC"
-	AWS_ENV_KMS_KEYS='[{"alias": "alias/sitest-ad"}]'
-	AWS_ENV_PARAMETERS=$(python3 -c 'import json,sys; print(json.dumps([
-	  {"name": "/sitest/ad/domain", "type": "String", "value": sys.argv[1]},
-	  {"name": "/sitest/ad/password", "type": "SecureString", "value": sys.argv[2],
-	   "key": "alias/sitest-ad"}]))' "$SAMBA_DOMAIN" "$SAMBA_ADMIN_PASSWORD")
-	cluster_configure "Backends=ad" \
-		"DomainNameParameter=/sitest/ad/domain" \
-		"DomainPasswordParameter=/sitest/ad/password" \
-		"DomainController=127.0.0.1" \
-		"ComputerOU=$SAMBA_OU" \
-		"LdapTlsReqCert=never" \
-		"HostKeytab=$CLUSTER_DIR/nodes/%n/krb5.keytab" ||
+	ad_aws_env
+	# shellcheck disable=SC2046
+	cluster_configure "Backends=ad" $(ad_identity_conf) ||
 		bail "cannot configure the cluster"
 	for line in "$@"; do echo "$line" >>"$CLUSTER_DIR/etc/slurm.conf"; done
 	aws_env_start || bail "cannot start the AWS endpoints"

@@ -184,5 +184,14 @@ int main(void)
 		unlink(p);
 		rmdir(dir);
 	}
+	{
+		char *x = config_expand_node("/var/lib/%n/krb5-%n.keytab", "n7");
+
+		tap_is_str(x, "/var/lib/n7/krb5-n7.keytab", "%n expands to the node name");
+		free(x);
+		x = config_expand_node("/etc/krb5.keytab%", "n7");
+		tap_is_str(x, "/etc/krb5.keytab%", "a lone % stays");
+		free(x);
+	}
 	return tap_done();
 }
