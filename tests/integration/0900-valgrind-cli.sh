@@ -37,4 +37,21 @@ AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$D/moto/port") \
 grep -q '^ok: identity arn:aws' "$D/check-moto.out"
 ok $? "the checked path really talked to moto"
 SLURM_IDENTITY_CONF=$D/bad.conf vg resume-bad-config "$top_builddir/slurm-identity-resume" n1
+
+# The ad and ssm paths: policies, and a resume whose AD preparation runs
+# ldapsearch (password through a pipe) against a DC that is not there.
+printf 'ClusterName=vg\nBackends=ad,ssm\nDomainName=example.test\nDomainPasswordParameter=/vg/pw\nDomainController=127.0.0.1\n' >"$D/adssm.conf"
+chmod 644 "$D/adssm.conf"
+vg policy-ad-ssm-node "$cli" -c "$D/adssm.conf" policy --role node --account 123456789012
+vg policy-ad-ssm-controller "$cli" -c "$D/adssm.conf" policy --role controller --account 123456789012
+mkdir -m 700 "$D/state"
+printf 'ClusterName=vg\nBackends=ad\nStateDir=%s\nDomainName=example.test\nDomainPassword=not-a-real-one\nDomainController=127.0.0.1\nLogFile=%s\n' \
+	"$D/state" "$D/resume.log" >"$D/ad.conf"
+chmod 600 "$D/ad.conf"
+SLURM_IDENTITY_CONF=$D/ad.conf AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$D/moto/port") \
+	vg resume-ad-no-dc "$top_builddir/slurm-identity-resume" n1
+grep -q "n1: ad: prepare: ldapsearch: .*Can't contact LDAP server" "$D/resume.log"
+ok $? "the resume really ran the AD preparation ($(grep -o 'ad: prepare: .*' "$D/resume.log" | cut -c1-80))"
+! grep -q "not-a-real-one" "$D/resume.log" "$D"/*.out
+ok $? "the password is in no output"
 tap_done
