@@ -116,15 +116,21 @@ out=$(AWS_ACCESS_KEY_ID=$lkey AWS_SECRET_ACCESS_KEY=$lsecret "$driver" ec2-descr
 [ $? -ne 0 ] && echo "$out" | grep -q 'ec2 DescribeInstances: \(AccessDenied\|UnauthorizedOperation\)'
 ok $? "EC2 action outside the policy: refused ($out)"
 
-# The admin CLI reports the same in one line.
+# The admin CLI reports the same in one line. (No domain controller runs
+# here, so its probe is the one failure; 0500 checks against a real DC.)
 cat >"$D/identity.conf" <<'EOC'
+ClusterName=moto
 Backends=ad
 DomainNameParameter=/slurm-identity/DomainName
 DomainPasswordParameter=/slurm-identity/DomainPassword
+DomainController=127.0.0.1
 EOC
 chmod 644 "$D/identity.conf"
 "$cli" -c "$D/identity.conf" check >"$D/check.out" 2>"$D/check.err"
-ok $? "slurm-identity check passes with the right keys"
+[ $? = 1 ] && [ "$(wc -l <"$D/check.err")" = 1 ] &&
+	grep -q "^slurm-identity: check: ad: ldaps://127.0.0.1: ldapsearch: .*Can't contact LDAP server" "$D/check.err" &&
+	grep -q '^ok: ec2: DescribeInstances allowed' "$D/check.out"
+ok $? "slurm-identity check passes every AWS probe with the right keys ($(cat "$D/check.err"))"
 grep -q '^ok: identity arn:aws:iam::123456789012:user/app' "$D/check.out"
 ok $? "check prints the identity it runs as"
 grep -q '^ok: ad: parameter /slurm-identity/DomainPassword readable (SecureString)' "$D/check.out"

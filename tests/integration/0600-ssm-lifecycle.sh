@@ -21,7 +21,7 @@ CLUSTER_NODES=4 CLUSTER_SUSPEND_TIME=5 CLUSTER_SUSPEND_TIMEOUT=8
 d=$CLUSTER_DIR
 trap opsworks_cluster_cleanup EXIT
 AWS_ENV_SSM_FAKE=1
-cluster_configure "Backends=ssm" "SsmOnlineTimeout=12" \
+cluster_configure "Backends=ssm" "SsmOnlineTimeout=20" \
 	"SsmRegistrationFile=$d/nodes/%n/ssm-registration" || bail "cannot configure"
 echo "SchedulerParameters=nohold_on_prolog_fail" >>"$d/etc/slurm.conf"
 aws_env_start || bail "cannot start the AWS endpoints"
@@ -56,25 +56,31 @@ for m in json.load(sys.stdin):
 ok $? "slurm-identity check passes: $(grep '^ok: ssm' "$d/check.out")"
 
 touch "$d/hybrid-n4"
+# n2's agent is slow: Online 34 s after launch, after its prolog started.
+echo 34 >"$d/agent-delay-n2"
 ssm_fake /_fake/silence '{"ComputerNames": ["n3"]}' >/dev/null
 t0=$(date +%s)
 a=$(sbatch -N2 -w 'n[1-2]' --parsable -o /dev/null --wrap 'sleep 4')
 b=$(sbatch -N1 -w n3 --parsable -o /dev/null --wrap true)
-c=$(sbatch -N1 -w n4 --parsable -o /dev/null --wrap 'sleep 4')
+c=$(sbatch -N1 -w n4 --parsable -o /dev/null --wrap 'sleep 25')
 wait_for '[ "$(job_field $a JobState)" = RUNNING ] && [ "$(job_field $c JobState)" = RUNNING ]' 120
 ok $? "jobs on n[1-2] and hybrid n4 running ($(( $(date +%s) - t0 ))s)" || dump_logs 30
+# A job shows RUNNING while the last prolog may still be waiting.
+wait_for 'grep -q "n2: ssm: i-[0-9a-f]* Online after" "$d/log/identity.log"' 30
 [ "$(ec2_tags n1)" = "slurm-identity:cluster=sitest slurm-identity:node=n1" ] &&
 	[ "$(ec2_tags n2)" = "slurm-identity:cluster=sitest slurm-identity:node=n2" ]
 ok $? "EC2 instances tagged with node and cluster once Online ($(ec2_tags n1))"
-grep -q "ssm: i-[0-9a-f]* Online after [0-9.]* s, tagged slurm-identity:node=n1" "$d/log/identity.log"
-ok $? "the prolog waited for the agent: $(grep -o 'ssm: i-[0-9a-f]* Online after [0-9.]* s' "$d/log/identity.log" | head -1)"
+waited=$(grep "n2: ssm: i-[0-9a-f]* Online after [0-9.]* s, tagged slurm-identity:node=n2" "$d/log/identity.log" |
+	sed 's/.*Online after \([0-9]*\).*/\1/')
+[ -n "$waited" ] && [ "$waited" -ge 2 ]
+ok $? "the prolog waited for n2's slow agent to come Online (${waited:-?} s)"
 managed mi- | grep -q " Online slurm-identity:cluster=sitest slurm-identity:node=n4$"
 ok $? "hybrid node tagged through SSM AddTagsToResource ($(managed mi-))"
 scontrol show node n4 | grep -q "Extra=identity=ready .*ssm=mi-"
 ok $? "node record mirrors the managed instance id"
 wait_for "sinfo -h -R -o '%n %E' | grep -q '^n3 identity: ssm: '" 60
 ok $? "an agent that never comes Online gets the node drained: $(sinfo -h -R -o '%E' -n n3)" || dump_logs 20
-sinfo -h -R -o '%E' -n n3 | grep -q 'not Online as an SSM managed instance after 1[0-9] s (agent ConnectionLost)'
+sinfo -h -R -o '%E' -n n3 | grep -q 'not Online as an SSM managed instance after [12][0-9] s (agent ConnectionLost)'
 ok $? "within SsmOnlineTimeout, saying what the agent last reported"
 scancel "$b"
 

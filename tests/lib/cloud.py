@@ -114,7 +114,7 @@ def launch(d, env, node):
 
 def start_ssm_agent(d, env, node, iid):
     """With the SSM fake in use, the instance's agent registers a few
-    seconds after boot; a node marked hybrid (DIR/hybrid-NODE) registers
+    seconds after boot (DIR/agent-delay-NODE: that many); a node marked hybrid (DIR/hybrid-NODE) registers
     as an on-premises managed instance (mi-...) instead, and its agent
     writes the registration file the node reads."""
     if not env.get("ssm_fake"):
@@ -126,7 +126,11 @@ def start_ssm_agent(d, env, node, iid):
         write_private(reg, json.dumps({"ManagedInstanceID": iid, "Region": env["region"]}))
     elif os.path.exists(reg):
         os.unlink(reg)
-    spec = json.dumps({"InstanceId": iid, "ComputerName": node, "OnlineAfter": 3}).encode()
+    delay = 3
+    delay_file = os.path.join(d, "agent-delay-" + node)
+    if os.path.exists(delay_file):
+        delay = float(open(delay_file).read().strip())
+    spec = json.dumps({"InstanceId": iid, "ComputerName": node, "OnlineAfter": delay}).encode()
     req = urllib.request.Request(env["ssm_fake"] + "/_fake/agent", data=spec, method="POST",
                                  headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()
