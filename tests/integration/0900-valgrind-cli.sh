@@ -38,6 +38,13 @@ grep -q '^ok: identity arn:aws' "$D/check-moto.out"
 ok $? "the checked path really talked to moto"
 SLURM_IDENTITY_CONF=$D/bad.conf vg resume-bad-config "$top_builddir/slurm-identity-resume" n1
 
+# The example policies shipped in etc/iam are what `policy` prints.
+for role in controller node; do
+	SLURM_CONF=/dev/null "$cli" -c "$top_srcdir/etc/iam/example-identity.conf" policy \
+		--role $role --account 123456789012 | cmp -s - "$top_srcdir/etc/iam/$role-policy.json"
+	ok $? "etc/iam/$role-policy.json is current"
+done
+
 # The ad and ssm paths: policies, and a resume whose AD preparation runs
 # ldapsearch (password through a pipe) against a DC that is not there.
 printf 'ClusterName=vg\nBackends=ad,ssm\nDomainName=example.test\nDomainPasswordParameter=/vg/pw\nDomainController=127.0.0.1\n' >"$D/adssm.conf"
