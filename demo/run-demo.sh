@@ -51,7 +51,7 @@ show() {
 	sinfo -N -o '  %N %t %E' | sed 's/^/  /'
 	echo "   OpsWorks registry: $(opsworks_fake GET /_fake/registry |
 		python3 -c 'import json,sys; print(", ".join(i["Hostname"]+"="+i["InstanceId"][:8] for i in json.load(sys.stdin)) or "empty")')"
-	[ -n "$AD" ] && echo "   AD computers in $SAMBA_OU: $(samba_computers | sed 's/^$/none/')"
+	[ -n "$AD" ] && echo "   AD computers in $SAMBA_OU: $(c=$(samba_computers); echo "${c:-none}")"
 	return 0
 }
 
