@@ -171,6 +171,19 @@ static void deny_password(const struct identity_conf *conf, const char *region,
 	json_object_set_new(st, "Effect", json_string("Deny"));
 }
 
+/* actions on one KMS key, only when called through service. */
+static void add_key_statement(json_t *statements, const char *sid,
+			      const char *const *actions, const char *region,
+			      const char *account, const char *key,
+			      const char *service)
+{
+	char *arn = key_arn(region, account, key);
+
+	add_statement(statements, sid, actions, one(arn));
+	via_service(statements, service, region);
+	free(arn);
+}
+
 /* The AD backend: the controller reads the domain settings and writes
  * each node's join secret; a node reads and deletes its own. */
 static void add_ad(const struct identity_conf *conf, enum policy_role role,
@@ -212,32 +225,23 @@ static void add_ad(const struct identity_conf *conf, enum policy_role role,
 				      get_parameters, params);
 		else
 			json_decref(params);
-		if (conf->domain_password_kms_key) {
-			arn = key_arn(region, account, conf->domain_password_kms_key);
-			add_statement(statements, "SlurmIdentityDomainPasswordKey",
-				      decrypt, one(arn));
-			via_service(statements, "ssm", region);
-			free(arn);
-		}
+		if (conf->domain_password_kms_key)
+			add_key_statement(statements, "SlurmIdentityDomainPasswordKey",
+					  decrypt, region, account,
+					  conf->domain_password_kms_key, "ssm");
 		add_statement(statements, "SlurmIdentityJoinSecretsWrite",
 			      controller_secrets, one(secrets));
-		if (conf->join_secret_kms_key) {
-			arn = key_arn(region, account, conf->join_secret_kms_key);
-			add_statement(statements, "SlurmIdentityJoinSecretsKey",
-				      encrypt, one(arn));
-			via_service(statements, "secretsmanager", region);
-			free(arn);
-		}
+		if (conf->join_secret_kms_key)
+			add_key_statement(statements, "SlurmIdentityJoinSecretsKey",
+					  encrypt, region, account,
+					  conf->join_secret_kms_key, "secretsmanager");
 	} else {
 		add_statement(statements, "SlurmIdentityJoinSecretRead",
 			      node_secrets, one(secrets));
-		if (conf->join_secret_kms_key) {
-			arn = key_arn(region, account, conf->join_secret_kms_key);
-			add_statement(statements, "SlurmIdentityJoinSecretKey",
-				      decrypt, one(arn));
-			via_service(statements, "secretsmanager", region);
-			free(arn);
-		}
+		if (conf->join_secret_kms_key)
+			add_key_statement(statements, "SlurmIdentityJoinSecretKey",
+					  decrypt, region, account,
+					  conf->join_secret_kms_key, "secretsmanager");
 	}
 	free(secrets);
 }
