@@ -281,23 +281,45 @@ static char *b64_decode(const char *in)
 	return (char *)buf;
 }
 
-/* "slurm-identity:<cluster> node=<node>": node if ours, else "". */
+/* "slurm-identity:<cluster> node=<node> life=<token>": node (and the life
+ * token, if any) when ours, else "". */
 static void parse_mark(const char *description, const char *cluster,
-		       char *node, size_t len)
+		       struct ad_computer *c)
 {
 	char prefix[160];
-	const char *p;
+	const char *p, *life;
 	size_t n;
 
-	node[0] = '\0';
+	c->node[0] = c->life[0] = '\0';
 	snprintf(prefix, sizeof(prefix), "slurm-identity:%s node=", cluster);
 	if (!description || strncmp(description, prefix, strlen(prefix)) != 0)
 		return;
 	p = description + strlen(prefix);
 	n = strcspn(p, " ");
-	if (n == 0 || n >= len)
+	if (n == 0 || n >= sizeof(c->node))
 		return;
-	snprintf(node, len, "%.*s", (int)n, p);
+	snprintf(c->node, sizeof(c->node), "%.*s", (int)n, p);
+	life = strstr(p + n, " life=");
+	if (life) {
+		life += strlen(" life=");
+		n = strcspn(life, " ");
+		if (n < sizeof(c->life))
+			snprintf(c->life, sizeof(c->life), "%.*s", (int)n, life);
+	}
+}
+
+void ad_id_format(char *out, size_t len, const char *name, const char *life)
+{
+	snprintf(out, len, "%s%s%s", name, life[0] ? ":" : "", life);
+}
+
+void ad_id_split(const char *id, char *name, size_t namelen, char *life,
+		 size_t lifelen)
+{
+	size_t n = strcspn(id, ":");
+
+	snprintf(name, namelen, "%.*s", (int)n, id);
+	snprintf(life, lifelen, "%s", id[n] ? id + n + 1 : "");
 }
 
 static void add_entry(struct ad_computer **out, size_t *count, size_t *cap,
@@ -322,7 +344,7 @@ static void add_entry(struct ad_computer **out, size_t *count, size_t *cap,
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%.*s", (int)n, sam);
 	snprintf(c->dn, sizeof(c->dn), "%s", dn);
-	parse_mark(desc, cluster, c->node, sizeof(c->node));
+	parse_mark(desc, cluster, c);
 	c->ours = c->node[0] != '\0';
 }
 
@@ -446,49 +468,72 @@ static void put_unicode_pwd(struct strbuf *b, const struct secret *otp)
 	free(b64);
 }
 
-int ad_create_computer(const struct identity_conf *conf,
-		       const struct ad_domain *d, const char *name,
-		       const char *node, const char *existing_dn,
-		       const struct secret *otp, char *err, size_t errlen)
+/* One account's LDIF: an add, or a modify of an existing account of ours.
+ * Either is one LDAP operation, so the password and the mark with the new
+ * life change together or not at all. */
+static void put_account(struct strbuf *ldif, const struct identity_conf *conf,
+			const struct ad_domain *d, const struct ad_new *a)
 {
-	struct strbuf ldif, out;
-	struct secret *input;
 	char lower[65];
 	size_t i;
-	int rc;
 
 	/* The node's host name in the domain, as its join will say. */
-	for (i = 0; node[i] && i < sizeof(lower) - 1; i++)
-		lower[i] = (char)tolower((unsigned char)node[i]);
+	for (i = 0; a->node[i] && i < sizeof(lower) - 1; i++)
+		lower[i] = (char)tolower((unsigned char)a->node[i]);
 	lower[i] = '\0';
-	strbuf_init(&ldif);
-	strbuf_init(&out);
-	if (existing_dn) {
-		strbuf_printf(&ldif, "dn: %s\nchangetype: modify\n", existing_dn);
-		strbuf_printf(&ldif, "replace: description\ndescription: slurm-identity:%s node=%s\n-\n",
-			      conf->cluster_name, node);
-		strbuf_puts(&ldif, "replace: userAccountControl\nuserAccountControl: 4096\n-\n");
-		strbuf_puts(&ldif, "replace: unicodePwd\n");
-		put_unicode_pwd(&ldif, otp);
-		strbuf_puts(&ldif, "-\n");
+	if (a->existing_dn) {
+		strbuf_printf(ldif, "dn: %s\nchangetype: modify\n", a->existing_dn);
+		strbuf_printf(ldif, "replace: description\ndescription: slurm-identity:%s node=%s life=%s\n-\n",
+			      conf->cluster_name, a->node, a->life);
+		strbuf_puts(ldif, "replace: userAccountControl\nuserAccountControl: 4096\n-\n");
+		strbuf_puts(ldif, "replace: unicodePwd\n");
+		put_unicode_pwd(ldif, a->otp);
+		strbuf_puts(ldif, "-\n\n");
 	} else {
-		strbuf_printf(&ldif, "dn: CN=%s,%s\nchangetype: add\n", name, d->ou);
-		strbuf_puts(&ldif, "objectClass: computer\n");
-		strbuf_printf(&ldif, "sAMAccountName: %s$\n", name);
-		strbuf_puts(&ldif, "userAccountControl: 4096\n");
-		strbuf_printf(&ldif, "dNSHostName: %s.%s\n", lower, d->name);
-		strbuf_printf(&ldif, "description: slurm-identity:%s node=%s\n",
-			      conf->cluster_name, node);
-		put_unicode_pwd(&ldif, otp);
+		strbuf_printf(ldif, "dn: CN=%s,%s\nchangetype: add\n", a->name, d->ou);
+		strbuf_puts(ldif, "objectClass: computer\n");
+		strbuf_printf(ldif, "sAMAccountName: %s$\n", a->name);
+		strbuf_puts(ldif, "userAccountControl: 4096\n");
+		strbuf_printf(ldif, "dNSHostName: %s.%s\n", lower, d->name);
+		strbuf_printf(ldif, "description: slurm-identity:%s node=%s life=%s\n",
+			      conf->cluster_name, a->node, a->life);
+		put_unicode_pwd(ldif, a->otp);
+		strbuf_putc(ldif, '\n');
 	}
-	input = secret_new(ldif.data, ldif.len);
-	OPENSSL_cleanse(ldif.data, ldif.len);
-	strbuf_free(&ldif);
-	rc = run_ldap(conf, d, LDAPMODIFY_PATH, NULL, 0, input, &out, err,
-		      errlen);
-	secret_free(input);
-	strbuf_free(&out);
-	return rc == 0 ? 0 : -1;
+}
+
+int ad_create_computers(const struct identity_conf *conf,
+			const struct ad_domain *d, const struct ad_new *accounts,
+			size_t n, char *err, size_t errlen)
+{
+	const char *extra[1] = { "-c" };
+	size_t first, i;
+	int rc = 0;
+
+	err[0] = '\0';
+	/* The LDIF goes through a pipe filled before the tool starts. */
+	for (first = 0; first < n; first += AD_BATCH) {
+		struct strbuf ldif, out;
+		struct secret *input;
+		char why[512];
+
+		strbuf_init(&ldif);
+		strbuf_init(&out);
+		for (i = first; i < n && i < first + AD_BATCH; i++)
+			put_account(&ldif, conf, d, &accounts[i]);
+		input = secret_new(ldif.data, ldif.len);
+		OPENSSL_cleanse(ldif.data, ldif.len);
+		strbuf_free(&ldif);
+		if (run_ldap(conf, d, LDAPMODIFY_PATH, extra, 1, input, &out, why,
+			     sizeof(why)) != 0) {
+			if (!err[0])
+				snprintf(err, errlen, "%s", why);
+			rc = -1;
+		}
+		secret_free(input);
+		strbuf_free(&out);
+	}
+	return rc;
 }
 
 /* adcli's common domain options. */

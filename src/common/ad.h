@@ -7,9 +7,12 @@
  * set in the same operation (adcli preset-computer would need that
  * password on its command line) and marks it ours in its description:
  *
- *     slurm-identity:<ClusterName> node=<slurm node>
+ *     slurm-identity:<ClusterName> node=<slurm node> life=<token>
  *
- * Nothing is ever deleted unless that mark names our cluster and node.
+ * Nothing is ever deleted unless that mark names our cluster and node. The
+ * life token is new each time the account is made or reset for a new
+ * instance, so a registration id ("N1:3fa2c901") names one life of the
+ * account: removing a past life never touches the current one.
  */
 #ifndef SLURM_IDENTITY_AD_H
 #define SLURM_IDENTITY_AD_H
@@ -36,6 +39,7 @@ struct ad_domain {
 struct ad_computer {
 	char name[AD_COMPUTER_NAME_MAX + 1];	/* without the trailing $ */
 	char node[65];		/* from our mark; "" if not ours */
+	char life[17];		/* from our mark; "" if none */
 	char dn[512];
 	bool ours;		/* marked with this cluster */
 };
@@ -63,11 +67,28 @@ int ad_find_computers(const struct identity_conf *conf,
 		      const struct ad_domain *d, const char *const *names,
 		      size_t n, struct ad_computer **out, size_t *count,
 		      char *err, size_t errlen);
-/* Create (or, if dn is given, reset) an account with password otp. */
-int ad_create_computer(const struct identity_conf *conf,
-		       const struct ad_domain *d, const char *name,
-		       const char *node, const char *existing_dn,
-		       const struct secret *otp, char *err, size_t errlen);
+/* An account to make for a new life of a node. */
+struct ad_new {
+	const char *name;		/* computer name */
+	const char *node;
+	const char *life;		/* fresh token for the mark */
+	const char *existing_dn;	/* ours already: reset it; NULL: add */
+	const struct secret *otp;
+};
+/* Accounts per ldapmodify run (its LDIF fits a pipe buffer). */
+#define AD_BATCH 100
+/* Create or reset accounts, one ldapmodify -c run per AD_BATCH, each with
+ * its one-time password. The tool's exit status cannot say which entries
+ * failed: the caller verifies with ad_find_computers (the new life token
+ * in the mark proves the whole operation, password included, applied).
+ * -1 with the tool's first complaint in err if any run failed. */
+int ad_create_computers(const struct identity_conf *conf,
+			const struct ad_domain *d, const struct ad_new *accounts,
+			size_t n, char *err, size_t errlen);
+/* Registration ids: "<computer name>:<life>" (":<life>" absent if none). */
+void ad_id_format(char *out, size_t len, const char *name, const char *life);
+void ad_id_split(const char *id, char *name, size_t namelen, char *life,
+		 size_t lifelen);
 /* Delete accounts (and anything below them) by DN, with one LDAP bind;
  * the caller checks what is left with ad_find_computers. */
 int ad_delete_computers(const struct identity_conf *conf,

@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "ad.h"
 #include "aws/services.h"
@@ -73,7 +74,7 @@ static int ad_list(struct backend_context *ctx, struct registration **regs,
 		if (!found[i].ours || !node_name_valid(found[i].node))
 			continue;
 		snprintf(r->node, sizeof(r->node), "%s", found[i].node);
-		snprintf(r->id, sizeof(r->id), "%s", found[i].name);
+		ad_id_format(r->id, sizeof(r->id), found[i].name, found[i].life);
 		snprintf(r->detail, sizeof(r->detail), "%.120s", found[i].dn);
 		(*count)++;
 	}
@@ -92,61 +93,82 @@ static const struct ad_computer *find(const struct ad_computer *list,
 	return NULL;
 }
 
+/* Is c the account of this registration: ours, its node, and (when the id
+ * names one) the same life? */
+static bool same_life(const struct ad_computer *c, const struct registration *r,
+		      const char *life)
+{
+	return c && c->ours && strcmp(c->node, r->node) == 0 &&
+	       (!life[0] || strcmp(c->life, life) == 0);
+}
+
 static void ad_remove(struct backend_context *ctx, struct registration *regs,
 		      size_t count)
 {
 	struct ad_computer *found = NULL, *left = NULL;
-	const char **names = xcalloc(count + 1, sizeof(*names));
+	char (*names)[AD_COMPUTER_NAME_MAX + 1] = xcalloc(count + 1, sizeof(*names));
+	char (*lives)[17] = xcalloc(count + 1, sizeof(*lives));
+	const char **name_list = xcalloc(count + 1, sizeof(*name_list));
 	const char **dns = xcalloc(count + 1, sizeof(*dns));
 	char **secrets = xcalloc(count + 1, sizeof(*secrets));
 	char (*serr)[256] = xcalloc(count + 1, sizeof(*serr));
-	size_t nfound = 0, nleft = 0, ndns = 0, i;
-	char err[512];
+	size_t nfound = 0, nleft = 0, ndns = 0, nsecrets = 0, i;
+	char err[512] = "";
 
 	for (i = 0; i < count; i++) {
-		names[i] = regs[i].id;
-		secrets[i] = secret_name(ctx->conf, regs[i].node);
+		ad_id_split(regs[i].id, names[i], sizeof(names[i]), lives[i],
+			    sizeof(lives[i]));
+		name_list[i] = names[i];
 	}
 	if (domain(ctx, err, sizeof(err)) < 0 ||
-	    ad_find_computers(ctx->conf, ctx->ad, names, count, &found, &nfound,
-			      err, sizeof(err)) < 0) {
+	    ad_find_computers(ctx->conf, ctx->ad, name_list, count, &found,
+			      &nfound, err, sizeof(err)) < 0) {
 		for (i = 0; i < count; i++)
 			snprintf(regs[i].error, sizeof(regs[i].error), "%.200s", err);
 		log_error("ad: cannot look up computer accounts: %s", err);
 		goto out;
 	}
-	/* Only accounts marked as this cluster's, for this very node. */
+	/* Only accounts marked as this cluster's, for this node and life. An
+	 * account made again for a later life is that life's: its removal
+	 * here is done, and its join secret is left alone. */
 	for (i = 0; i < count; i++) {
-		const struct ad_computer *c = find(found, nfound, regs[i].id);
+		const struct ad_computer *c = find(found, nfound, names[i]);
 
-		if (c && c->ours && strcmp(c->node, regs[i].node) == 0)
+		if (same_life(c, &regs[i], lives[i]))
 			dns[ndns++] = c->dn;
+		else if (c && c->ours && strcmp(c->node, regs[i].node) == 0)
+			log_info("%s: ad: %s is now life %s; nothing of life %s to remove",
+				 regs[i].node, names[i], c->life, lives[i]);
 		else if (c)
 			log_info("%s: ad: computer %s is not ours (%s); left alone",
-				 regs[i].node, regs[i].id, c->dn);
+				 regs[i].node, names[i], c->dn);
+		if (!c || same_life(c, &regs[i], lives[i]))
+			secrets[nsecrets++] = secret_name(ctx->conf, regs[i].node);
 	}
 	if (ndns && ad_delete_computers(ctx->conf, ctx->ad, dns, ndns, err,
 					sizeof(err)) < 0)
 		log_error("ad: delete: %s", err);
 	/* What is still there failed, whatever the tool said. */
-	if (ndns && ad_find_computers(ctx->conf, ctx->ad, names, count, &left,
+	if (ndns && ad_find_computers(ctx->conf, ctx->ad, name_list, count, &left,
 				      &nleft, err, sizeof(err)) < 0) {
 		for (i = 0; i < count; i++)
 			snprintf(regs[i].error, sizeof(regs[i].error),
 				 "cannot verify the deletion: %.200s", err);
 		goto out;
 	}
-	sm_delete_secrets(ctx->aws, (const char *const *)secrets, count, serr,
-			  ctx->deadline);
-	for (i = 0; i < count; i++) {
-		const struct ad_computer *c = find(left, nleft, regs[i].id);
-
+	if (nsecrets)
+		sm_delete_secrets(ctx->aws, (const char *const *)secrets, nsecrets,
+				  serr, ctx->deadline);
+	for (i = 0; i < nsecrets; i++)
 		if (serr[i][0])
-			log_error("%s: ad: join secret: %s", regs[i].node, serr[i]);
-		if (c && c->ours && strcmp(c->node, regs[i].node) == 0) {
+			log_error("ad: %s: %s", secrets[i], serr[i]);
+	for (i = 0; i < count; i++) {
+		const struct ad_computer *was = find(found, nfound, names[i]);
+
+		if (same_life(find(left, nleft, names[i]), &regs[i], lives[i])) {
 			snprintf(regs[i].error, sizeof(regs[i].error),
 				 "computer %s still exists after delete%s%.200s",
-				 regs[i].id, err[0] ? ": " : "", err);
+				 names[i], err[0] ? ": " : "", err);
 			metrics_count("slurm_identity_failures_total",
 				      "backend=\"ad\",op=\"deregister\"", 1);
 			log_error("%s: ad: %s", regs[i].node, regs[i].error);
@@ -155,15 +177,21 @@ static void ad_remove(struct backend_context *ctx, struct registration *regs,
 		regs[i].removed = true;
 		metrics_count("slurm_identity_deregistrations_total",
 			      "backend=\"ad\"", 1);
-		log_info("%s: ad: computer %s deleted%s", regs[i].node, regs[i].id,
-			 find(found, nfound, regs[i].id) ? "" : " (already gone)");
+		if (same_life(was, &regs[i], lives[i]))
+			log_info("%s: ad: computer %s deleted", regs[i].node,
+				 regs[i].id);
+		else if (!was)
+			log_info("%s: ad: computer %s already gone", regs[i].node,
+				 regs[i].id);
 	}
 out:
-	for (i = 0; i < count; i++)
+	for (i = 0; i < nsecrets; i++)
 		free(secrets[i]);
 	free(secrets);
 	free(serr);
 	free(names);
+	free(lives);
+	free(name_list);
 	free(dns);
 	free(found);
 	free(left);
@@ -171,7 +199,8 @@ out:
 
 /* The node's join secret: where to join, as what, and the password. */
 static struct secret *join_secret(const struct ad_domain *d, const char *node,
-				  const char *computer, const struct secret *otp)
+				  const char *computer, const char *id,
+				  const struct secret *otp)
 {
 	struct strbuf b;
 	struct secret *s;
@@ -179,8 +208,8 @@ static struct secret *join_secret(const struct ad_domain *d, const char *node,
 	/* Every value is a validated name or the one-time password, whose
 	 * alphabet needs no JSON escaping. */
 	strbuf_init(&b);
-	strbuf_printf(&b, "{\"node\":\"%s\",\"computer\":\"%s\",\"domain\":\"%s\",\"realm\":\"%s\"",
-		      node, computer, d->name, d->realm);
+	strbuf_printf(&b, "{\"node\":\"%s\",\"computer\":\"%s\",\"id\":\"%s\",\"domain\":\"%s\",\"realm\":\"%s\"",
+		      node, computer, id, d->name, d->realm);
 	if (d->controller)
 		strbuf_printf(&b, ",\"controller\":\"%s\"", d->controller);
 	strbuf_puts(&b, ",\"otp\":\"");
@@ -192,64 +221,104 @@ static struct secret *join_secret(const struct ad_domain *d, const char *node,
 	return s;
 }
 
+/* A fresh token naming this life of an account. */
+static int new_life(char *out, size_t len)
+{
+	unsigned char r[4];
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return -1;
+	snprintf(out, len, "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
+	return 0;
+}
+
 static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 		       size_t count)
 {
-	struct ad_computer *found = NULL;
-	const char **names = xcalloc(count + 1, sizeof(*names));
+	struct ad_computer *found = NULL, *made = NULL;
+	char (*names)[AD_COMPUTER_NAME_MAX + 1] = xcalloc(count + 1, sizeof(*names));
+	char (*lives)[17] = xcalloc(count + 1, sizeof(*lives));
+	const char **name_list = xcalloc(count + 1, sizeof(*name_list));
+	struct ad_new *accounts = xcalloc(count + 1, sizeof(*accounts));
+	struct secret **otps = xcalloc(count + 1, sizeof(*otps));
 	struct sm_put *puts = xcalloc(count + 1, sizeof(*puts));
 	struct secret **values = xcalloc(count + 1, sizeof(*values));
 	char **snames = xcalloc(count + 1, sizeof(*snames));
 	size_t *index = xcalloc(count + 1, sizeof(*index));
-	size_t nfound = 0, nput = 0, i;
-	char err[512];
+	size_t nfound = 0, nmade = 0, nacc = 0, nput = 0, i;
+	char err[512], why[512] = "";
 
 	for (i = 0; i < count; i++) {
 		if (ad_computer_name(ctx->conf->cluster_name,
 				     ctx->conf->computer_name_prefix,
-				     regs[i].node, regs[i].id,
-				     AD_COMPUTER_NAME_MAX + 1) < 0)
+				     regs[i].node, names[i], sizeof(names[i])) < 0)
 			snprintf(regs[i].error, sizeof(regs[i].error),
 				 "no computer name for node %s", regs[i].node);
-		names[i] = regs[i].id;
+		name_list[i] = names[i];
 	}
 	if (domain(ctx, err, sizeof(err)) < 0 ||
-	    ad_find_computers(ctx->conf, ctx->ad, names, count, &found, &nfound,
-			      err, sizeof(err)) < 0) {
+	    ad_find_computers(ctx->conf, ctx->ad, name_list, count, &found,
+			      &nfound, err, sizeof(err)) < 0) {
 		for (i = 0; i < count; i++)
 			snprintf(regs[i].error, sizeof(regs[i].error), "%.200s", err);
 		goto out;
 	}
+	/* Every account in one batch: one LDAP bind, not one per node. */
 	for (i = 0; i < count; i++) {
-		const struct ad_computer *c = find(found, nfound, regs[i].id);
-		struct secret *otp;
+		const struct ad_computer *c = find(found, nfound, names[i]);
 
 		if (regs[i].error[0])
 			continue;
 		if (c && !(c->ours && strcmp(c->node, regs[i].node) == 0)) {
 			snprintf(regs[i].error, sizeof(regs[i].error),
 				 "computer name %s is taken by %.150s, which is not this node's",
-				 regs[i].id, c->dn);
+				 names[i], c->dn);
 			continue;
 		}
-		otp = secret_random_password(OTP_LENGTH);
-		if (!otp) {
+		otps[i] = secret_random_password(OTP_LENGTH);
+		if (!otps[i] || new_life(lives[i], sizeof(lives[i])) < 0) {
 			snprintf(regs[i].error, sizeof(regs[i].error),
 				 "no randomness for a one-time password");
 			continue;
 		}
-		if (ad_create_computer(ctx->conf, ctx->ad, regs[i].id,
-				       regs[i].node, c ? c->dn : NULL, otp, err,
-				       sizeof(err)) < 0) {
+		accounts[nacc].name = names[i];
+		accounts[nacc].node = regs[i].node;
+		accounts[nacc].life = lives[i];
+		accounts[nacc].existing_dn = c ? c->dn : NULL;
+		accounts[nacc++].otp = otps[i];
+	}
+	if (nacc == 0)
+		goto out;
+	/* Its exit status cannot say which entries failed: what the
+	 * directory holds afterwards does. */
+	ad_create_computers(ctx->conf, ctx->ad, accounts, nacc, why, sizeof(why));
+	if (ad_find_computers(ctx->conf, ctx->ad, name_list, count, &made,
+			      &nmade, err, sizeof(err)) < 0) {
+		for (i = 0; i < count; i++)
+			if (otps[i])
+				snprintf(regs[i].error, sizeof(regs[i].error),
+					 "cannot verify the new accounts: %.200s", err);
+		goto out;
+	}
+	/* An account carrying the new life token is made, password and all. */
+	for (i = 0; i < count; i++) {
+		const struct ad_computer *c = find(made, nmade, names[i]);
+
+		if (!otps[i] || regs[i].error[0])
+			continue;
+		if (!(c && c->ours && strcmp(c->node, regs[i].node) == 0 &&
+		      strcmp(c->life, lives[i]) == 0)) {
 			snprintf(regs[i].error, sizeof(regs[i].error),
-				 "create computer %s: %.200s", regs[i].id, err);
-			secret_free(otp);
+				 "account %s not made%s%.200s", names[i],
+				 why[0] ? ": " : "", why);
 			continue;
 		}
+		ad_id_format(regs[i].id, sizeof(regs[i].id), names[i], lives[i]);
 		log_info("%s: ad: computer %s %s", regs[i].node, regs[i].id,
-			 c ? "reset for a new instance" : "created");
-		values[nput] = join_secret(ctx->ad, regs[i].node, regs[i].id, otp);
-		secret_free(otp);
+			 find(found, nfound, names[i]) ? "reset for a new instance"
+						       : "created");
+		values[nput] = join_secret(ctx->ad, regs[i].node, names[i],
+					   regs[i].id, otps[i]);
 		snames[nput] = secret_name(ctx->conf, regs[i].node);
 		puts[nput].name = snames[nput];
 		puts[nput].value = values[nput];
@@ -269,6 +338,7 @@ static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 	}
 out:
 	for (i = 0; i < count; i++) {
+		secret_free(otps[i]);
 		if (regs[i].error[0]) {
 			metrics_count("slurm_identity_failures_total",
 				      "backend=\"ad\",op=\"prepare\"", 1);
@@ -276,7 +346,12 @@ out:
 		}
 	}
 	free(found);
+	free(made);
 	free(names);
+	free(lives);
+	free(name_list);
+	free(accounts);
+	free(otps);
 	free(puts);
 	free(values);
 	free(snames);
@@ -359,7 +434,9 @@ static int ad_register(struct backend_context *ctx,
 			      ctx->deadline) != 0)
 		log_error("ad: could not delete join secret %s; the controller removes it at suspend",
 			  name);
-	journal_set(state, "ad.id", computer);
+	/* The id names this life of the account (older controllers sent
+	 * none: the computer name alone still works). */
+	journal_set(state, "ad.id", field(j, "id") ? field(j, "id") : computer);
 	journal_set(state, "ad.keytab", keytab);
 	metrics_count("slurm_identity_registrations_total", "backend=\"ad\"", 1);
 	log_info("ad: joined %s as %s", d.name, computer);

@@ -44,8 +44,7 @@ void controller_free(struct controller *c)
 /* Backends that prepare nodes before they boot (AD accounts): their ids
  * and errors go into each node's journal record. */
 static void prepare_nodes(struct controller *c, const struct node_list *nodes,
-			  struct journal_entry *records, const bool *ok,
-			  bool *released)
+			  struct journal_entry *records, const bool *ok)
 {
 	size_t b, i;
 
@@ -70,17 +69,14 @@ static void prepare_nodes(struct controller *c, const struct node_list *nodes,
 		for (i = 0; i < n; i++) {
 			struct journal_entry *e = &records[which[i]];
 
-			if (regs[i].error[0]) {
+			/* A pending record keeps the ids of the previous
+			 * life to remove; ids name one life, so removing
+			 * them never touches what is prepared now. */
+			if (regs[i].error[0])
 				journal_setf(e, "error", "%s: prepare: %.200s",
 					     be->name, regs[i].error);
-			} else if (phase_is(e, "pending")) {
-				/* The account of the previous life is this
-				 * life's now: no longer one to remove. */
-				journal_unset(e, be->id_key);
-				released[which[i]] = true;
-			} else if (regs[i].id[0]) {
+			else if (regs[i].id[0] && !phase_is(e, "pending"))
 				journal_set(e, be->id_key, regs[i].id);
-			}
 		}
 		free(regs);
 		free(which);
@@ -90,7 +86,7 @@ static void prepare_nodes(struct controller *c, const struct node_list *nodes,
 int controller_resume(struct controller *c, const struct node_list *nodes)
 {
 	struct journal_entry *records;
-	bool *ok, *released;
+	bool *ok;
 	int *fds;
 	char err[512];
 	size_t i;
@@ -103,7 +99,6 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 	}
 	records = xcalloc(nodes->count + 1, sizeof(*records));
 	ok = xcalloc(nodes->count + 1, sizeof(*ok));
-	released = xcalloc(nodes->count + 1, sizeof(*released));
 	fds = xcalloc(nodes->count + 1, sizeof(*fds));
 	for (i = 0; i < nodes->count; i++) {
 		struct journal_entry *e = &records[i];
@@ -147,16 +142,8 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 			rc = -1;
 		}
 	}
-	prepare_nodes(c, nodes, records, ok, released);
+	prepare_nodes(c, nodes, records, ok);
 	for (i = 0; i < nodes->count; i++) {
-		size_t b;
-		bool ids = false;
-
-		/* Pending with nothing left to remove: an ordinary resume. */
-		for (b = 0; b < c->backend_count; b++)
-			ids |= journal_get(&records[i], c->backends[b]->id_key) != NULL;
-		if (ok[i] && released[i] && phase_is(&records[i], "pending") && !ids)
-			journal_set(&records[i], "phase", "resuming");
 		if (ok[i] && journal_write(c->conf->state_dir, CONTROLLER_ROLE,
 					   &records[i], err, sizeof(err)) < 0) {
 			log_error("%s: resume: %s", nodes->names[i], err);
@@ -168,7 +155,6 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 	}
 	free(records);
 	free(ok);
-	free(released);
 	free(fds);
 	return rc;
 }

@@ -126,9 +126,6 @@ ad_cluster_test() {
 }
 
 ad_cluster_cleanup() {
-	scancel -u root 2>/dev/null
-	cluster_stop
-	aws_env_stop
 	samba_stop
-	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$CLUSTER_DIR"
+	opsworks_cluster_cleanup
 }

@@ -58,7 +58,7 @@ static void search(void)
 	const char *text =
 		"dn: CN=N1,OU=HPC,DC=test,DC=domain\n"
 		"sAMAccountName: N1$\n"
-		"description: slurm-identity:sitest node=n1\n"
+		"description: slurm-identity:sitest node=n1 life=3fa2c901\n"
 		"\n"
 		"# refldaps://test.domain/CN=Configuration,DC=test,DC=domain\n"
 		"\n"
@@ -84,6 +84,8 @@ static void search(void)
 	tap_ok(c[0].ours && strcmp(c[0].node, "n1") == 0 &&
 	       strcmp(c[0].name, "N1") == 0, "ours: name without $, node from the mark");
 	tap_is_str(c[0].dn, "CN=N1,OU=HPC,DC=test,DC=domain", "dn kept");
+	tap_is_str(c[0].life, "3fa2c901", "life token from the mark");
+	tap_is_str(c[1].life, "", "a mark without a life token (older accounts)");
 	tap_ok(c[1].ours && strcmp(c[1].node, "n2") == 0,
 	       "base64 description decoded, attribute order free");
 	tap_ok(!c[2].ours, "another cluster's mark is not ours");
@@ -94,6 +96,20 @@ static void search(void)
 	ad_parse_search("", "sitest", &c, &n);
 	tap_is_int((long)n, 0, "empty output: nothing");
 	free(c);
+}
+
+static void ids(void)
+{
+	char id[64], name[16], life[17];
+
+	ad_id_format(id, sizeof(id), "N1", "3fa2c901");
+	tap_is_str(id, "N1:3fa2c901", "an id names the account and its life");
+	ad_id_split(id, name, sizeof(name), life, sizeof(life));
+	tap_ok(strcmp(name, "N1") == 0 && strcmp(life, "3fa2c901") == 0, "and splits back");
+	ad_id_format(id, sizeof(id), "N1", "");
+	ad_id_split(id, name, sizeof(name), life, sizeof(life));
+	tap_ok(strcmp(id, "N1") == 0 && strcmp(name, "N1") == 0 && life[0] == '\0',
+	       "a bare computer name has no life");
 }
 
 static void runner(void)
@@ -149,6 +165,7 @@ int main(void)
 {
 	names();
 	search();
+	ids();
 	runner();
 	return tap_done();
 }

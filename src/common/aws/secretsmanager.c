@@ -92,6 +92,7 @@ size_t sm_put_secrets(struct aws_client *c, struct sm_put *items, size_t n,
 		      double deadline)
 {
 	struct aws_call **calls = xcalloc(n + 1, sizeof(*calls));
+	size_t *which = xcalloc(n + 1, sizeof(*which));
 	size_t i, k = 0, failed = 0;
 
 	for (i = 0; i < n; i++)
@@ -104,21 +105,21 @@ size_t sm_put_secrets(struct aws_client *c, struct sm_put *items, size_t n,
 
 		record(&items[i], calls[i]);
 		aws_call_free(calls[i]);
-		calls[i] = NULL;
-		if (exists)
+		if (exists) {
+			which[k] = i;
 			calls[k++] = put_call("PutSecretValue", &items[i], NULL, NULL);
+		}
 	}
 	if (k)
 		aws_perform(c, calls, k, deadline);
-	for (i = 0, k = 0; i < n; i++) {
-		if (!items[i].ok && calls[k] && strstr(items[i].error, "ResourceExistsException")) {
-			record(&items[i], calls[k]);
-			aws_call_free(calls[k]);
-			calls[k++] = NULL;
-		}
-		failed += !items[i].ok;
+	for (i = 0; i < k; i++) {
+		record(&items[which[i]], calls[i]);
+		aws_call_free(calls[i]);
 	}
+	for (i = 0; i < n; i++)
+		failed += !items[i].ok;
 	free(calls);
+	free(which);
 	return failed;
 }
 
