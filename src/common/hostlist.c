@@ -9,6 +9,7 @@
 #include <slurm/slurm.h>
 
 #include "hostlist.h"
+#include "slurm_compat.h"
 #include "xmalloc.h"
 
 /* libslurm would accept about anything; cap what a hook will fan out to. */
@@ -75,7 +76,7 @@ static bool hostlist_syntax_ok(const char *s)
 int node_list_expand(const char *hostlist, struct node_list *out, char *err,
 		     size_t errlen)
 {
-	hostlist_t hl = NULL;
+	struct hostlist *hl = NULL;
 	char *host;
 	int rc = -1;
 
@@ -121,15 +122,13 @@ fail:
 
 char *node_list_compress(const struct node_list *list)
 {
-	hostlist_t hl = slurm_hostlist_create(NULL);
-	char *ranged, *copy;
+	struct hostlist *hl = slurm_hostlist_create(NULL);
+	char *ranged;
 	size_t i;
 
 	for (i = 0; i < list->count; i++)
 		slurm_hostlist_push_host(hl, list->names[i]);
-	ranged = slurm_hostlist_ranged_string_malloc(hl);
+	ranged = compat_hostlist_ranged(hl);
 	slurm_hostlist_destroy(hl);
-	copy = xstrdup(ranged ? ranged : "");
-	free(ranged);
-	return copy;
+	return ranged;
 }
