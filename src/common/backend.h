@@ -40,6 +40,7 @@ struct registration {
 struct node_identity {
 	char node[65];
 	char instance_id[32];
+	char instance_type[32];	/* "" if the document has none */
 	char region[32];
 	char private_ip[64];
 	char public_ip[64];

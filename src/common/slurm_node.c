@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
+#include "slurm_compat.h"
 #include "slurm_node.h"
 #include "xmalloc.h"
 
@@ -61,7 +61,7 @@ static void add_hidden_nodes(struct slurm_node_set *set)
 	if (slurm_load_partitions((time_t)0, &parts, SHOW_ALL) != SLURM_SUCCESS)
 		return;
 	for (i = 0; i < parts->record_count; i++) {
-		hostlist_t hl;
+		struct hostlist *hl;
 		char *host;
 
 		if (!parts->partition_array[i].nodes)
@@ -115,6 +115,8 @@ int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
 		n->powering_down = st & NODE_STATE_POWERING_DOWN;
 		n->drained = st & NODE_STATE_DRAIN;
 		describe_state(st, n->state, sizeof(n->state));
+		compat_node_instance(ni, n->instance_id, sizeof(n->instance_id),
+				     n->instance_type, sizeof(n->instance_type));
 		n->extra = xstrdup(ni->extra ? ni->extra : "");
 		n->reason = xstrdup(ni->reason ? ni->reason : "");
 	}
@@ -168,7 +170,7 @@ int slurm_node_drain(const char *nodes, const char *reason, char *err,
 	msg.node_names = (char *)nodes;
 	msg.node_state = NODE_STATE_DRAIN;
 	msg.reason = (char *)reason;
-	msg.reason_uid = getuid();
+	compat_set_reason_uid(&msg);
 	return update(&msg, "drain", err, errlen);
 }
 
@@ -183,6 +185,25 @@ int slurm_node_set_extra(const char *nodes, const char *extra, char *err,
 	return update(&msg, "set Extra of", err, errlen);
 }
 
+int slurm_node_set_identity(const char *node, const char *extra,
+			    const char *instance_id, const char *instance_type,
+			    bool *native, char *err, size_t errlen)
+{
+	update_node_msg_t msg;
+
+	slurm_init_update_node_msg(&msg);
+	msg.node_names = (char *)node;
+	msg.extra = (char *)extra;
+	*native = instance_id[0] &&
+		  compat_set_instance(&msg, instance_id, instance_type);
+	return update(&msg, "record the identity of", err, errlen);
+}
+
+bool slurm_node_instance_fields(void)
+{
+	return compat_have_instance_fields();
+}
+
 int slurm_node_power_down(const char *nodes, const char *reason, char *err,
 			  size_t errlen)
 {
@@ -192,8 +213,27 @@ int slurm_node_power_down(const char *nodes, const char *reason, char *err,
 	msg.node_names = (char *)nodes;
 	msg.node_state = NODE_STATE_POWER_DOWN | NODE_STATE_POWER_DRAIN;
 	msg.reason = (char *)reason;
-	msg.reason_uid = getuid();
+	compat_set_reason_uid(&msg);
 	return update(&msg, "power down", err, errlen);
+}
+
+int slurm_conf_suspend_timeout(char *err, size_t errlen)
+{
+	slurm_conf_t *cf = NULL;
+	int timeout;
+
+	slurm_api_init();
+	if (slurm_load_ctl_conf((time_t)0, &cf) != SLURM_SUCCESS) {
+		snprintf(err, errlen, "%s", slurm_strerror(errno));
+		return -1;
+	}
+	timeout = (int)cf->suspend_timeout;
+	slurm_free_ctl_conf(cf);
+	if (timeout <= 0) {
+		snprintf(err, errlen, "SuspendTimeout is %d", timeout);
+		return -1;
+	}
+	return timeout;
 }
 
 bool slurm_extra_get(const char *extra, const char *key, char *out,

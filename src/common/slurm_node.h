@@ -2,8 +2,8 @@
  *
  * Power state for reconcile, DRAIN with "identity: ..." reasons that
  * sinfo -R shows, and the Extra field that mirrors a node's identity
- * ("identity=ready instance=i-... opsworks=...") so the controller and
- * scontrol show node can see it. libslurm only: not for the SPANK plugin.
+ * ("identity=ready opsworks=...") so scontrol show node can see it, and
+ * on 23.11+ the native InstanceId/InstanceType fields. libslurm only: not for the SPANK plugin.
  */
 #ifndef SLURM_IDENTITY_SLURM_NODE_H
 #define SLURM_IDENTITY_SLURM_NODE_H
@@ -18,6 +18,8 @@ struct slurm_node {
 	bool powering_down;
 	bool drained;		/* DRAIN flag set */
 	char state[64];		/* Slurm's own name for the state */
+	char instance_id[32];	/* InstanceId (23.11+), "" if none */
+	char instance_type[32];	/* InstanceType (23.11+), "" if none */
 	char *extra;
 	char *reason;
 };
@@ -42,9 +44,22 @@ int slurm_node_drain(const char *nodes, const char *reason, char *err,
 /* Set the Extra field of nodes ("" clears it). */
 int slurm_node_set_extra(const char *nodes, const char *extra, char *err,
 			 size_t errlen);
+/* Record a node's identity in one update: Extra, and on releases that
+ * have them (23.11+) InstanceId/InstanceType, which Slurm clears itself
+ * when the node powers down (instance_type NULL: leave it). *native tells
+ * whether those were set. */
+int slurm_node_set_identity(const char *node, const char *extra,
+			    const char *instance_id, const char *instance_type,
+			    bool *native, char *err, size_t errlen);
+/* True where node records have InstanceId/InstanceType (23.11+). */
+bool slurm_node_instance_fields(void);
 /* Ask Slurm to power nodes down now (a failed node gets a fresh try). */
 int slurm_node_power_down(const char *nodes, const char *reason, char *err,
 			  size_t errlen);
+
+/* slurmctld's SuspendTimeout in seconds (it knows Include files and
+ * defaults), or -1 with err. */
+int slurm_conf_suspend_timeout(char *err, size_t errlen);
 
 /* Read key from an Extra string "k1=v1 k2=v2" into out; false if absent. */
 bool slurm_extra_get(const char *extra, const char *key, char *out,

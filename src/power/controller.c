@@ -260,7 +260,6 @@ size_t controller_deregister(struct controller *c,
 			     const struct node_list *nodes)
 {
 	struct task *tasks = xcalloc(nodes->count + 1, sizeof(*tasks));
-	struct slurm_node_set slurm = { NULL, 0 };
 	struct node_list clean = { NULL, 0 };
 	size_t i, b, pending = 0;
 	char err[512];
@@ -273,14 +272,9 @@ size_t controller_deregister(struct controller *c,
 		pending = nodes->count;
 		goto out;
 	}
-	/* The node records tell us the ids the nodes registered with. */
-	if (slurm_nodes_load(&slurm, err, sizeof(err)) < 0)
-		log_error("deregister: %s (ids will be looked up)", err);
-
 	/* 1. Journal the intention before anything is attempted. */
 	for (i = 0; i < nodes->count; i++) {
 		struct task *t = &tasks[i];
-		const struct slurm_node *sn;
 
 		t->node = nodes->names[i];
 		t->lock_fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
@@ -293,14 +287,6 @@ size_t controller_deregister(struct controller *c,
 			t->skip = true;
 			pending++;
 			continue;
-		}
-		sn = slurm_nodes_find(&slurm, t->node);
-		for (b = 0; b < c->backend_count && sn; b++) {
-			char id[128];
-
-			if (slurm_extra_get(sn->extra, c->backends[b]->name, id,
-					    sizeof(id)) && id[0])
-				journal_set(&t->journal, c->backends[b]->id_key, id);
 		}
 		journal_set(&t->journal, "phase", "deregistering");
 		journal_unset(&t->journal, "error");
@@ -371,11 +357,20 @@ size_t controller_deregister(struct controller *c,
 		}
 	}
 	metrics_gauge("slurm_identity_pending_nodes", "", (double)count_pending(c));
-	if (clean.count) {
-		char *hl = node_list_compress(&clean);
+	/* Extra describes one life of a node and Slurm keeps it across
+	 * power-down: clear it for every node of the batch, so nothing of
+	 * this life is shown as the next one's. What is still to remove is
+	 * in the journal. */
+	{
+		char *hl = node_list_compress(nodes);
 
 		if (slurm_node_set_extra(hl, "", err, sizeof(err)) < 0)
 			log_verbose("deregister: %s", err);
+		free(hl);
+	}
+	if (clean.count) {
+		char *hl = node_list_compress(&clean);
+
 		log_info("%s: identity removed", hl);
 		free(hl);
 	}
@@ -387,7 +382,6 @@ out:
 	}
 	free(tasks);
 	node_list_free(&clean);
-	slurm_nodes_free(&slurm);
 	return pending;
 }
 

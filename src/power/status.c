@@ -31,7 +31,8 @@ static void format_time(const char *epoch, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
-/* What one backend's state is for a node, from Extra and the journal. */
+/* What one backend's state is for a node, from the journal, and what the
+ * node itself claims in Extra (shown, never acted on). */
 static void backend_state(const struct backend *b, const struct slurm_node *sn,
 			  const struct journal_entry *e, bool have_record,
 			  char *out, size_t len)
@@ -76,7 +77,8 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 	}
 	nb = backends_enabled(&prog.conf, backends, 8);
 	if (!json) {
-		printf("%-16s %-16s %-20s", "NODE", "STATE", "INSTANCE");
+		printf("%-16s %-16s %-20s %-12s", "NODE", "STATE", "INSTANCE",
+		       "TYPE");
 		for (b = 0; b < nb; b++)
 			printf(" %-46s", backends[b]->name);
 		printf(" %-19s %s\n", "SINCE", "ERROR");
@@ -94,8 +96,10 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 			journal_entry_clear(&e);
 			continue;
 		}
-		if (!slurm_extra_get(sn->extra, "instance", instance,
-				     sizeof(instance)))
+		if (sn->instance_id[0])
+			snprintf(instance, sizeof(instance), "%s", sn->instance_id);
+		else if (!slurm_extra_get(sn->extra, "instance", instance,
+					  sizeof(instance)))
 			snprintf(instance, sizeof(instance), "-");
 		format_time(have ? journal_get(&e, "updated") : NULL, since,
 			    sizeof(since));
@@ -105,8 +109,11 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 		json_object_set_new(row, "node", json_string(sn->name));
 		json_object_set_new(row, "slurm_state", json_string(sn->state));
 		json_object_set_new(row, "instance", json_string(instance));
+		json_object_set_new(row, "instance_type",
+				    json_string(sn->instance_type[0] ? sn->instance_type : "-"));
 		if (!json)
-			printf("%-16s %-16s %-20s", sn->name, sn->state, instance);
+			printf("%-16s %-16s %-20s %-12s", sn->name, sn->state,
+			       instance, sn->instance_type[0] ? sn->instance_type : "-");
 		for (b = 0; b < nb; b++) {
 			backend_state(backends[b], sn, &e, have, state,
 				      sizeof(state));

@@ -129,6 +129,16 @@ void node_drain_and_recycle(const char *node, const char *reason)
 	}
 }
 
+/* An EC2 instance type as the identity document gives it ("c5.xlarge"). */
+static bool instance_type_valid(const char *type)
+{
+	size_t len = strlen(type);
+
+	if (len == 0 || len >= 32)
+		return false;
+	return strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789.-") == len;
+}
+
 /* Read what IMDS says about this instance. */
 static int load_identity(struct imds *imds, const char *node,
 			 struct node_identity *me, char *why, size_t whylen)
@@ -155,6 +165,10 @@ static int load_identity(struct imds *imds, const char *node,
 	me->document = xstrdup(b.data);
 	snprintf(me->instance_id, sizeof(me->instance_id), "%s",
 		 json_string_value(json_object_get(doc, "instanceId")));
+	if (json_string_value(json_object_get(doc, "instanceType")) &&
+	    instance_type_valid(json_string_value(json_object_get(doc, "instanceType"))))
+		snprintf(me->instance_type, sizeof(me->instance_type), "%s",
+			 json_string_value(json_object_get(doc, "instanceType")));
 	snprintf(me->region, sizeof(me->region), "%s",
 		 json_string_value(json_object_get(doc, "region"))
 			 ? json_string_value(json_object_get(doc, "region"))
@@ -198,6 +212,7 @@ int node_register(struct program *prog, const char *node,
 	struct strbuf extra;
 	char err[1024], boot[64], why[768];
 	struct aws_client *aws;
+	bool native = false;
 	int rc = -1;
 
 	memset(&me, 0, sizeof(me));
@@ -236,8 +251,13 @@ int node_register(struct program *prog, const char *node,
 	ctx.conf = &prog->conf;
 	ctx.aws = aws;
 	ctx.deadline = clock_monotonic() + REGISTER_BUDGET;
-	strbuf_printf(&extra, "identity=ready instance=%s",
-		      me.instance_id[0] ? me.instance_id : "-");
+	/* Releases with InstanceId keep the instance there; 22.05 has only
+	 * Extra. Either way it is for people and status, not an authority
+	 * for the controller. */
+	strbuf_printf(&extra, "identity=ready");
+	if (!slurm_node_instance_fields())
+		strbuf_printf(&extra, " instance=%s",
+			      me.instance_id[0] ? me.instance_id : "-");
 	for (i = 0; i < n; i++) {
 		const char *id;
 		double t0 = clock_monotonic();
@@ -263,10 +283,16 @@ int node_register(struct program *prog, const char *node,
 		snprintf(reason, reasonlen, "state: %.300s", err);
 		goto out;
 	}
-	/* Mirror into the node record: the controller learns our ids from
-	 * it, and scontrol show node shows them. */
-	if (slurm_node_set_extra(node, extra.data, err, sizeof(err)) < 0)
+	/* Mirror into the node record, for scontrol show node and status.
+	 * The controller never takes ids from it: anyone with node root or
+	 * operator rights can write it. */
+	if (slurm_node_set_identity(node, extra.data, me.instance_id,
+				    me.instance_type[0] ? me.instance_type : NULL,
+				    &native, err, sizeof(err)) < 0)
 		log_error("%s", err);
+	else if (native)
+		log_verbose("InstanceId=%s InstanceType=%s recorded in Slurm",
+			    me.instance_id, me.instance_type[0] ? me.instance_type : "-");
 	rc = 0;
 out:
 	free_identity(&me);

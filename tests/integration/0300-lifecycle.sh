@@ -27,17 +27,26 @@ resumed_s=$(( $(date +%s) - t0 ))
 ok $? "both nodes registered in the stack (registry: $(registered))"
 [ "$(calls RegisterInstance)" = 2 ]
 ok $? "exactly one RegisterInstance per node ($(calls RegisterInstance))"
-scontrol show node n1 | grep -q 'Extra=identity=ready instance=i-[0-9a-f]* opsworks='
-ok $? "node record mirrors the identity (Extra)"
+if [ "$(slurm_release)" -ge 2311 ]; then
+	# 23.11+: the instance in Slurm's own fields, Extra for the rest.
+	scontrol show node n1 | grep -q 'Extra=identity=ready opsworks=' &&
+		scontrol show node n1 | grep -q 'InstanceId=i-[0-9a-f]* InstanceType=t3.micro'
+	ok $? "node record holds the identity (InstanceId, InstanceType, Extra)"
+else
+	scontrol show node n1 | grep -q 'Extra=identity=ready instance=i-[0-9a-f]* opsworks='
+	ok $? "node record mirrors the identity (Extra)"
+fi
 
 st=$(SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" status 'n[1-3]' --json)
 echo "$st" | python3 -c '
 import json, sys
 rows = {r["node"]: r for r in json.load(sys.stdin)}
+native = int(sys.argv[1]) >= 2311
 assert rows["n1"]["opsworks"].startswith("registered:"), rows["n1"]
 assert rows["n1"]["instance"].startswith("i-"), rows["n1"]
+assert rows["n1"]["instance_type"] == ("t3.micro" if native else "-"), rows["n1"]
 assert rows["n3"]["opsworks"] == "-", rows["n3"]
-'
+' "$(slurm_release)"
 ok $? "slurm-identity status shows the registrations (and n3 without)"
 SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" status |
 	sed 's/^/# /'
@@ -70,8 +79,9 @@ grep -q "opsworks: deregistered .* (request [0-9a-zA-Z-]*, [0-9]* ms)" "$CLUSTER
 ok $? "log names node, backend, request id and latency"
 ! grep -l 'phase=\(pending\|deregistering\)' "$CLUSTER_DIR"/identity/controller/* 2>/dev/null
 ok $? "controller journal settled (nothing pending)"
-! scontrol show node n1 | grep -q 'Extra=identity'
-ok $? "Extra cleared on suspend"
+! scontrol show node n1 | grep -q 'Extra=identity' &&
+	! scontrol show node n1 | grep -q 'InstanceId=i-'
+ok $? "per-life fields cleared on suspend (Extra, InstanceId)"
 
 prom=$CLUSTER_DIR/log/identity.prom
 grep -q '^slurm_identity_registrations_total{backend="opsworks"} 2$' "$prom" &&
