@@ -8,14 +8,12 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +29,7 @@
 #include "chain.h"
 #include "controller.h"
 #include "hooks.h"
+#include "resume_file.h"
 
 /* Copies of SLURM_RESUME_FILE are kept this long for post-mortems. */
 #define RESUME_COPY_DAYS 7
@@ -62,28 +61,18 @@ static const char *chain_program(const struct identity_conf *conf,
 	return NULL;
 }
 
-/* SuspendTimeout from slurm.conf (default 30 s, as Slurm's). */
-static int slurm_suspend_timeout(const char *slurm_conf)
+/* SuspendTimeout as slurmctld has it (Include files and all), or Slurm's
+ * default of 30 s if it cannot be asked. */
+static int slurm_suspend_timeout(void)
 {
-	FILE *fp = fopen(slurm_conf, "re");
-	char line[1024];
-	int timeout = 30;
+	char err[256];
+	int timeout = slurm_conf_suspend_timeout(err, sizeof(err));
 
-	if (!fp)
-		return timeout;
-	while (fgets(line, sizeof(line), fp)) {
-		char *p = line;
-
-		while (isspace((unsigned char)*p))
-			p++;
-		if (strncasecmp(p, "SuspendTimeout=", 15) == 0) {
-			int v = atoi(p + 15);
-
-			if (v > 0)
-				timeout = v;
-		}
+	if (timeout <= 0) {
+		log_error("cannot read SuspendTimeout from Slurm (%s); assuming 30 s",
+			  err);
+		timeout = 30;
 	}
-	fclose(fp);
 	return timeout;
 }
 
@@ -108,32 +97,23 @@ static void prune_resume_copies(const char *dir)
 }
 
 /* SLURM_RESUME_FILE vanishes with slurmctld: copy it (0600) at once, and
- * log which jobs asked for the nodes. Accepts 22.05 and 23.02+ keys. */
+ * log which jobs asked for the nodes. */
 static void keep_resume_file(const struct identity_conf *conf)
 {
 	const char *src = getenv("SLURM_RESUME_FILE");
-	char *dir = NULL, *dst = NULL, err[256];
-	struct strbuf data, jobs;
-	json_error_t jerr;
-	json_t *doc = NULL, *list, *job;
-	const char *all;
-	char buf[4096];
-	size_t i;
-	ssize_t n;
-	int in = -1, out = -1;
+	char *dir = NULL, *dst = NULL, err[512];
+	struct resume_request req;
+	struct strbuf data;
+	int out = -1;
 
 	strbuf_init(&data);
-	strbuf_init(&jobs);
+	memset(&req, 0, sizeof(req));
 	if (!src || !*src)
 		return;
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		log_error("resume: cannot read SLURM_RESUME_FILE %s: %s", src,
-			  strerror(errno));
+	if (resume_file_read(src, &data, err, sizeof(err)) < 0) {
+		log_error("resume: SLURM_RESUME_FILE: %s", err);
 		goto out;
 	}
-	while ((n = read(in, buf, sizeof(buf))) > 0 && data.len < (16u << 20))
-		strbuf_append(&data, buf, (size_t)n);
 	if (journal_init(conf->state_dir, "resume", err, sizeof(err)) < 0) {
 		log_error("resume: %s", err);
 		goto out;
@@ -150,35 +130,19 @@ static void keep_resume_file(const struct identity_conf *conf)
 			  strerror(errno));
 		goto out;
 	}
-	doc = json_loadb(data.data ? data.data : "", data.len, 0, &jerr);
-	if (!json_is_object(doc)) {
-		log_error("resume: SLURM_RESUME_FILE is not a JSON object (kept in %s)",
-			  dst);
+	if (resume_file_parse(data.data ? data.data : "", data.len, &req, err,
+			      sizeof(err)) < 0) {
+		log_error("resume: SLURM_RESUME_FILE: %s (kept in %s)", err, dst);
 		goto out;
 	}
-	all = json_string_value(json_object_get(doc, "all_nodes_resume"));
-	if (!all)
-		all = json_string_value(json_object_get(doc, "all_nodes"));
-	list = json_object_get(doc, "jobs");
-	json_array_foreach(list, i, job) {
-		json_int_t id = json_integer_value(json_object_get(job, "job_id"));
-		const char *nodes = json_string_value(json_object_get(job, "nodes_resume"));
-
-		if (!nodes)
-			nodes = json_string_value(json_object_get(job, "nodes"));
-		strbuf_printf(&jobs, "%s%lld(%s)", jobs.len ? " " : "",
-			      (long long)id, nodes ? nodes : "?");
-	}
-	log_info("resume: nodes %s for jobs %s (copy in %s)", all ? all : "?",
-		 jobs.len ? jobs.data : "none", dst);
+	log_info("resume: nodes %s for jobs %s (copy in %s)",
+		 req.all_nodes ? req.all_nodes : "?",
+		 req.jobs[0] ? req.jobs : "none", dst);
 out:
-	if (in >= 0)
-		close(in);
 	if (out >= 0)
 		close(out);
-	json_decref(doc);
+	resume_request_free(&req);
 	strbuf_free(&data);
-	strbuf_free(&jobs);
 	free(dir);
 	free(dst);
 }
@@ -223,7 +187,7 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 		int budget = prog.conf.suspend_budget;
 
 		if (!budget) {
-			budget = slurm_suspend_timeout(prog.conf.slurm_conf) - 2;
+			budget = slurm_suspend_timeout() - 2;
 			if (budget < 5)
 				budget = 5;
 		}
