@@ -2,9 +2,15 @@
 # run-all.sh: install what the tests need, build, and run the whole suite.
 #
 # 1. Debian packages (tests/install-deps.sh)
-# 2. a -Werror build and `make check` (unit and integration tests)
+# 2. a -Werror build and `make check` (unit and integration tests) against
+#    this machine's Slurm (22.05 on Debian 12)
 # 3. an ASan+UBSan build running the unit tests again
-# Ends with one summary line: "N passed, N failed, N skipped".
+# 4. the release matrix: Slurm 24.11 (Debian 13, trixie) and 26.05 (Debian
+#    sid), each built and tested in a Debian root of that release
+#    (tests/release/); a release whose root cannot be built here is
+#    reported as skipped
+# Ends with a count per release and one summary line:
+# "N passed, N failed, N skipped".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -17,6 +23,16 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "run-all: not root, assuming the packages are installed"
 fi
+
+# The release roots take a few minutes to bootstrap (cached after that):
+# start them now, while this machine's build and tests run.
+releases=${SI_RELEASES-"trixie:24.11 sid:26.05"}
+mkdir -p _matrix
+for r in $releases; do
+	rel=${r%%:*}
+	sh tests/release/root.sh "$rel" >"_matrix/root-$rel.log" 2>&1 &
+	echo $! >"_matrix/root-$rel.pid"
+done
 
 echo "== build (-Werror)"
 autoreconf -fi >/dev/null 2>&1 || { echo "run-all: autoreconf failed"; exit 1; }
@@ -32,12 +48,16 @@ SI_UNIT_ONLY=1 make -C _build -s distcheck >_build/distcheck.log 2>&1 ||
 	{ tail -40 _build/distcheck.log; echo "run-all: distcheck failed"; status=1; }
 
 echo "== Debian package: dpkg-buildpackage, install, run, remove"
+# The package must hold Slurm to the release line it was built for.
+want_dep=$(slurmd -V | awk '{ split($2, v, "."); printf "slurm-wlm-basic-plugins (<< %d.%02d~)", v[1], v[2] + 1 }')
 pkg=$(mktemp -d)
 mkdir "$pkg/slurm-identity"
 git ls-files -co --exclude-standard | grep -v '^_build' | tar -cf - -T - | tar -xf - -C "$pkg/slurm-identity"
 if (cd "$pkg/slurm-identity" && dpkg-buildpackage -b -us -uc >"$pkg/build.log" 2>&1) &&
 	dpkg -i "$pkg"/slurm-identity_*_amd64.deb >/dev/null &&
-	/usr/sbin/slurm-identity version && dpkg -r slurm-identity >/dev/null; then
+	/usr/sbin/slurm-identity version &&
+	dpkg-deb -f "$pkg"/slurm-identity_*_amd64.deb Depends | grep -q "$want_dep" &&
+	dpkg -r slurm-identity >/dev/null; then
 	echo "run-all: package built, installed and removed"
 else
 	tail -30 "$pkg/build.log"; echo "run-all: packaging failed"; status=1
@@ -51,17 +71,53 @@ make -C _build-asan -s -j"$jobs" >/dev/null || { make -C _build-asan; exit 1; }
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	make -C _build-asan -s unit-check || status=1
 
-# Count every TAP result of both builds.
-pass=0 fail=0 skip=0
-for trs in $(find _build _build-asan -name '*.trs' -not -path '*/slurm-identity-*/*' 2>/dev/null); do
-	p=$(grep -c '^:test-result: PASS' "$trs")
-	x=$(grep -c '^:test-result: XFAIL' "$trs")
-	f=$(grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' "$trs")
-	s=$(grep -c '^:test-result: SKIP' "$trs")
-	pass=$((pass + p + x)) fail=$((fail + f)) skip=$((skip + s))
+for r in $releases; do
+	rel=${r%%:*} line=${r#*:}
+	echo "== release matrix: Slurm $line (Debian $rel)"
+	wait "$(cat "_matrix/root-$rel.pid")" 2>/dev/null
+	rm -f "_build-$rel"/tests/*/*.trs "_build-$rel"/tests/*/*.log
+	sh tests/release/run.sh "$rel" >"_matrix/$rel.log" 2>&1
+	rc=$?
+	echo "$rc" >"_matrix/$rel.rc"
+	if [ $rc = 77 ]; then
+		echo "run-all: Slurm $line: no $rel root could be built here:"
+		tail -5 "_matrix/root-$rel.log" | sed 's/^/run-all:   /'
+	else
+		grep -E '^(FAIL|ERROR|XPASS):' "_matrix/$rel.log"
+		grep -E '^(==|# (TOTAL|PASS|FAIL|ERROR|SKIP):)' "_matrix/$rel.log"
+		[ $rc = 0 ] || echo "run-all: Slurm $line exited $rc (log: _matrix/$rel.log)"
+	fi
 done
+
+# Count every TAP result, per release and in all.
+count() { # count DIR...: sets p f s
+	local trs
+	p=0 f=0 s=0
+	for trs in $(find "$@" -name '*.trs' -not -path '*/slurm-identity-*/*' 2>/dev/null); do
+		p=$((p + $(grep -c -E '^:test-result: (PASS|XFAIL)' "$trs")))
+		f=$((f + $(grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' "$trs")))
+		s=$((s + $(grep -c '^:test-result: SKIP' "$trs")))
+	done
+}
 for log in $(find _build _build-asan -name test-suite.log 2>/dev/null); do
 	grep -q -E '^# (FAIL|ERROR): +[1-9]' "$log" && sed -n '1,200p' "$log"
+done
+count _build _build-asan
+pass=$p fail=$f skip=$s
+echo "run-all: Slurm $(slurmd -V 2>/dev/null | cut -d' ' -f2) (this machine): $p passed, $f failed, $s skipped"
+for r in $releases; do
+	rel=${r%%:*} line=${r#*:}
+	rc=$(cat "_matrix/$rel.rc" 2>/dev/null || echo 1)
+	if [ "$rc" = 77 ]; then
+		echo "run-all: Slurm $line (Debian $rel): skipped, no root could be built"
+		skip=$((skip + 1))
+		continue
+	fi
+	count "_build-$rel"
+	# A run that broke before its tests reported is a failure, not zero.
+	[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+	echo "run-all: Slurm $line (Debian $rel): $p passed, $f failed, $s skipped"
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 done
 echo "run-all: $(($(date +%s) - started)) s"
 [ "$fail" -gt 0 ] && status=1

@@ -41,6 +41,9 @@ ec2 = boto3.client("ec2", endpoint_url=e["moto_endpoint"], region_name=e["region
                    aws_access_key_id=u["key"], aws_secret_access_key=u["secret"])
 r = ec2.describe_instances(Filters=[{"Name": "tag:test-cloud:node", "Values": [node]}])
 insts = [i for res in r["Reservations"] for i in res["Instances"]]
+# The live instance if there is one (LaunchTime has whole seconds only).
+live = [i for i in insts if i["State"]["Name"] in ("pending", "running")]
+insts = live or insts
 insts.sort(key=lambda i: i["LaunchTime"])
 tags = {t["Key"]: t["Value"] for t in insts[-1].get("Tags", [])} if insts else {}
 print(" ".join("%s=%s" % kv for kv in sorted(tags.items()) if kv[0].startswith("slurm-identity:")))
@@ -65,8 +68,10 @@ b=$(sbatch -N1 -w n3 --parsable -o /dev/null --wrap true)
 c=$(sbatch -N1 -w n4 --parsable -o /dev/null --wrap 'sleep 25')
 wait_for '[ "$(job_field $a JobState)" = RUNNING ] && [ "$(job_field $c JobState)" = RUNNING ]' 120
 ok $? "jobs on n[1-2] and hybrid n4 running ($(( $(date +%s) - t0 ))s)" || dump_logs 30
-# A job shows RUNNING while the last prolog may still be waiting.
-wait_for 'grep -q "n2: ssm: i-[0-9a-f]* Online after" "$d/log/identity.log"' 30
+# A job shows RUNNING while the last prologs may still be waiting: wait for
+# both to say they tagged their instance.
+wait_for 'grep -q "n1: ssm: i-[0-9a-f]* Online after .*, tagged" "$d/log/identity.log" &&
+	grep -q "n2: ssm: i-[0-9a-f]* Online after .*, tagged" "$d/log/identity.log"' 90
 [ "$(ec2_tags n1)" = "slurm-identity:cluster=sitest slurm-identity:node=n1" ] &&
 	[ "$(ec2_tags n2)" = "slurm-identity:cluster=sitest slurm-identity:node=n2" ]
 ok $? "EC2 instances tagged with node and cluster once Online ($(ec2_tags n1))"
@@ -78,9 +83,9 @@ managed mi- | grep -q " Online slurm-identity:cluster=sitest slurm-identity:node
 ok $? "hybrid node tagged through SSM AddTagsToResource ($(managed mi-))"
 scontrol show node n4 | grep -q "Extra=identity=ready .*ssm=mi-"
 ok $? "node record mirrors the managed instance id"
-wait_for "sinfo -h -R -o '%n %E' | grep -q '^n3 identity: ssm: '" 60
+wait_for "sinfo -h -R -o '%n %E' | grep -q '^n3 identity: ssm: '" 120
 ok $? "an agent that never comes Online gets the node drained: $(sinfo -h -R -o '%E' -n n3)" || dump_logs 20
-sinfo -h -R -o '%E' -n n3 | grep -q 'not Online as an SSM managed instance after [12][0-9] s (agent ConnectionLost)'
+sinfo -h -R -o '%E' -n n3 | grep -q -E 'not Online as an SSM managed instance after ([12][0-9]|3[0-9]) s \(agent ConnectionLost\)'
 ok $? "within SsmOnlineTimeout, saying what the agent last reported"
 scancel "$b"
 

@@ -2,16 +2,20 @@
 # boot-node.sh DIR NODE: boot NODE's slurmd as a fresh "instance".
 #
 # Own UTS namespace (hostname = node), time namespace (boot time = now, or
-# slurmctld refuses the node), mount namespace (this node's AWS config
+# slurmctld refuses the node; the caller waited 2 s after the power-up
+# request), mount namespace (this node's AWS config
 # bind-mounted over the shared path identity.conf names). Powered programs
 # inherit a blocked SIGTERM from slurmctld; tests stop nodes with SIGKILL.
 set -u
 d=$1 n=$2
 nd=$d/nodes/$n
 mkdir -p "$nd" "$d/spool/$n"
-sleep 1
 up=$(cut -d. -f1 /proc/uptime)
-setsid unshare --uts --mount --propagation private --time --boottime -"$up" -- \
+# Inside the release matrix's chroot the root is not a mount point and
+# "private" fails; run.sh made every mount private already.
+prop=private
+[ -n "${SI_IN_CHROOT:-}" ] && prop=unchanged
+setsid unshare --uts --mount --propagation $prop --time --boottime -"$up" -- \
 	sh -c "hostname $n && mount --bind '$nd/aws.config' '$d/etc/aws.config' && \
 	       exec slurmd -D -f '$d/etc/slurm.conf' -N $n" \
 	>>"$d/log/slurmd-$n.out" 2>&1 </dev/null &

@@ -28,24 +28,42 @@ cluster_free_port() {
 	return 1
 }
 
+# The Slurm release of the commands on PATH, as a number: 2205, 2411, 2605.
+slurm_release() {
+	slurmd -V 2>/dev/null | sed -n 's/^slurm[^ ]* \([0-9]*\)\.\([0-9]*\).*/\1\2/p'
+}
+
+# A munged for the cluster: the one running, or one of our own, stopped by
+# its pid at the end (never one we did not start). --origin: Slurm 26.05
+# looks the origin address up, and the host's name may not resolve here.
 munge_ensure() {
+	local i
 	if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
 		return 0
 	fi
 	mkdir -p /run/munge && chown munge:munge /run/munge
-	runuser -u munge -- munged || return 1
-	echo started >"$CLUSTER_DIR/munge.started"
-	sleep 0.5
-	munge -n | unmunge >/dev/null
+	runuser -u munge -- munged --origin=127.0.0.1 \
+		--pid-file=/run/munge/munged.pid || return 1
+	for i in $(seq 1 50); do
+		[ -s /run/munge/munged.pid ] && break
+		sleep 0.1
+	done
+	cp /run/munge/munged.pid "$CLUSTER_DIR/munge.started" || return 1
+	for i in $(seq 1 50); do
+		munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # cluster_configure [identity.conf lines...]
 cluster_configure() {
-	local d=$CLUSTER_DIR base i nodes
+	local d=$CLUSTER_DIR base i nodes release
 	mkdir -p "$d/etc" "$d/state" "$d/spool" "$d/log" "$d/run" "$d/bin" \
 		"$d/nodes" "$d/identity"
 	chmod 700 "$d/identity"
 	base=$(cluster_free_port $((CLUSTER_NODES + 2))) || return 1
+	release=$(slurm_release)
 	echo "$base" >"$d/base_port"
 	nodes="n[1-$CLUSTER_NODES]"
 	cat >"$d/etc/slurm.conf" <<EOC
@@ -71,7 +89,6 @@ SchedulerType=sched/backfill
 MpiDefault=none
 ReturnToService=2
 TreeWidth=65533
-CommunicationParameters=NoAddrCache
 SlurmctldParameters=idle_on_node_suspend,cloud_dns
 JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
@@ -90,6 +107,13 @@ PrologEpilogTimeout=90
 KillWait=5
 MinJobAge=300
 EOC
+	# 22.05 caches node addresses unless told not to; 23.02+ has no such
+	# cache and calls the option defunct. No cgroup file system here.
+	if [ "${release:-0}" -lt 2302 ]; then
+		echo "CommunicationParameters=NoAddrCache" >>"$d/etc/slurm.conf"
+	else
+		echo "CgroupPlugin=disabled" >"$d/etc/cgroup.conf"
+	fi
 	for i in $(seq 1 "$CLUSTER_NODES"); do
 		echo "NodeName=n$i CPUs=1 RealMemory=100 State=CLOUD NodeAddr=127.0.0.1 Port=$((base + 1 + i))" \
 			>>"$d/etc/slurm.conf"
@@ -123,8 +147,12 @@ cluster_write_cloud() {
 #!/bin/bash
 # Test cloud: launch an instance per node and boot its slurmd.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export SI_IN_CHROOT=${SI_IN_CHROOT:-}
 exec >>"$d/log/cloud.log" 2>&1
 echo "\$(date +%T) cloud-resume \$1"
+# slurmctld accepts a node only with a boot time after its power-up request
+# (whole seconds): let two seconds pass, then boot with uptime ~0.
+sleep 2
 for n in \$(scontrol show hostnames "\$1"); do
 	"$py" "$top_srcdir/tests/lib/cloud.py" --dir "$d" launch "\$n" || exit 1
 	$top_srcdir/tests/lib/boot-node.sh "$d" "\$n" || exit 1
@@ -170,8 +198,8 @@ cluster_stop() {
 	for f in "$d"/nodes/*/slurmd.pid "$d"/nodes/*/imds.pid; do
 		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
 	done
-	if [ -f "$d/munge.started" ]; then
-		pkill -x munged 2>/dev/null
+	if [ -s "$d/munge.started" ]; then
+		kill "$(cat "$d/munge.started")" 2>/dev/null
 		rm -f "$d/munge.started"
 	fi
 	return 0
