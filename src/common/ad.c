@@ -197,19 +197,6 @@ char *ad_ldap_uri(const struct ad_domain *d)
 	return xasprintf("ldaps://%s", d->controller ? d->controller : d->name);
 }
 
-/* No HOME, so no ~/.ldaprc; /etc/ldap/ldap.conf is read, and these
- * variables override it. (LDAPNOINIT would also turn these off.) */
-static void ldap_env(const struct identity_conf *conf, char *cacert,
-		     size_t calen, char *reqcert, size_t rqlen,
-		     const char *env[3])
-{
-	snprintf(cacert, calen, "LDAPTLS_CACERT=%s", conf->ldap_ca_file);
-	snprintf(reqcert, rqlen, "LDAPTLS_REQCERT=%s", conf->ldap_tls_reqcert);
-	env[0] = cacert;
-	env[1] = reqcert;
-	env[2] = NULL;
-}
-
 static char *bind_dn(const struct ad_domain *d)
 {
 	if (strchr(d->user, '@') || strchr(d->user, '='))
@@ -223,14 +210,17 @@ static int run_ldap(const struct identity_conf *conf, const struct ad_domain *d,
 		    const struct secret *input, struct strbuf *out, char *err,
 		    size_t errlen)
 {
-	char cacert[600], reqcert[64], line[300];
-	const char *env[3], *argv[40];
-	char *uri = ad_ldap_uri(d), *dn = bind_dn(d);
+	/* Helpers run with LDAPNOINIT (spawn.c): no ldap.conf, ldaprc,
+	 * LDAPCONF/LDAPRC or LDAP* variables steer where the password goes.
+	 * The TLS settings we need are given as options instead. */
+	char *cacert = xasprintf("TLS_CACERT=%s", conf->ldap_ca_file);
+	char *reqcert = xasprintf("TLS_REQCERT=%s", conf->ldap_tls_reqcert);
+	char *uri = ad_ldap_uri(d), *dn = bind_dn(d), line[300];
+	const char *argv[44];
 	struct spawn s;
 	size_t n = 0, i;
 	int rc;
 
-	ldap_env(conf, cacert, sizeof(cacert), reqcert, sizeof(reqcert), env);
 	argv[n++] = strrchr(path, '/') + 1;
 	argv[n++] = "-x";
 	argv[n++] = "-H";
@@ -241,13 +231,16 @@ static int run_ldap(const struct identity_conf *conf, const struct ad_domain *d,
 	argv[n++] = "/dev/fd/3";
 	argv[n++] = "-o";
 	argv[n++] = "nettimeout=10";
-	for (i = 0; i < nextra && n < 39; i++)
+	argv[n++] = "-o";
+	argv[n++] = cacert;
+	argv[n++] = "-o";
+	argv[n++] = reqcert;
+	for (i = 0; i < nextra && n < 43; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	memset(&s, 0, sizeof(s));
 	s.path = path;
 	s.argv = argv;
-	s.env = env;
 	s.stdin_secret = input;
 	s.fd3_secret = d->password;
 	s.timeout = HELPER_TIMEOUT;
@@ -259,6 +252,8 @@ static int run_ldap(const struct identity_conf *conf, const struct ad_domain *d,
 	}
 	free(uri);
 	free(dn);
+	free(cacert);
+	free(reqcert);
 	return rc;
 }
 

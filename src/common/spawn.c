@@ -31,7 +31,11 @@ static void child(const struct spawn *s, int in_fd, int fd3, int out_fd)
 	size_t n = 0;
 	int in, out, f3;
 
+	/* No HOME, and LDAPNOINIT: the OpenLDAP library in a helper reads
+	 * no ldap.conf, no ldaprc (it looks in the working directory and the
+	 * home) and no LDAP* variables. */
 	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	env[n++] = "LDAPNOINIT=1";
 	for (size_t i = 0; s->env && s->env[i] && n < ENV_MAX; i++)
 		env[n++] = s->env[i];
 	env[n] = NULL;
@@ -45,6 +49,10 @@ static void child(const struct spawn *s, int in_fd, int fd3, int out_fd)
 	if (f3 >= 0 ? dup2(f3, 3) < 0 : (close(3), 0))
 		_exit(126);
 	closefrom(4);
+	/* A fixed working directory: nothing in the caller's (a user's /tmp
+	 * or home) is read as configuration. */
+	if (chdir("/") < 0)
+		_exit(126);
 	if (s->uts_hostname &&
 	    (unshare(CLONE_NEWUTS) < 0 ||
 	     sethostname(s->uts_hostname, strlen(s->uts_hostname)) < 0))
