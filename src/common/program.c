@@ -10,11 +10,36 @@
 #include "program.h"
 #include "xmalloc.h"
 
+extern char **environ;
+
+/* The environment we were started with (Slurm's), before we point the AWS
+ * layer at identity.conf's files: programs we chain get this one. */
+static char **given_environ;
+
+static void save_environ(void)
+{
+	size_t n = 0, i;
+
+	if (given_environ)
+		return;
+	while (environ && environ[n])
+		n++;
+	given_environ = xcalloc(n + 1, sizeof(*given_environ));
+	for (i = 0; i < n; i++)
+		given_environ[i] = xstrdup(environ[i]);
+}
+
+char *const *program_given_environ(void)
+{
+	return given_environ ? given_environ : environ;
+}
+
 int program_start(struct program *p, const char *name, const char *conf_path,
 		  bool interactive, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	p->name = name;
+	save_environ();
 	log_init(name);
 	/* Until the configuration says otherwise: syslog, and stderr for a
 	 * person at a terminal. */
@@ -73,4 +98,12 @@ void program_end(struct program *p)
 	free(p->conf_path);
 	p->conf_path = NULL;
 	log_close();
+	if (given_environ) {
+		size_t i;
+
+		for (i = 0; given_environ[i]; i++)
+			free(given_environ[i]);
+		free(given_environ);
+		given_environ = NULL;
+	}
 }

@@ -117,10 +117,28 @@ int secret_write_fd(const struct secret *s, int fd, bool newline)
 	return 0;
 }
 
+/* The core size limit we were given, for the programs we run. */
+static struct rlimit given_core;
+static bool core_saved;
+
 void secret_protect_process(void)
 {
-	struct rlimit rl = { 0, 0 };
+	struct rlimit rl;
 
-	setrlimit(RLIMIT_CORE, &rl);
+	/* Soft limit only: a lowered hard limit could not be raised again
+	 * by the programs we chain, which are not ours to restrict. */
+	if (getrlimit(RLIMIT_CORE, &given_core) == 0) {
+		core_saved = true;
+		rl.rlim_cur = 0;
+		rl.rlim_max = given_core.rlim_max;
+		setrlimit(RLIMIT_CORE, &rl);
+	}
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+void secret_unprotect_for_exec(void)
+{
+	/* execve makes the process dumpable again by itself. */
+	if (core_saved)
+		setrlimit(RLIMIT_CORE, &given_core);
 }

@@ -27,5 +27,8 @@ int secret_write_fd(const struct secret *s, int fd, bool newline);
 
 /* Keep secrets out of core dumps and ptrace: call first thing in main. */
 void secret_protect_process(void);
+/* In a child about to exec a program that is not ours: give back the core
+ * limit secret_protect_process found. */
+void secret_unprotect_for_exec(void);
 
 #endif

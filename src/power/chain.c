@@ -10,9 +10,9 @@
 
 #include "common/aws/clock.h"
 #include "common/log.h"
+#include "common/program.h"
+#include "common/secret.h"
 #include "chain.h"
-
-extern char **environ;
 
 pid_t chain_start(const char *program, const char *hostlist)
 {
@@ -29,11 +29,13 @@ pid_t chain_start(const char *program, const char *hostlist)
 		return -1;
 	}
 	if (pid == 0) {
-		/* Exactly what Slurm gave us: same argv shape, environment,
-		 * signal mask and standard streams. */
+		/* Exactly what Slurm gave us: same argv shape, environment
+		 * (not identity.conf's AWS settings), limits, signal mask and
+		 * standard streams. */
 		char *argv[] = { (char *)program, (char *)hostlist, NULL };
 
-		execve(program, argv, environ);
+		secret_unprotect_for_exec();
+		execve(program, argv, program_given_environ());
 		_exit(127);
 	}
 	log_verbose("chain: started %s %s (pid %ld)", program, hostlist,
