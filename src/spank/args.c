@@ -8,13 +8,38 @@
 
 #include "args.h"
 
+/* Absolute, and every component a real name: no "", "." or "..", so that
+ * one directory has one spelling ("/." is "/", "/home//x" is "/home/x").
+ * A trailing slash is allowed. */
+static bool path_normal(const char *v)
+{
+	const char *p = v;
+
+	if (v[0] != '/')
+		return false;
+	if (strcmp(v, "/") == 0)
+		return true;
+	while (*p == '/') {
+		size_t n = strcspn(p + 1, "/");
+
+		if (n == 0 && p[1] != '\0')
+			return false;	/* "//" */
+		if (n == 0)
+			return p != v;	/* trailing "/" after a name */
+		if ((n == 1 && p[1] == '.') ||
+		    (n == 2 && p[1] == '.' && p[2] == '.'))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 static int set_path(char *dst, const char *key, const char *v, char *err,
 		    size_t errlen)
 {
 	size_t len = strlen(v);
 
-	if (v[0] != '/' || strstr(v, "/../") || (len >= 3 &&
-	    strcmp(v + len - 3, "/..") == 0)) {
+	if (!path_normal(v)) {
 		snprintf(err, errlen, "%s: \"%s\" is not an absolute, normal path",
 			 key, v);
 		return -1;
@@ -27,6 +52,19 @@ static int set_path(char *dst, const char *key, const char *v, char *err,
 	while (len > 1 && dst[len - 1] == '/')
 		dst[--len] = '\0';
 	return 0;
+}
+
+bool args_home_managed(const struct spank_identity_args *a, const char *home)
+{
+	size_t blen = strlen(a->home_base);
+	const char *leaf;
+
+	/* A path component match: /home2/x and /homes/x are not /home's. */
+	if (strncmp(home, a->home_base, blen) != 0 || home[blen] != '/')
+		return false;
+	leaf = home + blen + 1;
+	return *leaf && !strchr(leaf, '/') && strcmp(leaf, ".") != 0 &&
+	       strcmp(leaf, "..") != 0;
 }
 
 int args_parse(int argc, char **argv, struct spank_identity_args *a,

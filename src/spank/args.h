@@ -24,6 +24,11 @@ struct spank_identity_args {
 	char skel[ARG_PATH_MAX];
 };
 
+/* Is home one we manage: exactly one component below home_base
+ * (/home/alice for home_base=/home; not /home2/x, /home/grp/x)? Other
+ * homes are left alone, neither created nor refused. */
+bool args_home_managed(const struct spank_identity_args *a, const char *home);
+
 /* 0, or -1 with a message in err. */
 int args_parse(int argc, char **argv, struct spank_identity_args *a,
 	       char *err, size_t errlen);

@@ -80,8 +80,7 @@ static int ensure_home(spank_t sp)
 			 (unsigned)uid);
 		return -1;
 	}
-	if (!pw.pw_dir || strncmp(pw.pw_dir, args.home_base,
-				  strlen(args.home_base)) != 0)
+	if (!pw.pw_dir || !args_home_managed(&args, pw.pw_dir))
 		return 0;	/* not a home we manage */
 	if (home_ensure(&args, pw.pw_dir, uid, gid, &created, err,
 			sizeof(err)) < 0) {

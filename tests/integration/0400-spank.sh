@@ -14,15 +14,27 @@ H=$CLUSTER_DIR/home
 mkdir -p "$H" "$CLUSTER_DIR/skel" "$CLUSTER_DIR/victim"
 chmod 755 "$H" "$CLUSTER_DIR/victim"
 echo 'export FROM_SKEL=1' >"$CLUSTER_DIR/skel/.bashrc"
-echo "required $top_builddir/.libs/spank_identity.so statedir=$CLUSTER_DIR/identity home_base=$H skel=$CLUSTER_DIR/skel wait=2" \
+# The job's user must be able to load the plugin: the build tree may sit
+# under a 0700 directory (a clone in /root), so load a copy from here.
+cp "$top_builddir/.libs/spank_identity.so" "$P/spank_identity.so" || bail "copy the plugin"
+chmod 755 "$P/spank_identity.so"
+echo "required $P/spank_identity.so statedir=$CLUSTER_DIR/identity home_base=$H skel=$CLUSTER_DIR/skel wait=2" \
 	>"$P/plugstack.conf"
 for u in si-alice si-bob; do
 	userdel "$u" >/dev/null 2>&1
 	useradd -M -U -d "$H/$u" -s /bin/sh "$u" || bail "useradd $u"
 done
+# Homes that are not ours to manage: a sibling whose name starts like the
+# base, and one nested deeper. Their jobs must run, untouched.
+for u in si-carol:"${H}2/si-carol" si-dave:"$H/grp/si-dave"; do
+	userdel "${u%%:*}" >/dev/null 2>&1
+	useradd -M -U -d "${u#*:}" -s /bin/sh "${u%%:*}" || bail "useradd ${u%%:*}"
+done
 cleanup() {
 	userdel si-alice >/dev/null 2>&1
 	userdel si-bob >/dev/null 2>&1
+	userdel si-carol >/dev/null 2>&1
+	userdel si-dave >/dev/null 2>&1
 	rm -rf "$P"
 	opsworks_cluster_cleanup
 }
@@ -49,6 +61,15 @@ ok $? "job of a user whose home is a planted symlink failed ($(job_state $job))"
 ok $? "the symlink was not followed (target untouched, still root's)"
 grep -q "si-bob is a symlink: refused, not followed" "$CLUSTER_DIR"/log/slurmd-n1.log
 ok $? "the refusal is logged"
+
+for u in si-carol si-dave; do
+	job=$(as_user $u sbatch --parsable -o /dev/null --wrap "true")
+	wait_for '[ "$(job_state $job)" = COMPLETED ] || [ "$(job_state $job)" = FAILED ]' 60
+	[ "$(job_state $job)" = COMPLETED ]
+	ok $? "job of $u, whose home $(getent passwd $u | cut -d: -f6) is not under home_base's direct children, ran ($(job_state $job))"
+done
+[ ! -e "${H}2" ] && [ ! -e "$H/grp" ]
+ok $? "and those homes were left alone (not created)"
 
 node_file=$CLUSTER_DIR/identity/node/n1
 job=$(sbatch --parsable -o "$CLUSTER_DIR/gate.out" --wrap \

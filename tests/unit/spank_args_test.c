@@ -50,5 +50,41 @@ int main(void)
 		   "bare word refused");
 	tap_is_str(parse(1, a9, &a), "home_base: \"/a/../etc\" is not an absolute, normal path",
 		   "dot-dot refused");
+	{
+		/* Other spellings of / (and of any path) are refused too. */
+		static const char *const odd[] = { "/.", "/./", "//.", "//", "/home/.",
+						   "/home//x", "/home/..", "/./home" };
+		size_t i;
+
+		for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+			char buf[64], want[128], *av[1] = { buf };
+
+			snprintf(buf, sizeof(buf), "home_base=%s", odd[i]);
+			snprintf(want, sizeof(want),
+				 "home_base: \"%s\" is not an absolute, normal path", odd[i]);
+			tap_is_str(parse(1, av, &a), want, buf);
+		}
+	}
+	{
+		/* Which homes are ours: one component below the base. */
+		static const struct {
+			const char *home;
+			bool managed;
+		} homes[] = {
+			{ "/home/alice", true },  { "/home2/x", false },
+			{ "/homes/x", false },    { "/home/grp/x", false },
+			{ "/home", false },       { "/home/", false },
+			{ "/home/.", false },     { "/home/..", false },
+			{ "/var/home/x", false },
+		};
+		char *base[] = { "home_base=/home/" };
+		size_t i;
+
+		parse(1, base, &a);
+		for (i = 0; i < sizeof(homes) / sizeof(homes[0]); i++)
+			tap_ok(args_home_managed(&a, homes[i].home) == homes[i].managed,
+			       "%s is %s", homes[i].home,
+			       homes[i].managed ? "managed" : "left alone");
+	}
 	return tap_done();
 }
