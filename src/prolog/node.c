@@ -30,7 +30,13 @@ int node_own_name(char *out, size_t len, char *err, size_t errlen)
 	char host[256];
 
 	if (env && *env) {
-		snprintf(out, len, "%s", env);
+		/* Never a shortened name: it would be another node's. */
+		if (snprintf(out, len, "%s", env) >= (int)len ||
+		    !node_name_valid(env)) {
+			snprintf(err, errlen, "invalid node name \"%.64s%s\"", env,
+				 strlen(env) > 64 ? "..." : "");
+			return -1;
+		}
 	} else {
 		char *dot;
 
@@ -42,7 +48,10 @@ int node_own_name(char *out, size_t len, char *err, size_t errlen)
 		dot = strchr(host, '.');
 		if (dot)
 			*dot = '\0';
-		snprintf(out, len, "%s", host);
+		if (snprintf(out, len, "%s", host) >= (int)len) {
+			snprintf(err, errlen, "invalid node name \"%.64s...\"", host);
+			return -1;
+		}
 	}
 	if (!node_name_valid(out)) {
 		snprintf(err, errlen, "invalid node name \"%.64s\"", out);
