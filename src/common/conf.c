@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 #ifndef SLURM_CONF_DIR
@@ -24,6 +25,8 @@
 #endif
 
 #define MAX_LINE 4096
+/* identity.conf is a few dozen lines; anything this large is a mistake. */
+#define MAX_CONF_SIZE (1024 * 1024)
 
 enum value_type {
 	VALUE_STRING,		/* any printable text */
@@ -412,11 +415,12 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 {
 	unsigned char seen[sizeof(keys) / sizeof(keys[0])] = { 0 };
 	unsigned first_line[sizeof(keys) / sizeof(keys[0])] = { 0 };
-	char line[MAX_LINE];
+	char line[MAX_LINE], why[256];
 	unsigned lineno = 0;
 	bool has_secret = false;
-	FILE *fp = NULL;
-	int fd, rc = -1;
+	struct secret *text = NULL;
+	size_t pos = 0;
+	int fd, rc = -1, got;
 	const char *env_conf = getenv("SLURM_CONF");
 
 	conf->path = xstrdup(path);
@@ -426,21 +430,26 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 			 strerror(errno));
 		return -1;
 	}
-	fp = fdopen(fd, "r");
-	if (!fp) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
+	/* Without stdio: no buffer of ours keeps a DomainPassword line. */
+	text = secret_read_fd(fd, MAX_CONF_SIZE, why, sizeof(why));
+	if (!text) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		goto out;
 	}
-	while (fgets(line, sizeof(line), fp)) {
+	while ((got = secret_next_line(text, &pos, line, sizeof(line))) != 0) {
 		const struct key_spec *spec;
-		char *p, *eq, *key, *value, why[256];
+		char *p, *eq, *key, *value;
 		size_t idx;
 
 		lineno++;
-		if (!strchr(line, '\n') && !feof(fp)) {
+		if (got == -1) {
 			snprintf(err, errlen, "%s:%u: line longer than %d bytes",
 				 path, lineno, MAX_LINE - 1);
+			goto out;
+		}
+		if (got == -2) {
+			snprintf(err, errlen, "%s:%u: NUL byte in the line", path,
+				 lineno);
 			goto out;
 		}
 		p = strchr(line, '#');
@@ -486,11 +495,7 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 		if (spec->type == VALUE_SECRET)
 			has_secret = true;
 	}
-	if (ferror(fp)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
-	if (check_file_security(fileno(fp), path, has_secret, err, errlen) < 0)
+	if (check_file_security(fd, path, has_secret, err, errlen) < 0)
 		goto out;
 
 	if (env_conf && *env_conf)
@@ -539,6 +544,7 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 out:
 	/* A DomainPassword line may still be in the buffer. */
 	OPENSSL_cleanse(line, sizeof(line));
-	fclose(fp);
+	secret_free(text);
+	close(fd);
 	return rc;
 }

@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -18,12 +20,20 @@ struct secret {
 	size_t len;
 };
 
+/* Keep a secret's pages out of swap where RLIMIT_MEMLOCK allows; a
+ * refusal is not an error (the limit is the administrator's call). */
+static void lock_pages(const void *p, size_t len)
+{
+	(void)mlock(p, len);
+}
+
 struct secret *secret_new(const void *data, size_t len)
 {
 	struct secret *s = xmalloc(sizeof(*s));
 
 	/* One spare NUL byte so callers that need C strings need no copy. */
 	s->data = xmalloc(len + 1);
+	lock_pages(s->data, len + 1);
 	memcpy(s->data, data, len);
 	s->data[len] = '\0';
 	s->len = len;
@@ -71,8 +81,86 @@ void secret_free(struct secret *s)
 	if (!s)
 		return;
 	OPENSSL_cleanse(s->data, s->len + 1);
+	(void)munlock(s->data, s->len + 1);
 	free(s->data);
 	free(s);
+}
+
+struct secret *secret_read_fd(int fd, size_t max, char *err, size_t errlen)
+{
+	size_t cap = 4096, len = 0;
+	unsigned char *buf = xmalloc(cap + 1);
+	struct secret *s;
+
+	lock_pages(buf, cap + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			/* Grow by hand: realloc would leave an unwiped copy. */
+			unsigned char *bigger;
+
+			if (cap >= max) {
+				snprintf(err, errlen, "larger than %zu bytes", max);
+				goto fail;
+			}
+			bigger = xmalloc(cap * 2 + 1);
+			lock_pages(bigger, cap * 2 + 1);
+			memcpy(bigger, buf, len);
+			OPENSSL_cleanse(buf, cap + 1);
+			(void)munlock(buf, cap + 1);
+			free(buf);
+			buf = bigger;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "read: %s", strerror(errno));
+			goto fail;
+		}
+		len += (size_t)n;
+		if (len > max) {
+			snprintf(err, errlen, "larger than %zu bytes", max);
+			goto fail;
+		}
+	}
+	buf[len] = '\0';
+	s = xmalloc(sizeof(*s));
+	s->data = buf;
+	s->len = len;
+	/* secret_free wipes len + 1 bytes: wipe the spare capacity now. */
+	OPENSSL_cleanse(buf + len + 1, cap - len);
+	return s;
+fail:
+	OPENSSL_cleanse(buf, cap + 1);
+	(void)munlock(buf, cap + 1);
+	free(buf);
+	return NULL;
+}
+
+int secret_next_line(const struct secret *text, size_t *pos, char *line,
+		     size_t linemax)
+{
+	const unsigned char *p, *end;
+	size_t n;
+
+	if (*pos >= text->len)
+		return 0;
+	p = text->data + *pos;
+	end = memchr(p, '\n', text->len - *pos);
+	n = end ? (size_t)(end - p) : text->len - *pos;
+	if (memchr(p, '\0', n))
+		return -2;
+	if (n >= linemax)
+		return -1;
+	memcpy(line, p, n);
+	line[n] = '\0';
+	*pos += n + (end ? 1 : 0);
+	return 1;
 }
 
 size_t secret_len(const struct secret *s)

@@ -150,6 +150,35 @@ int main(void)
 			   "over-long line refused");
 	}
 
+	/* NUL bytes: refused where they are, at the end of the file too. */
+	{
+		static const struct {
+			const char *bytes;
+			size_t len;
+			const char *want;
+		} nul[] = {
+			{ "ClusterName=a\n\0", 15, "identity.conf:2: NUL byte in the line" },
+			{ "Clus\0terName=a\n", 16, "identity.conf:1: NUL byte in the line" },
+			{ "ClusterName=a\0\n", 15, "identity.conf:1: NUL byte in the line" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(nul) / sizeof(nul[0]); i++) {
+			char *p = write_conf("", 0644), *e;
+			struct identity_conf c;
+			char e2[512] = "";
+			FILE *fp = fopen(p, "w");
+
+			fwrite(nul[i].bytes, 1, nul[i].len, fp);
+			fclose(fp);
+			config_init(&c);
+			config_load(&c, p, e2, sizeof(e2));
+			e = strstr(e2, "identity.conf");
+			tap_is_str(e ? e : e2, nul[i].want, "NUL byte refused");
+			config_free(&c);
+		}
+	}
+
 	/* ClusterName defaults to slurm.conf's. */
 	{
 		char slurm_conf[300];

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,11 @@
 #include <openssl/crypto.h>
 
 #include "profile.h"
+#include "../secret.h"
 #include "../xmalloc.h"
+
+/* AWS shared files are small; a larger one is not read. */
+#define PROFILE_FILE_MAX (1024 * 1024)
 
 /* Power programs run with no HOME: fall back to the passwd entry. */
 static char *home_dir(void)
@@ -83,24 +88,39 @@ static int section_matches(const char *section, const char *name,
 int profile_load(const char *path, const char *name, int is_config,
 		 struct profile *out, char *err, size_t errlen)
 {
-	char line[4096];
+	char line[4096], why[128];
 	unsigned lineno = 0;
-	int in_section = 0, rc = 0;
-	FILE *fp;
+	int in_section = 0, rc = 0, got, fd;
+	struct secret *text;
+	size_t pos = 0;
 
 	out->entries = NULL;
 	out->count = 0;
-	fp = fopen(path, "re");
-	if (!fp) {
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp)) {
+	/* Read without stdio, into a buffer that is wiped: the file holds
+	 * secret keys. */
+	text = secret_read_fd(fd, PROFILE_FILE_MAX, why, sizeof(why));
+	close(fd);
+	if (!text) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return -1;
+	}
+	while ((got = secret_next_line(text, &pos, line, sizeof(line))) != 0) {
 		char *p, *eq;
 
 		lineno++;
+		if (got < 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno,
+				 got == -1 ? "line too long" : "NUL byte in the line");
+			rc = -1;
+			break;
+		}
 		p = str_trim(line);
 		if (!*p || *p == '#' || *p == ';')
 			continue;
@@ -140,7 +160,7 @@ int profile_load(const char *path, const char *name, int is_config,
 		out->count++;
 	}
 	OPENSSL_cleanse(line, sizeof(line));
-	fclose(fp);
+	secret_free(text);
 	if (rc < 0)
 		profile_free(out);
 	return rc;
