@@ -9,22 +9,31 @@
 #include <slurm/slurm.h>
 
 #include "hostlist.h"
+#include "nameset.h"
 #include "slurm_compat.h"
 #include "xmalloc.h"
 
 /* libslurm would accept about anything; cap what a hook will fan out to. */
 #define MAX_NODES 100000
 
+/* Slurm reads the digits of a name as a number (n12 is 12 of "n"); past
+ * 18 digits that number saturates and two names become one. */
+#define NAME_DIGITS_MAX 18
+
 bool node_name_valid(const char *name)
 {
-	size_t len = strlen(name);
+	size_t len = strlen(name), digits = 0;
 	const char *p;
 
 	if (len == 0 || len > NODE_NAME_MAX || name[0] == '-' || name[0] == '.')
 		return false;
-	for (p = name; *p; p++)
+	for (p = name; *p; p++) {
 		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
 			return false;
+		digits = isdigit((unsigned char)*p) ? digits + 1 : 0;
+		if (digits > NAME_DIGITS_MAX)
+			return false;
+	}
 	return true;
 }
 
@@ -56,6 +65,75 @@ void node_list_free(struct node_list *list)
 	list->count = 0;
 }
 
+/* A bracket number: at most NAME_DIGITS_MAX digits. */
+static bool read_number(const char **s, unsigned long long *out)
+{
+	size_t n = 0;
+
+	*out = 0;
+	while (isdigit((unsigned char)**s)) {
+		if (++n > NAME_DIGITS_MAX)
+			return false;
+		*out = *out * 10 + (unsigned long long)(**s - '0');
+		(*s)++;
+	}
+	return n > 0;
+}
+
+/* How many names an expression (already syntax-checked) expands to,
+ * counted without expanding it, so that libslurm never sees a list it
+ * would spend gigabytes on; at most max + 1. -1 if a range is malformed
+ * (empty, reversed, or a number too long to be a node name's). */
+static long long hostlist_count(const char *s, size_t max)
+{
+	unsigned long long total = 0, item = 1, group = 0;
+	bool in_group = false;
+
+	for (;;) {
+		if (!in_group && (*s == ',' || *s == '\0')) {
+			total += item;
+			if (total > max)
+				return (long long)max + 1;
+			if (!*s)
+				return (long long)total;
+			item = 1;
+			s++;
+			continue;
+		}
+		if (*s == '[') {
+			in_group = true;
+			group = 0;
+			s++;
+		}
+		if (in_group) {
+			unsigned long long lo, hi;
+
+			if (!read_number(&s, &lo))
+				return -1;
+			hi = lo;
+			if (*s == '-') {
+				s++;
+				if (!read_number(&s, &hi) || hi < lo)
+					return -1;
+			}
+			group += hi - lo + 1;
+			if (group > max)
+				group = max + 1;
+			if (*s == ',') {
+				s++;
+				continue;
+			}
+			if (*s != ']')
+				return -1;
+			in_group = false;
+			item *= group;
+			if (item > max)
+				item = max + 1;
+		}
+		s++;
+	}
+}
+
 /* Characters a hostlist expression may hold, with brackets balanced and
  * not nested: libslurm would guess at anything else. */
 static bool hostlist_syntax_ok(const char *s)
@@ -77,6 +155,8 @@ int node_list_expand(const char *hostlist, struct node_list *out, char *err,
 		     size_t errlen)
 {
 	struct hostlist *hl = NULL;
+	struct name_set seen;
+	long long count, shifted = 0;
 	char *host;
 	int rc = -1;
 
@@ -88,32 +168,50 @@ int node_list_expand(const char *hostlist, struct node_list *out, char *err,
 		snprintf(err, errlen, "invalid hostlist \"%.64s\"", hostlist);
 		return -1;
 	}
+	count = hostlist_count(hostlist, MAX_NODES);
+	if (count < 0) {
+		snprintf(err, errlen, "invalid range in hostlist \"%.64s\"",
+			 hostlist);
+		return -1;
+	}
+	if (count > MAX_NODES) {
+		snprintf(err, errlen, "hostlist has more than %d nodes",
+			 MAX_NODES);
+		return -1;
+	}
 	hl = slurm_hostlist_create(hostlist);
 	if (!hl) {
 		snprintf(err, errlen, "invalid hostlist \"%.64s\"", hostlist);
 		return -1;
 	}
+	out->names = xcalloc((size_t)count + 1, sizeof(*out->names));
+	name_set_init(&seen);
 	while ((host = slurm_hostlist_shift(hl))) {
-		bool ok = node_name_valid(host);
-
-		if (ok && out->count >= MAX_NODES) {
-			snprintf(err, errlen, "hostlist has more than %d nodes",
-				 MAX_NODES);
-			free(host);
-			goto fail;
-		}
-		if (!ok) {
+		if (!node_name_valid(host)) {
 			snprintf(err, errlen, "invalid node name \"%.64s\"",
 				 host);
 			free(host);
 			goto fail;
 		}
-		if (!node_list_contains(out, host))
-			node_list_add(out, host);
-		free(host);
+		if (++shifted > count) {
+			free(host);
+			break;
+		}
+		if (name_set_add(&seen, host, out->count))
+			out->names[out->count++] = host;
+		else
+			free(host);
+	}
+	/* Every name counted, no more and no fewer: a list libslurm read
+	 * differently from us is not acted on. */
+	if (shifted != count) {
+		snprintf(err, errlen, "hostlist \"%.64s\" expands to %lld names where %lld were expected",
+			 hostlist, shifted, count);
+		goto fail;
 	}
 	rc = 0;
 fail:
+	name_set_free(&seen);
 	slurm_hostlist_destroy(hl);
 	if (rc < 0)
 		node_list_free(out);

@@ -9,6 +9,8 @@
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
+#include "hostlist.h"
+#include "nameset.h"
 #include "slurm_compat.h"
 #include "slurm_node.h"
 #include "xmalloc.h"
@@ -56,10 +58,15 @@ static void describe_state(uint32_t st, char *out, size_t len)
 static void add_hidden_nodes(struct slurm_node_set *set)
 {
 	partition_info_msg_t *parts = NULL;
-	uint32_t i;
+	struct node_list hidden = { NULL, 0 };
+	struct name_set seen;
+	size_t i;
 
 	if (slurm_load_partitions((time_t)0, &parts, SHOW_ALL) != SLURM_SUCCESS)
 		return;
+	name_set_init(&seen);
+	for (i = 0; i < set->count; i++)
+		name_set_add(&seen, set->nodes[i].name, i);
 	for (i = 0; i < parts->record_count; i++) {
 		struct hostlist *hl;
 		char *host;
@@ -68,24 +75,32 @@ static void add_hidden_nodes(struct slurm_node_set *set)
 			continue;
 		hl = slurm_hostlist_create(parts->partition_array[i].nodes);
 		while (hl && (host = slurm_hostlist_shift(hl))) {
-			if (!slurm_nodes_find(set, host)) {
-				struct slurm_node *n;
-
-				set->nodes = xrealloc(set->nodes, (set->count + 1) *
-									  sizeof(*set->nodes));
-				n = &set->nodes[set->count++];
-				memset(n, 0, sizeof(*n));
-				snprintf(n->name, sizeof(n->name), "%s", host);
-				n->powered_down = true;
-				snprintf(n->state, sizeof(n->state), "cloud~");
-				n->extra = xstrdup("");
-				n->reason = xstrdup("");
+			if (!name_set_find(&seen, host, NULL) &&
+			    strlen(host) < sizeof(set->nodes[0].name)) {
+				node_list_add(&hidden, host);
+				name_set_add(&seen, hidden.names[hidden.count - 1], 0);
 			}
 			free(host);
 		}
 		slurm_hostlist_destroy(hl);
 	}
+	name_set_free(&seen);
 	slurm_free_partition_info_msg(parts);
+	if (!hidden.count)
+		return;
+	set->nodes = xrealloc(set->nodes, (set->count + hidden.count + 1) *
+						  sizeof(*set->nodes));
+	for (i = 0; i < hidden.count; i++) {
+		struct slurm_node *n = &set->nodes[set->count++];
+
+		memset(n, 0, sizeof(*n));
+		snprintf(n->name, sizeof(n->name), "%s", hidden.names[i]);
+		n->powered_down = true;
+		snprintf(n->state, sizeof(n->state), "cloud~");
+		n->extra = xstrdup("");
+		n->reason = xstrdup("");
+	}
+	node_list_free(&hidden);
 }
 
 int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
@@ -95,6 +110,7 @@ int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
 
 	set->nodes = NULL;
 	set->count = 0;
+	name_set_init(&set->index);
 	slurm_api_init();
 	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS) {
 		snprintf(err, errlen, "cannot load Slurm node states: %s",
@@ -122,6 +138,10 @@ int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
 	}
 	slurm_free_node_info_msg(msg);
 	add_hidden_nodes(set);
+	/* The array no longer moves: index it. */
+	name_set_init(&set->index);
+	for (i = 0; i < set->count; i++)
+		name_set_add(&set->index, set->nodes[i].name, i);
 	return 0;
 }
 
@@ -130,10 +150,7 @@ const struct slurm_node *slurm_nodes_find(const struct slurm_node_set *set,
 {
 	size_t i;
 
-	for (i = 0; i < set->count; i++)
-		if (strcmp(set->nodes[i].name, name) == 0)
-			return &set->nodes[i];
-	return NULL;
+	return name_set_find(&set->index, name, &i) ? &set->nodes[i] : NULL;
 }
 
 void slurm_nodes_free(struct slurm_node_set *set)
@@ -147,6 +164,7 @@ void slurm_nodes_free(struct slurm_node_set *set)
 	free(set->nodes);
 	set->nodes = NULL;
 	set->count = 0;
+	name_set_free(&set->index);
 }
 
 static int update(update_node_msg_t *msg, const char *what, char *err,

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "nameset.h"
+
 struct slurm_node {
 	char name[65];
 	bool powered_down;	/* POWERED_DOWN and not powering up */
@@ -27,6 +29,7 @@ struct slurm_node {
 struct slurm_node_set {
 	struct slurm_node *nodes;
 	size_t count;
+	struct name_set index;	/* name -> position in nodes */
 };
 
 /* slurm_init() once per process, with SLURM_CONF from the environment. */

@@ -543,7 +543,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 {
 	struct registration *regs[CONTROLLER_MAX_BACKENDS] = { NULL };
 	size_t nregs[CONTROLLER_MAX_BACKENDS] = { 0 };
-	struct slurm_node_set slurm = { NULL, 0 };
+	struct slurm_node_set slurm = { 0 };
 	struct ec2_instance_set ec2 = { NULL, 0, NULL, 0 };
 	struct record_set records = { NULL, 0 };
 	const char **ids = NULL;

@@ -12,6 +12,7 @@
 #include "common/backend.h"
 #include "common/hostlist.h"
 #include "common/log.h"
+#include "common/nameset.h"
 #include "common/program.h"
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
@@ -55,8 +56,9 @@ static void backend_state(const struct backend *b, const struct slurm_node *sn,
 int status_run(const char *conf_path, const char *hostlist, bool json)
 {
 	struct program prog;
-	struct slurm_node_set slurm = { NULL, 0 };
+	struct slurm_node_set slurm = { 0 };
 	struct node_list want = { NULL, 0 };
+	struct name_set wanted = { 0 };
 	const struct backend *backends[8];
 	size_t nb, i, b;
 	json_t *rows = json_array();
@@ -71,6 +73,9 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 		log_error("status: %s", err);
 		goto out;
 	}
+	name_set_init(&wanted);
+	for (i = 0; i < want.count; i++)
+		name_set_add(&wanted, want.names[i], i);
 	if (slurm_nodes_load(&slurm, err, sizeof(err)) < 0) {
 		log_error("status: %s", err);
 		goto out;
@@ -92,7 +97,7 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 		const char *error = have ? journal_get(&e, "error") : NULL;
 		json_t *row;
 
-		if (hostlist && !node_list_contains(&want, sn->name)) {
+		if (hostlist && !name_set_find(&wanted, sn->name, NULL)) {
 			journal_entry_clear(&e);
 			continue;
 		}
@@ -137,6 +142,7 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 	rc = 0;
 out:
 	json_decref(rows);
+	name_set_free(&wanted);
 	node_list_free(&want);
 	slurm_nodes_free(&slurm);
 	program_end(&prog);
