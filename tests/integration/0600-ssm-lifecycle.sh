@@ -63,18 +63,22 @@ touch "$d/hybrid-n4"
 echo 34 >"$d/agent-delay-n2"
 ssm_fake /_fake/silence '{"ComputerNames": ["n3"]}' >/dev/null
 t0=$(date +%s)
-a=$(sbatch -N2 -w 'n[1-2]' --parsable -o /dev/null --wrap 'sleep 4')
+# Long enough that n1 (whose batch script starts after its own prolog) is
+# still up when n2's slow agent comes Online.
+a=$(sbatch -N2 -w 'n[1-2]' --parsable -o /dev/null --wrap 'sleep 30')
 b=$(sbatch -N1 -w n3 --parsable -o /dev/null --wrap true)
 c=$(sbatch -N1 -w n4 --parsable -o /dev/null --wrap 'sleep 25')
 wait_for '[ "$(job_field $a JobState)" = RUNNING ] && [ "$(job_field $c JobState)" = RUNNING ]' 120
 ok $? "jobs on n[1-2] and hybrid n4 running ($(( $(date +%s) - t0 ))s)" || dump_logs 30
-# A job shows RUNNING while the last prologs may still be waiting: wait for
-# both to say they tagged their instance.
-wait_for 'grep -q "n1: ssm: i-[0-9a-f]* Online after .*, tagged" "$d/log/identity.log" &&
-	grep -q "n2: ssm: i-[0-9a-f]* Online after .*, tagged" "$d/log/identity.log"' 90
-[ "$(ec2_tags n1)" = "slurm-identity:cluster=sitest slurm-identity:node=n1" ] &&
-	[ "$(ec2_tags n2)" = "slurm-identity:cluster=sitest slurm-identity:node=n2" ]
-ok $? "EC2 instances tagged with node and cluster once Online ($(ec2_tags n1))"
+# A job shows RUNNING while the last prologs may still be waiting: look at
+# each node's tags once its prolog says it tagged them.
+wait_for 'grep -q "n1: ssm: i-[0-9a-f]* Online after .*, tagged" "$d/log/identity.log"' 90
+tags1=$(ec2_tags n1)
+wait_for 'grep -q "n2: ssm: i-[0-9a-f]* Online after .*, tagged" "$d/log/identity.log"' 90
+tags2=$(ec2_tags n2)
+[ "$tags1" = "slurm-identity:cluster=sitest slurm-identity:node=n1" ] &&
+	[ "$tags2" = "slurm-identity:cluster=sitest slurm-identity:node=n2" ]
+ok $? "EC2 instances tagged with node and cluster once Online (n1: $tags1; n2: $tags2)"
 waited=$(grep "n2: ssm: i-[0-9a-f]* Online after [0-9.]* s, tagged slurm-identity:node=n2" "$d/log/identity.log" |
 	sed 's/.*Online after \([0-9]*\).*/\1/')
 [ -n "$waited" ] && [ "$waited" -ge 2 ]
