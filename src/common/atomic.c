@@ -26,6 +26,44 @@ static int fsync_parent(const char *path)
 	return rc;
 }
 
+int atomic_write_at(int dirfd, const char *name, const char *data, size_t len,
+		    mode_t mode, char *err, size_t errlen)
+{
+	char *tmp = xasprintf(".%s.tmp.%ld", name, (long)getpid());
+	int fd, rc = -1;
+
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    mode);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fsync(dirfd) < 0) {
+		snprintf(err, errlen, "cannot sync the directory of %s: %s", name,
+			 strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		unlinkat(dirfd, tmp, 0);
+	free(tmp);
+	return rc;
+}
+
 int atomic_write_file(const char *path, const char *data, size_t len,
 		      mode_t mode, char *err, size_t errlen)
 {

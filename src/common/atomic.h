@@ -9,4 +9,9 @@
 int atomic_write_file(const char *path, const char *data, size_t len,
 		      mode_t mode, char *err, size_t errlen);
 
+/* The same inside an open directory: name is a plain file name in dirfd,
+ * nothing is resolved by path again. */
+int atomic_write_at(int dirfd, const char *name, const char *data, size_t len,
+		    mode_t mode, char *err, size_t errlen);
+
 #endif

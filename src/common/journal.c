@@ -20,44 +20,179 @@
 
 #define JOURNAL_MAX_SIZE 16384
 
-static char *role_dir(const char *state_dir, const char *role)
-{
-	return xasprintf("%s/%s", state_dir, role);
-}
+/* Each directory we use is checked once and then held open: everything
+ * inside it is done relative to that descriptor, so swapping a path
+ * component for a symlink later changes nothing. */
+struct open_dir {
+	char *state_dir;
+	char *role;
+	int fd;
+};
 
-static int make_dir(const char *path, char *err, size_t errlen)
-{
-	struct stat st;
+static struct open_dir open_dirs[8];
+static size_t open_dir_count;
 
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", path,
+/* Like MUNGE's path checks: every directory from / down to path must be
+ * owned by root or by us and not writable by group or other (unless
+ * sticky, as /tmp is), or someone else could replace what is below it. */
+static int path_secure(const char *path, char *err, size_t errlen)
+{
+	char *dir = realpath(path, NULL);
+	int rc = -1;
+
+	if (!dir) {
+		snprintf(err, errlen, "cannot resolve %s: %s", path,
 			 strerror(errno));
 		return -1;
 	}
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a directory", path);
+	for (;;) {
+		struct stat st;
+		char *slash;
+
+		if (stat(dir, &st) < 0) {
+			snprintf(err, errlen, "cannot check %s: %s", dir,
+				 strerror(errno));
+			goto out;
+		}
+		if (st.st_uid != 0 && st.st_uid != geteuid()) {
+			snprintf(err, errlen,
+				 "%s is insecure: owned by uid %u, not by root or us (uid %u)",
+				 dir, (unsigned)st.st_uid, (unsigned)geteuid());
+			goto out;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+			snprintf(err, errlen,
+				 "%s is insecure: writable by group or other (mode %04o)",
+				 dir, (unsigned)(st.st_mode & 07777));
+			goto out;
+		}
+		if (strcmp(dir, "/") == 0)
+			break;
+		/* One level up: "/a/b" -> "/a", "/a" -> "/". */
+		slash = strrchr(dir, '/');
+		slash[slash == dir ? 1 : 0] = '\0';
+	}
+	rc = 0;
+out:
+	free(dir);
+	return rc;
+}
+
+/* A directory we own, not a symlink, not writable by anyone else. */
+static int check_own_dir(int fd, const char *what, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", what);
 		return -1;
 	}
 	if (st.st_uid != geteuid()) {
 		snprintf(err, errlen, "%s is owned by uid %u, not by us (uid %u)",
-			 path, (unsigned)st.st_uid, (unsigned)geteuid());
+			 what, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+			 "%s is writable by group or other (mode %04o): make it 0700",
+			 what, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	return 0;
 }
 
+/* StateDir/role, created (0700) if create and missing, checked and held
+ * open. -1 with err; errno ENOENT if it does not exist and !create. */
+static int role_fd(const char *state_dir, const char *role, bool create,
+		   char *err, size_t errlen)
+{
+	char *what;
+	size_t i;
+	int sfd = -1, rfd = -1;
+
+	for (i = 0; i < open_dir_count; i++)
+		if (strcmp(open_dirs[i].state_dir, state_dir) == 0 &&
+		    strcmp(open_dirs[i].role, role) == 0)
+			return open_dirs[i].fd;
+	if (create && mkdir(state_dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", state_dir,
+			 strerror(errno));
+		return -1;
+	}
+	sfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "cannot open StateDir %s: %s", state_dir,
+			 errno == ELOOP ? "it is a symlink" : strerror(errno));
+		errno = saved;
+		return -1;
+	}
+	if (check_own_dir(sfd, state_dir, err, errlen) < 0 ||
+	    path_secure(state_dir, err, errlen) < 0)
+		goto fail;
+	if (create && mkdirat(sfd, role, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s/%s: %s", state_dir, role,
+			 strerror(errno));
+		goto fail;
+	}
+	rfd = openat(sfd, role, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rfd < 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "cannot open %s/%s: %s", state_dir, role,
+			 errno == ELOOP || errno == ENOTDIR ? "not a directory (a symlink?)"
+							    : strerror(errno));
+		close(sfd);
+		errno = saved;
+		return -1;
+	}
+	what = xasprintf("%s/%s", state_dir, role);
+	if (check_own_dir(rfd, what, err, errlen) < 0) {
+		free(what);
+		goto fail;
+	}
+	free(what);
+	close(sfd);
+	if (open_dir_count == sizeof(open_dirs) / sizeof(open_dirs[0])) {
+		/* Programs use two or three; keep the oldest. */
+		return rfd;
+	}
+	open_dirs[open_dir_count].state_dir = xstrdup(state_dir);
+	open_dirs[open_dir_count].role = xstrdup(role);
+	open_dirs[open_dir_count].fd = rfd;
+	open_dir_count++;
+	return rfd;
+fail:
+	if (rfd >= 0)
+		close(rfd);
+	close(sfd);
+	errno = EPERM;
+	return -1;
+}
+
 int journal_init(const char *state_dir, const char *role, char *err,
 		 size_t errlen)
 {
-	char *dir;
-	int rc;
+	return role_fd(state_dir, role, true, err, errlen) < 0 ? -1 : 0;
+}
 
-	if (make_dir(state_dir, err, errlen) < 0)
-		return -1;
-	dir = role_dir(state_dir, role);
-	rc = make_dir(dir, err, errlen);
-	free(dir);
-	return rc;
+int journal_dir_fd(const char *state_dir, const char *role, char *err,
+		   size_t errlen)
+{
+	return role_fd(state_dir, role, true, err, errlen);
+}
+
+void journal_close_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < open_dir_count; i++) {
+		close(open_dirs[i].fd);
+		free(open_dirs[i].state_dir);
+		free(open_dirs[i].role);
+	}
+	open_dir_count = 0;
 }
 
 void journal_entry_init(struct journal_entry *e, const char *node)
@@ -144,41 +279,35 @@ void journal_unset(struct journal_entry *e, const char *key)
 	}
 }
 
-static char *entry_path(const char *state_dir, const char *role,
-			const char *node)
-{
-	return xasprintf("%s/%s/%s", state_dir, role, node);
-}
-
 int journal_read(const char *state_dir, const char *role, const char *node,
 		 struct journal_entry *e, char *err, size_t errlen)
 {
-	char *path, buf[JOURNAL_MAX_SIZE + 1], *line, *save = NULL;
+	char buf[JOURNAL_MAX_SIZE + 1], *line, *save = NULL;
 	ssize_t n;
-	int fd, rc = -1;
+	int dfd, fd;
 
 	journal_entry_init(e, node);
 	if (!node_name_valid(node)) {
 		snprintf(err, errlen, "invalid node name \"%.64s\"", node);
 		return -1;
 	}
-	path = entry_path(state_dir, role, node);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	dfd = role_fd(state_dir, role, false, err, errlen);
+	if (dfd < 0)
+		return errno == ENOENT ? 1 : -1;
+	fd = openat(dfd, node, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		if (errno == ENOENT) {
-			free(path);
+		if (errno == ENOENT)
 			return 1;
-		}
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		free(path);
+		snprintf(err, errlen, "cannot open %s/%s/%s: %s", state_dir, role,
+			 node, strerror(errno));
 		return -1;
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 0 || n > JOURNAL_MAX_SIZE) {
-		snprintf(err, errlen, "%s: %s", path,
+		snprintf(err, errlen, "%s/%s/%s: %s", state_dir, role, node,
 			 n < 0 ? strerror(errno) : "too large");
-		goto out;
+		return -1;
 	}
 	buf[n] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line;
@@ -190,37 +319,24 @@ int journal_read(const char *state_dir, const char *role, const char *node,
 		*eq = '\0';
 		journal_set(e, line, eq + 1);
 	}
-	rc = 0;
-out:
-	free(path);
-	return rc;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	return 0;
 }
 
 int journal_write(const char *state_dir, const char *role,
 		  const struct journal_entry *e, char *err, size_t errlen)
 {
-	char *path = entry_path(state_dir, role, e->node);
 	struct strbuf sb;
 	size_t i;
-	int rc = -1;
+	int rc = -1, dfd;
 
 	strbuf_init(&sb);
 	if (!node_name_valid(e->node)) {
 		snprintf(err, errlen, "invalid node name \"%.64s\"", e->node);
 		goto out;
 	}
+	dfd = role_fd(state_dir, role, true, err, errlen);
+	if (dfd < 0)
+		goto out;
 	strbuf_printf(&sb, "node=%s\nupdated=%lld\n", e->node,
 		      (long long)time(NULL));
 	for (i = 0; i < e->count; i++) {
@@ -230,57 +346,59 @@ int journal_write(const char *state_dir, const char *role,
 		strbuf_printf(&sb, "%s=%s\n", e->fields[i].key,
 			      e->fields[i].value);
 	}
-	if (atomic_write_file(path, sb.data, sb.len, 0600, err, errlen) < 0)
+	if (atomic_write_at(dfd, e->node, sb.data, sb.len, 0600, err, errlen) < 0)
 		goto out;
 	rc = 0;
 out:
 	strbuf_free(&sb);
-	free(path);
 	return rc;
 }
 
 int journal_remove(const char *state_dir, const char *role, const char *node,
 		   char *err, size_t errlen)
 {
-	char *path, *dir;
-	int rc = 0;
+	int dfd;
 
 	if (!node_name_valid(node)) {
 		snprintf(err, errlen, "invalid node name \"%.64s\"", node);
 		return -1;
 	}
-	path = entry_path(state_dir, role, node);
-	dir = role_dir(state_dir, role);
-	if (unlink(path) < 0 && errno != ENOENT) {
-		snprintf(err, errlen, "cannot remove %s: %s", path,
-			 strerror(errno));
-		rc = -1;
-	} else {
-		fsync_dir(dir);
+	dfd = role_fd(state_dir, role, false, err, errlen);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (unlinkat(dfd, node, 0) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove %s/%s/%s: %s", state_dir,
+			 role, node, strerror(errno));
+		return -1;
 	}
-	free(path);
-	free(dir);
-	return rc;
+	fsync(dfd);
+	return 0;
 }
 
 int journal_list(const char *state_dir, const char *role, char ***nodes,
 		 size_t *count, char *err, size_t errlen)
 {
-	char *dir = role_dir(state_dir, role);
 	struct dirent *de;
-	DIR *d = opendir(dir);
+	DIR *d;
+	int dfd;
 
 	*nodes = NULL;
 	*count = 0;
+	dfd = role_fd(state_dir, role, false, err, errlen);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	/* A descriptor of its own: closedir closes it; rewind, since
+	 * duplicates share the position. */
+	dfd = dup(dfd);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {
-		int missing = errno == ENOENT;
-
-		if (!missing)
-			snprintf(err, errlen, "cannot read %s: %s", dir,
-				 strerror(errno));
-		free(dir);
-		return missing ? 0 : -1;
+		snprintf(err, errlen, "cannot read %s/%s: %s", state_dir, role,
+			 strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
 	}
+	rewinddir(d);
 	while ((de = readdir(d))) {
 		/* Lock files and temporaries are not records. */
 		if (!node_name_valid(de->d_name) || strstr(de->d_name, ".tmp."))
@@ -289,7 +407,6 @@ int journal_list(const char *state_dir, const char *role, char ***nodes,
 		(*nodes)[(*count)++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	free(dir);
 	return 0;
 }
 
@@ -305,14 +422,17 @@ void journal_list_free(char **nodes, size_t count)
 int journal_lock(const char *state_dir, const char *role, const char *node,
 		 int wait_ms)
 {
-	char *path;
-	int fd, waited = 0;
+	char *name, err[256];
+	int dfd, fd, waited = 0;
 
 	if (!node_name_valid(node))
 		return -1;
-	path = xasprintf("%s/%s/.%s.lock", state_dir, role, node);
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	free(path);
+	dfd = role_fd(state_dir, role, true, err, sizeof(err));
+	if (dfd < 0)
+		return -1;
+	name = xasprintf(".%s.lock", node);
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	free(name);
 	if (fd < 0)
 		return -1;
 	for (;;) {

@@ -24,9 +24,19 @@ struct journal_entry {
 	size_t count;
 };
 
-/* Create StateDir/role (0700) if needed. */
+/* Create StateDir/role (0700) if needed, check it and hold it open:
+ * StateDir must be ours, not a symlink and not writable by group or other,
+ * every directory above it owned by root or us and not writable by others
+ * (sticky excepted); role the same. Everything below is done relative to
+ * the descriptor opened here. */
 int journal_init(const char *state_dir, const char *role, char *err,
 		 size_t errlen);
+/* The checked, open StateDir/role (created if needed), for files of our
+ * own there (the resume copies); not to be closed by the caller. */
+int journal_dir_fd(const char *state_dir, const char *role, char *err,
+		   size_t errlen);
+/* Close what journal_init opened (at exit; valgrind). */
+void journal_close_all(void);
 /* Read; a missing file gives an empty entry and returns 1. */
 int journal_read(const char *state_dir, const char *role, const char *node,
 		 struct journal_entry *e, char *err, size_t errlen);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "journal.h"
 #include "log.h"
 #include "metrics.h"
 #include "program.h"
@@ -97,6 +98,7 @@ void program_end(struct program *p)
 	config_free(&p->conf);
 	free(p->conf_path);
 	p->conf_path = NULL;
+	journal_close_all();
 	log_close();
 	if (given_environ) {
 		size_t i;

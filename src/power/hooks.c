@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "common/aws/clock.h"
+#include "common/journal.h"
 #include "common/log.h"
 #include "common/program.h"
 #include "common/secret.h"
@@ -76,22 +77,28 @@ static int slurm_suspend_timeout(void)
 	return timeout;
 }
 
-static void prune_resume_copies(const char *dir)
+/* Remove copies older than RESUME_COPY_DAYS from the open directory. */
+static void prune_resume_copies(int dirfd)
 {
 	time_t cutoff = time(NULL) - RESUME_COPY_DAYS * 86400;
+	int fd = dup(dirfd);
 	struct dirent *de;
-	DIR *d = opendir(dir);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 
-	if (!d)
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
+	rewinddir(d);
 	while ((de = readdir(d))) {
 		struct stat st;
 
 		if (de->d_name[0] == '.' ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISREG(st.st_mode) && st.st_mtime < cutoff)
-			unlinkat(dirfd(d), de->d_name, 0);
+			unlinkat(dirfd, de->d_name, 0);
 	}
 	closedir(d);
 }
@@ -101,10 +108,10 @@ static void prune_resume_copies(const char *dir)
 static void keep_resume_file(const struct identity_conf *conf)
 {
 	const char *src = getenv("SLURM_RESUME_FILE");
-	char *dir = NULL, *dst = NULL, err[512];
+	char *dst = NULL, err[512];
 	struct resume_request req;
 	struct strbuf data;
-	int out = -1;
+	int out = -1, dirfd;
 
 	strbuf_init(&data);
 	memset(&req, 0, sizeof(req));
@@ -114,36 +121,37 @@ static void keep_resume_file(const struct identity_conf *conf)
 		log_error("resume: SLURM_RESUME_FILE: %s", err);
 		goto out;
 	}
-	if (journal_init(conf->state_dir, "resume", err, sizeof(err)) < 0) {
+	/* Checked once and held open: the copies and the pruning happen in
+	 * that directory, whatever its path points to later. */
+	dirfd = journal_dir_fd(conf->state_dir, "resume", err, sizeof(err));
+	if (dirfd < 0) {
 		log_error("resume: %s", err);
 		goto out;
 	}
-	dir = xasprintf("%s/resume", conf->state_dir);
-	prune_resume_copies(dir);
-	dst = xasprintf("%s/%lld-%ld.json", dir, (long long)time(NULL),
-			(long)getpid());
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		   0600);
+	prune_resume_copies(dirfd);
+	dst = xasprintf("%lld-%ld.json", (long long)time(NULL), (long)getpid());
+	out = openat(dirfd, dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		     0600);
 	if (out < 0 || write(out, data.data ? data.data : "", data.len) !=
 			       (ssize_t)data.len) {
-		log_error("resume: cannot copy SLURM_RESUME_FILE to %s: %s", dst,
-			  strerror(errno));
+		log_error("resume: cannot copy SLURM_RESUME_FILE to %s/resume/%s: %s",
+			  conf->state_dir, dst, strerror(errno));
 		goto out;
 	}
 	if (resume_file_parse(data.data ? data.data : "", data.len, &req, err,
 			      sizeof(err)) < 0) {
-		log_error("resume: SLURM_RESUME_FILE: %s (kept in %s)", err, dst);
+		log_error("resume: SLURM_RESUME_FILE: %s (kept in %s/resume/%s)",
+			  err, conf->state_dir, dst);
 		goto out;
 	}
-	log_info("resume: nodes %s for jobs %s (copy in %s)",
+	log_info("resume: nodes %s for jobs %s (copy in %s/resume/%s)",
 		 req.all_nodes ? req.all_nodes : "?",
-		 req.jobs[0] ? req.jobs : "none", dst);
+		 req.jobs[0] ? req.jobs : "none", conf->state_dir, dst);
 out:
 	if (out >= 0)
 		close(out);
 	resume_request_free(&req);
 	strbuf_free(&data);
-	free(dir);
 	free(dst);
 }
 

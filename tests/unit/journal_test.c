@@ -82,6 +82,67 @@ int main(void)
 	tap_is_int(journal_remove(dir, "controller", "n1", err, sizeof(err)), 0, "remove");
 	tap_is_int(journal_remove(dir, "controller", "n1", err, sizeof(err)), 0,
 		   "removing twice is harmless");
+
+	/* StateDir checked like MUNGE checks its directories. */
+	{
+		char *open_dir = xasprintf("%s/open", dir), *bad = xasprintf("%s/bad", dir);
+		char *sub = xasprintf("%s/bad/state", dir), *target = xasprintf("%s/elsewhere", dir);
+		char *link = xasprintf("%s/state2", dir), *resume = xasprintf("%s/state2/resume", dir);
+
+		mkdir(open_dir, 0700);
+		chmod(open_dir, 0777);
+		tap_ok(journal_init(open_dir, "controller", err, sizeof(err)) < 0 &&
+			       strstr(err, "is writable by group or other (mode 0777): make it 0700"),
+		       "a 0777 StateDir is refused: %s", err);
+		mkdir(bad, 0700);
+		chmod(bad, 0777);
+		mkdir(sub, 0700);
+		tap_ok(journal_init(sub, "controller", err, sizeof(err)) < 0 &&
+			       strstr(err, "is insecure: writable by group or other (mode 0777)"),
+		       "a StateDir below a world-writable directory is refused: %s", err);
+		/* resume is a symlink to a directory of someone else's choice. */
+		mkdir(target, 0700);
+		mkdir(link, 0700);
+		tap_ok(symlink(target, resume) == 0, "plant a symlink as StateDir/resume");
+		tap_ok(journal_dir_fd(link, "resume", err, sizeof(err)) < 0 &&
+			       strstr(err, "not a directory (a symlink?)"),
+		       "it is refused, not followed: %s", err);
+		journal_close_all();
+		free(open_dir);
+		free(bad);
+		free(sub);
+		free(target);
+		free(link);
+		free(resume);
+	}
+	/* Swapped after the check: the open descriptor still names the
+	 * directory that was checked. */
+	{
+		char *sd = xasprintf("%s/state3", dir), *ctl = xasprintf("%s/state3/controller", dir);
+		char *moved = xasprintf("%s/state3/moved", dir), *other = xasprintf("%s/other", dir);
+		char *rec = xasprintf("%s/state3/moved/n5", dir), *leak = xasprintf("%s/other/n5", dir);
+
+		mkdir(sd, 0700);
+		tap_is_int(journal_init(sd, "controller", err, sizeof(err)), 0, "init a StateDir");
+		mkdir(other, 0700);
+		tap_ok(rename(ctl, moved) == 0 && symlink(other, ctl) == 0,
+		       "swap StateDir/controller for a symlink");
+		journal_entry_init(&e, "n5");
+		journal_set(&e, "phase", "pending");
+		tap_is_int(journal_write(sd, "controller", &e, err, sizeof(err)), 0,
+			   "write after the swap");
+		journal_entry_clear(&e);
+		tap_ok(access(rec, F_OK) == 0 && access(leak, F_OK) != 0,
+		       "the record went into the directory checked, not the symlink's target");
+		journal_close_all();
+		free(sd);
+		free(ctl);
+		free(moved);
+		free(other);
+		free(rec);
+		free(leak);
+	}
+	journal_close_all();
 	if (system(NULL)) {
 		char *cmd = xasprintf("rm -rf '%s'", dir);
 		int ignored = system(cmd);
