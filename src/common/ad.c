@@ -281,15 +281,16 @@ static char *b64_decode(const char *in)
 static void parse_mark(const char *description, const char *cluster,
 		       struct ad_computer *c)
 {
-	char prefix[160];
+	char *prefix = xasprintf("slurm-identity:%s node=", cluster);
+	size_t plen = strlen(prefix), n;
 	const char *p, *life;
-	size_t n;
+	bool match = description && strncmp(description, prefix, plen) == 0;
 
+	free(prefix);
 	c->node[0] = c->life[0] = '\0';
-	snprintf(prefix, sizeof(prefix), "slurm-identity:%s node=", cluster);
-	if (!description || strncmp(description, prefix, strlen(prefix)) != 0)
+	if (!match)
 		return;
-	p = description + strlen(prefix);
+	p = description + plen;
 	n = strcspn(p, " ");
 	if (n == 0 || n >= sizeof(c->node))
 		return;
@@ -319,12 +320,12 @@ void ad_id_split(const char *id, char *name, size_t namelen, char *life,
 
 static void add_entry(struct ad_computer **out, size_t *count, size_t *cap,
 		      const char *dn, const char *sam, const char *desc,
-		      const char *cluster)
+		      bool creator, const char *cluster)
 {
 	struct ad_computer *c;
 	size_t n;
 
-	if (!dn || !sam)
+	if (!dn || !sam || strlen(dn) >= sizeof(c->dn))
 		return;
 	n = strlen(sam);
 	if (n > 0 && sam[n - 1] == '$')
@@ -332,7 +333,7 @@ static void add_entry(struct ad_computer **out, size_t *count, size_t *cap,
 	if (n == 0 || n > AD_COMPUTER_NAME_MAX)
 		return;
 	if (*count + 1 >= *cap) {
-		*cap = *cap ? *cap * 2 : 16;
+		*cap = *cap ? *cap * 2 : *count + 16;
 		*out = xrealloc(*out, *cap * sizeof(**out));
 	}
 	c = &(*out)[(*count)++];
@@ -340,6 +341,7 @@ static void add_entry(struct ad_computer **out, size_t *count, size_t *cap,
 	snprintf(c->name, sizeof(c->name), "%.*s", (int)n, sam);
 	snprintf(c->dn, sizeof(c->dn), "%s", dn);
 	parse_mark(desc, cluster, c);
+	c->created_by_user = creator;
 	c->ours = c->node[0] != '\0';
 }
 
@@ -348,7 +350,9 @@ void ad_parse_search(const char *text, const char *cluster,
 {
 	char *dn = NULL, *sam = NULL, *desc = NULL;
 	const char *p = text;
-	size_t cap = 0;
+	bool creator = false;
+	/* Appending to a list that has entries: its size is its capacity. */
+	size_t cap = *count;
 
 	for (;;) {
 		size_t n = strcspn(p, "\n");
@@ -356,10 +360,11 @@ void ad_parse_search(const char *text, const char *cluster,
 		bool b64;
 
 		if (n == 0) {
-			add_entry(out, count, &cap, dn, sam, desc, cluster);
+			add_entry(out, count, &cap, dn, sam, desc, creator, cluster);
 			xfree_ptr(&dn);
 			xfree_ptr(&sam);
 			xfree_ptr(&desc);
+			creator = false;
 		}
 		colon = line[0] != '#' ? strchr(line, ':') : NULL;
 		if (colon) {
@@ -375,7 +380,10 @@ void ad_parse_search(const char *text, const char *cluster,
 				sam = value;
 			else if (value && strcasecmp(line, "description") == 0 && !desc)
 				desc = value;
-			else
+			else if (value && strcasecmp(line, "mS-DS-CreatorSID") == 0) {
+				creator = true;
+				free(value);
+			} else
 				free(value);
 		}
 		free(line);
@@ -383,10 +391,70 @@ void ad_parse_search(const char *text, const char *cluster,
 			break;
 		p += n + 1;
 	}
-	add_entry(out, count, &cap, dn, sam, desc, cluster);
+	add_entry(out, count, &cap, dn, sam, desc, creator, cluster);
 	free(dn);
 	free(sam);
 	free(desc);
+}
+
+/* RFC 4514: a DN attribute value with its special characters escaped. */
+char *ad_dn_escape(const char *value)
+{
+	struct strbuf b;
+	size_t i, n = strlen(value);
+
+	strbuf_init(&b);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)value[i];
+
+		if ((i == 0 && (ch == ' ' || ch == '#')) ||
+		    (i == n - 1 && ch == ' ') || strchr(",+\"\\<>;=", ch))
+			strbuf_printf(&b, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			strbuf_printf(&b, "\\%02x", ch);
+		else
+			strbuf_putc(&b, (char)ch);
+	}
+	return b.data ? b.data : xstrdup("");
+}
+
+/* RFC 4515: a value inside a search filter, escaped. */
+static void put_filter_value(struct strbuf *b, const char *value)
+{
+	for (; *value; value++) {
+		unsigned char ch = (unsigned char)*value;
+
+		if (strchr("*()\\", ch) || ch < 0x20 || ch == 0x7f)
+			strbuf_printf(b, "\\%02x", ch);
+		else
+			strbuf_putc(b, (char)ch);
+	}
+}
+
+char *ad_account_dn(const struct ad_domain *d, const char *name)
+{
+	char *cn = ad_dn_escape(name), *dn = xasprintf("CN=%s,%s", cn, d->ou);
+
+	free(cn);
+	return dn;
+}
+
+bool ad_computer_owned(const struct ad_computer *c, const struct ad_domain *d,
+		       const char *cluster, const char *prefix)
+{
+	char name[AD_COMPUTER_NAME_MAX + 1], *dn;
+	bool same;
+
+	/* Our mark is a claim anyone who can write a description can make:
+	 * the account must also be exactly where and what we make. */
+	if (!c->node[0] || c->created_by_user ||
+	    ad_computer_name(cluster, prefix, c->node, name, sizeof(name)) < 0 ||
+	    strcasecmp(name, c->name) != 0)
+		return false;
+	dn = ad_account_dn(d, name);
+	same = strcasecmp(dn, c->dn) == 0;
+	free(dn);
+	return same;
 }
 
 int ad_find_computers(const struct identity_conf *conf,
@@ -394,7 +462,7 @@ int ad_find_computers(const struct identity_conf *conf,
 		      size_t n, struct ad_computer **out, size_t *count,
 		      char *err, size_t errlen)
 {
-	const char *extra[12];
+	const char *extra[16];
 	struct strbuf filter, result;
 	size_t i, k = 0;
 	int rc;
@@ -407,33 +475,46 @@ int ad_find_computers(const struct identity_conf *conf,
 		if (n == 0)
 			return 0;
 		strbuf_puts(&filter, "(&(objectClass=computer)(|");
-		for (i = 0; i < n; i++)
-			strbuf_printf(&filter, "(sAMAccountName=%s$)", names[i]);
+		for (i = 0; i < n; i++) {
+			strbuf_puts(&filter, "(sAMAccountName=");
+			put_filter_value(&filter, names[i]);
+			strbuf_puts(&filter, "$)");
+		}
 		strbuf_puts(&filter, "))");
 	} else {
-		strbuf_printf(&filter,
-			      "(&(objectClass=computer)(description=slurm-identity:%s node=*))",
-			      conf->cluster_name);
+		strbuf_puts(&filter, "(&(objectClass=computer)(description=slurm-identity:");
+		put_filter_value(&filter, conf->cluster_name);
+		strbuf_puts(&filter, " node=*))");
 	}
+	/* Only ComputerOU, one level: an account elsewhere in the domain is
+	 * never ours, whatever its description says. */
 	extra[k++] = "-LLL";
 	extra[k++] = "-o";
 	extra[k++] = "ldif-wrap=no";
 	extra[k++] = "-E";
 	extra[k++] = "pr=500/noprompt";
 	extra[k++] = "-b";
-	extra[k++] = names ? d->base_dn : d->ou;
+	extra[k++] = d->ou;
+	extra[k++] = "-s";
+	extra[k++] = "one";
 	extra[k++] = filter.data;
 	extra[k++] = "sAMAccountName";
 	extra[k++] = "description";
+	extra[k++] = "mS-DS-CreatorSID";
 	rc = run_ldap(conf, d, LDAPSEARCH_PATH, extra, k, NULL, &result, err,
 		      errlen);
-	if (rc == 32 && !names) {
+	if (rc == 32) {
 		snprintf(err, errlen, "ComputerOU %s does not exist", d->ou);
 		rc = -1;
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		ad_parse_search(result.data ? result.data : "",
 				conf->cluster_name, out, count);
+		for (i = 0; i < *count; i++)
+			(*out)[i].ours = ad_computer_owned(&(*out)[i], d,
+							   conf->cluster_name,
+							   conf->computer_name_prefix);
+	}
 	strbuf_free(&filter);
 	strbuf_free(&result);
 	return rc == 0 ? 0 : -1;
@@ -463,6 +544,17 @@ static void put_unicode_pwd(struct strbuf *b, const struct secret *otp)
 	free(b64);
 }
 
+/* "name:: <base64 of value>" */
+static void put_b64_line(struct strbuf *b, const char *name, const char *value)
+{
+	size_t len = strlen(value);
+	unsigned char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+
+	EVP_EncodeBlock(out, (const unsigned char *)value, (int)len);
+	strbuf_printf(b, "%s:: %s\n", name, (const char *)out);
+	free(out);
+}
+
 /* One account's LDIF: an add, or a modify of an existing account of ours.
  * Either is one LDAP operation, so the password and the mark with the new
  * life change together or not at all. */
@@ -470,14 +562,19 @@ static void put_account(struct strbuf *ldif, const struct identity_conf *conf,
 			const struct ad_domain *d, const struct ad_new *a)
 {
 	char lower[65];
+	char *dn = ad_account_dn(d, a->name);
 	size_t i;
 
 	/* The node's host name in the domain, as its join will say. */
 	for (i = 0; a->node[i] && i < sizeof(lower) - 1; i++)
 		lower[i] = (char)tolower((unsigned char)a->node[i]);
 	lower[i] = '\0';
-	if (a->existing_dn) {
-		strbuf_printf(ldif, "dn: %s\nchangetype: modify\n", a->existing_dn);
+	/* Only the DN we build, and base64 (dn::), so no byte of it can be
+	 * read as LDIF. An existing account is only ever ours at that DN. */
+	put_b64_line(ldif, "dn", dn);
+	free(dn);
+	if (a->existing) {
+		strbuf_puts(ldif, "changetype: modify\n");
 		strbuf_printf(ldif, "replace: description\ndescription: slurm-identity:%s node=%s life=%s\n-\n",
 			      conf->cluster_name, a->node, a->life);
 		strbuf_puts(ldif, "replace: userAccountControl\nuserAccountControl: 4096\n-\n");
@@ -485,7 +582,7 @@ static void put_account(struct strbuf *ldif, const struct identity_conf *conf,
 		put_unicode_pwd(ldif, a->otp);
 		strbuf_puts(ldif, "-\n\n");
 	} else {
-		strbuf_printf(ldif, "dn: CN=%s,%s\nchangetype: add\n", a->name, d->ou);
+		strbuf_puts(ldif, "changetype: add\n");
 		strbuf_puts(ldif, "objectClass: computer\n");
 		strbuf_printf(ldif, "sAMAccountName: %s$\n", a->name);
 		strbuf_puts(ldif, "userAccountControl: 4096\n");

@@ -41,7 +41,10 @@ struct ad_computer {
 	char node[65];		/* from our mark; "" if not ours */
 	char life[17];		/* from our mark; "" if none */
 	char dn[512];
-	bool ours;		/* marked with this cluster */
+	bool created_by_user;	/* has mS-DS-CreatorSID: made through the
+				 * machine account quota by some user */
+	bool ours;		/* ad_computer_owned(): marked for this cluster
+				 * and node, and exactly the account we make */
 };
 
 /* Deterministic computer name for a node: ComputerNamePrefix + node in
@@ -72,7 +75,7 @@ struct ad_new {
 	const char *name;		/* computer name */
 	const char *node;
 	const char *life;		/* fresh token for the mark */
-	const char *existing_dn;	/* ours already: reset it; NULL: add */
+	bool existing;			/* ours already: reset it; else add */
 	const struct secret *otp;
 };
 /* Accounts per ldapmodify run (its LDIF fits a pipe buffer). */
@@ -109,6 +112,16 @@ int ad_testjoin(const struct identity_conf *conf, const struct ad_domain *d,
  * description; base64 values decoded); appended to *out. */
 void ad_parse_search(const char *text, const char *cluster,
 		     struct ad_computer **out, size_t *count);
+
+/* RFC 4514 escape of one DN attribute value; caller frees. */
+char *ad_dn_escape(const char *value);
+/* "CN=<name>,<ComputerOU>", the only DN an account of ours has. */
+char *ad_account_dn(const struct ad_domain *d, const char *name);
+/* Is c ours: marked for this cluster, its name the one we derive from the
+ * marked node, at exactly ad_account_dn, and not made through the machine
+ * account quota by some user? The mark alone is a claim. */
+bool ad_computer_owned(const struct ad_computer *c, const struct ad_domain *d,
+		       const char *cluster, const char *prefix);
 
 /* LDAP servers for ldap tools: "ldaps://dc" (check's probe uses it). */
 char *ad_ldap_uri(const struct ad_domain *d);

@@ -71,6 +71,9 @@ static int ad_list(struct backend_context *ctx, struct registration **regs,
 	for (i = 0; i < n; i++) {
 		struct registration *r = &(*regs)[*count];
 
+		if (found[i].node[0] && !found[i].ours)
+			log_info("ad: %s carries our mark for %s but is not an account we make; left alone",
+				 found[i].dn, found[i].node);
 		if (!found[i].ours || !node_name_valid(found[i].node))
 			continue;
 		snprintf(r->node, sizeof(r->node), "%s", found[i].node);
@@ -284,7 +287,7 @@ static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 		accounts[nacc].name = names[i];
 		accounts[nacc].node = regs[i].node;
 		accounts[nacc].life = lives[i];
-		accounts[nacc].existing_dn = c ? c->dn : NULL;
+		accounts[nacc].existing = c != NULL;
 		accounts[nacc++].otp = otps[i];
 	}
 	if (nacc == 0)

@@ -78,6 +78,7 @@ static const struct key_spec keys[] = {
 	{ "JoinSecretKmsKeyId", VALUE_STRING, FIELD(join_secret_kms_key), 0, 0 },
 	{ "SsmOnlineTimeout", VALUE_INT, FIELD(ssm_online_timeout), 1, 3600 },
 	{ "SsmRegistrationFile", VALUE_PATH, FIELD(ssm_registration_file), 0, 0 },
+	{ "SsmActivationIds", VALUE_STRING, FIELD(ssm_activation_ids), 0, 0 },
 	{ "DomainPasswordKmsKeyId", VALUE_STRING,
 	  FIELD(domain_password_kms_key), 0, 0 },
 	{ "AwsConfigFile", VALUE_PATH, FIELD(aws_config_file), 0, 0 },
@@ -529,6 +530,19 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 			 "%s: Backends includes ad but there is no ClusterName (here or in %s) to mark computer accounts with",
 			 path, conf->slurm_conf);
 		goto out;
+	}
+	if (conf->computer_ou) {
+		const char *c;
+
+		for (c = conf->computer_ou; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				break;
+		if (*c || !strchr(conf->computer_ou, '=')) {
+			snprintf(err, errlen,
+				 "%s: ComputerOU must be a DN (OU=...,DC=...) without control characters",
+				 path);
+			goto out;
+		}
 	}
 	if (strcmp(conf->ldap_tls_reqcert, "demand") != 0 &&
 	    strcmp(conf->ldap_tls_reqcert, "hard") != 0 &&

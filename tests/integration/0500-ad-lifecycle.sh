@@ -216,6 +216,35 @@ done <"$d/secrets.txt"
 [ -z "$leaks" ]
 ok $? "neither the admin password nor a one-time password is in any log, journal or state file"
 
+# 6. Our mark is a claim: accounts that carry it but are not exactly the
+# ones we make are never reset or deleted. One in CN=Computers (where any
+# domain user may create computers) named as n1's account would be; one in
+# our OU under another name marked for n2.
+samba_add() {
+	LDAPTLS_REQCERT=never ldapadd -x -H ldaps://127.0.0.1 -D "Administrator@$SAMBA_REALM" \
+		-y <(printf '%s' "$SAMBA_ADMIN_PASSWORD") >/dev/null 2>&1
+}
+pwd_set() { samba_ldap -b "$1" -s base pwdLastSet 2>/dev/null | sed -n 's/^pwdLastSet: //p'; }
+printf '%s\n' "dn: CN=N1,CN=Computers,$SAMBA_BASE_DN" "objectClass: computer" \
+	'sAMAccountName: N1$' "description: slurm-identity:sitest node=n1" "" \
+	"dn: CN=EVIL,$SAMBA_OU" "objectClass: computer" 'sAMAccountName: EVIL$' \
+	"description: slurm-identity:sitest node=n2 life=00000000" | samba_add
+ok $? "planted two accounts carrying our mark"
+before=$(pwd_set "CN=N1,CN=Computers,$SAMBA_BASE_DN")
+"$top_builddir/slurm-identity" reconcile >"$d/reconcile3.out" 2>&1
+sed 's/^/# /' "$d/reconcile3.out"
+[ "$(samba_computers)" = EVIL ] && grep -q "^reconcile: 0 registrations, 0 leaks" "$d/reconcile3.out"
+ok $? "reconcile deletes neither (n2 is powered down; the OU still holds: $(samba_computers))"
+grep -q "ad: CN=EVIL,$SAMBA_OU carries our mark for n2 but is not an account we make; left alone" "$d/log/identity.log"
+ok $? "and says why it left the one in our OU alone"
+SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-resume" n1
+[ "$(pwd_set "CN=N1,CN=Computers,$SAMBA_BASE_DN")" = "$before" ] &&
+	grep -q "^error=ad: prepare: " "$d/identity/controller/n1"
+ok $? "resume of n1 does not reset the planted N1 outside our OU: $(sed -n 's/^error=//p' "$d/identity/controller/n1")"
+SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-suspend" n1
+[ -n "$(samba_ldap -b "CN=N1,CN=Computers,$SAMBA_BASE_DN" -s base dn 2>/dev/null)" ]
+ok $? "nor does suspend of n1 delete it"
+
 # 5. The node role cannot read the domain password.
 python3 - "$d" <<'EOP'
 import json, sys, boto3, botocore

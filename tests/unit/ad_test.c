@@ -98,6 +98,81 @@ static void search(void)
 	free(c);
 }
 
+/* What the controller will act on: the mark is a claim, the account must
+ * also be exactly the one we make. */
+static void ownership(void)
+{
+	struct ad_domain d;
+	struct ad_computer *c = NULL;
+	size_t n = 0, i;
+	char *esc, *long_cluster;
+	const char *text =
+		/* 0: ours */
+		"dn: CN=SI-N1,OU=HPC,DC=test,DC=domain\n"
+		"sAMAccountName: SI-N1$\n"
+		"description: slurm-identity:sitest node=n1 life=3fa2c901\n\n"
+		/* 1: our mark and name, but outside the OU (CN=Computers) */
+		"dn: CN=SI-N2,CN=Computers,DC=test,DC=domain\n"
+		"sAMAccountName: SI-N2$\n"
+		"description: slurm-identity:sitest node=n2\n\n"
+		/* 2: our mark for n3 on an account named otherwise */
+		"dn: CN=EVIL,OU=HPC,DC=test,DC=domain\n"
+		"sAMAccountName: EVIL$\n"
+		"description: slurm-identity:sitest node=n3\n\n"
+		/* 3: made by some user through the machine account quota */
+		"dn: CN=SI-N4,OU=HPC,DC=test,DC=domain\n"
+		"sAMAccountName: SI-N4$\n"
+		"mS-DS-CreatorSID:: AQUAAAAAAAUVAAAA\n"
+		"description: slurm-identity:sitest node=n4\n\n"
+		/* 4: a DN with a newline and LDIF in it, base64 */
+		"dn:: Q049U0ktTjUKY2hhbmdldHlwZTogZGVsZXRlLE9VPUhQQyxEQz10ZXN0LERDPWRvbWFpbg==\n"
+		"sAMAccountName: SI-N5$\n"
+		"description: slurm-identity:sitest node=n5\n";
+	const bool want[] = { true, false, false, false, false };
+
+	memset(&d, 0, sizeof(d));
+	d.ou = "OU=HPC,DC=test,DC=domain";
+	ad_parse_search(text, "sitest", &c, &n);
+	tap_is_int((long)n, 5, "five marked accounts parsed");
+	for (i = 0; i < n && i < 5; i++)
+		tap_ok(ad_computer_owned(&c[i], &d, "sitest", "si-") == want[i],
+		       "%s is %s", c[i].dn[0] ? c[i].name : "?",
+		       want[i] ? "ours" : "not ours");
+	/* Appending to a list that has entries must not overflow it. */
+	ad_parse_search(text, "sitest", &c, &n);
+	ad_parse_search(text, "sitest", &c, &n);
+	tap_ok(n == 15 && strcmp(c[14].name, "SI-N5") == 0,
+	       "appending to a non-empty list (%zu entries)", n);
+	free(c);
+
+	esc = ad_dn_escape(" a,b+c\"d\\e<f>g;h=i#\n ");
+	tap_is_str(esc, "\\ a\\,b\\+c\\\"d\\\\e\\<f\\>g\\;h\\=i#\\0a\\ ",
+		   "DN value escaped (RFC 4514)");
+	free(esc);
+	esc = ad_account_dn(&d, "SI-N1");
+	tap_is_str(esc, "CN=SI-N1,OU=HPC,DC=test,DC=domain", "the account DN we build");
+	free(esc);
+
+	/* A long cluster name is compared whole, never truncated into a
+	 * prefix that another cluster's marks also start with. */
+	long_cluster = xmalloc(301);
+	memset(long_cluster, 'c', 300);
+	long_cluster[300] = '\0';
+	{
+		char *mine = xasprintf("dn: CN=X,OU=HPC,DC=test,DC=domain\nsAMAccountName: X$\n"
+				       "description: slurm-identity:%sOTHER node=n1\n", long_cluster);
+
+		c = NULL;
+		n = 0;
+		ad_parse_search(mine, long_cluster, &c, &n);
+		tap_ok(n == 1 && c[0].node[0] == '\0',
+		       "another cluster whose name extends ours is not read as ours");
+		free(c);
+		free(mine);
+	}
+	free(long_cluster);
+}
+
 static void ids(void)
 {
 	char id[64], name[16], life[17];
@@ -165,6 +240,7 @@ int main(void)
 {
 	names();
 	search();
+	ownership();
 	ids();
 	runner();
 	return tap_done();
