@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,46 @@ static void pause_for(double seconds)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* Is activation one of this cluster's (SsmActivationIds)? */
+static bool our_activation(const struct identity_conf *conf, const char *id)
+{
+	const char *p = conf->ssm_activation_ids;
+	size_t n = strlen(id);
+
+	while (p && *p && n) {
+		size_t len;
+
+		p += strspn(p, ", ");
+		len = strcspn(p, ", ");
+		if (len == n && strncmp(p, id, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* A hybrid instance's node tag is a claim (tags can be written by others):
+ * SSM itself must say it belongs to this cluster (registered with one of
+ * its activations) and to that node (its agent reports that host name). */
+static bool hybrid_confirmed(const struct identity_conf *conf,
+			     const struct ssm_instance *m, const char *node,
+			     char *why, size_t whylen)
+{
+	size_t n = strcspn(m->computer_name, ".");
+
+	if (!our_activation(conf, m->activation_id)) {
+		snprintf(why, whylen, "its activation %.64s is not in SsmActivationIds",
+			 m->activation_id[0] ? m->activation_id : "(none)");
+		return false;
+	}
+	if (n != strlen(node) || strncasecmp(m->computer_name, node, n) != 0) {
+		snprintf(why, whylen, "its agent reports host name %.64s",
+			 m->computer_name[0] ? m->computer_name : "(none)");
+		return false;
+	}
+	return true;
 }
 
 static int ssm_list(struct backend_context *ctx, struct registration **regs,
@@ -79,13 +120,18 @@ static int ssm_list(struct backend_context *ctx, struct registration **regs,
 	}
 	for (i = 0; i < nhybrid; i++) {
 		struct registration *r = &(*regs)[*count];
-		char node[128];
+		char node[128], why[160];
 
 		if (!ssm_managed_id_valid(hybrid[i].id) ||
 		    ssm_managed_tag(ctx->aws, hybrid[i].id, TAG_NODE, node,
 				    sizeof(node), err, errlen) < 0 ||
 		    !node_name_valid(node))
 			continue;
+		if (!hybrid_confirmed(ctx->conf, &hybrid[i], node, why, sizeof(why))) {
+			log_info("ssm: %s is tagged as node %s of this cluster, but %s; left alone",
+				 hybrid[i].id, node, why);
+			continue;
+		}
 		snprintf(r->node, sizeof(r->node), "%.64s", node);
 		snprintf(r->id, sizeof(r->id), "%s", hybrid[i].id);
 		snprintf(r->detail, sizeof(r->detail), "hybrid, %s",

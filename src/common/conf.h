@@ -53,6 +53,8 @@ struct identity_conf {
 
 	int ssm_online_timeout;	/* node: seconds to wait for the agent */
 	char *ssm_registration_file;	/* a hybrid node's agent registration */
+	char *ssm_activation_ids;	/* comma list: this cluster's hybrid
+					 * activations; NULL: none */
 
 	char *aws_config_file;	/* AWS shared config file to use */
 	char *aws_credentials_file;	/* AWS shared credentials file */

@@ -108,13 +108,13 @@ static void add_ssm(const struct identity_conf *conf, enum policy_role role,
 	static const char *const create_tags[] = { "ec2:CreateTags", NULL };
 	static const char *const delete_tags[] = { "ec2:DeleteTags", NULL };
 	static const char *const tag_hybrid[] = { "ssm:AddTagsToResource", NULL };
-	static const char *const hybrid[] = { "ssm:DeregisterManagedInstance",
-					      "ssm:ListTagsForResource", NULL };
+	static const char *const deregister[] = { "ssm:DeregisterManagedInstance",
+						  NULL };
+	static const char *const list_tags[] = { "ssm:ListTagsForResource", NULL };
 	char *instances = xasprintf("arn:aws:ec2:%s:%s:instance/*", region, account);
 	char *managed = xasprintf("arn:aws:ssm:%s:%s:managed-instance/*", region,
 				  account);
 
-	(void)conf;
 	if (role == POLICY_NODE) {
 		add_statement(statements, "SlurmIdentitySessionManagerCore", core,
 			      one("*"));
@@ -136,8 +136,15 @@ static void add_ssm(const struct identity_conf *conf, enum policy_role role,
 			      one(instances));
 		condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",
 			  our_tag_keys());
-		add_statement(statements, "SlurmIdentitySsmHybrid", hybrid,
+		/* Only what carries this cluster's tag; the controller also
+		 * checks the activation and host name before it acts. */
+		add_statement(statements, "SlurmIdentitySsmHybridTags", list_tags,
 			      one(managed));
+		add_statement(statements, "SlurmIdentitySsmHybridDeregister",
+			      deregister, one(managed));
+		condition(statements, "StringEquals",
+			  "ssm:resourceTag/slurm-identity:cluster",
+			  json_string(conf->cluster_name ? conf->cluster_name : ""));
 	}
 	free(instances);
 	free(managed);

@@ -19,7 +19,8 @@ ManagedInstance resources.
 
 Control API (plain HTTP under /_fake/):
   POST /_fake/agent    {"InstanceId", "ComputerName", "OnlineAfter": s,
-                        "ResourceType": "EC2Instance"|"ManagedInstance"}
+                        "ResourceType": "EC2Instance"|"ManagedInstance",
+                        "ActivationId" (hybrid)}
                        an agent starts on an instance: it shows as a managed
                        instance, Online, OnlineAfter seconds from now
   POST /_fake/silence  {"ComputerNames": [...]} agents on these never come
@@ -89,12 +90,12 @@ class FakeSsm:
         service = "ssm" if kind == "managed-instance" else "ec2"
         return "arn:aws:%s:%s:%s:%s/%s" % (service, self.args.region, self.args.account, kind, iid)
 
-    def authorize(self, caller, operation, resource, tag_keys=None):
+    def authorize(self, caller, operation, resource, tag_keys=None, resource_tags=None):
         policy = caller["entry"].get("policy")
         if policy is None:
             return
         action = "ssm:" + operation
-        policy = self.apply_conditions(policy, action, tag_keys)
+        policy = self.apply_conditions(policy, action, tag_keys, resource_tags or {})
         common.check_policy(policy)
         verdict = common.evaluate(policy, action, resource)
         if verdict != "allow":
@@ -102,11 +103,12 @@ class FakeSsm:
                         "on resource: %s" % (caller["arn"], action, resource))
 
     @staticmethod
-    def apply_conditions(policy, action, tag_keys):
+    def apply_conditions(policy, action, tag_keys, resource_tags):
         """The policy with conditions settled for this request: a statement
         for another action is left out; for this action, a condition this
-        fake understands (ForAllValues:StringEquals on aws:TagKeys) keeps or
-        drops the statement, and any other condition is refused loudly."""
+        fake understands (ForAllValues:StringEquals on aws:TagKeys,
+        StringEquals on ssm:resourceTag/KEY) keeps or drops the statement,
+        and any other condition is refused loudly."""
         out = []
         for st in common._as_list(policy["Statement"]):
             if "Condition" not in st:
@@ -118,6 +120,10 @@ class FakeSsm:
             holds = True
             for op, entries in st["Condition"].items():
                 for key, want in entries.items():
+                    if op == "StringEquals" and key.startswith("ssm:resourceTag/"):
+                        tag = key[len("ssm:resourceTag/"):]
+                        holds &= resource_tags.get(tag) in common._as_list(want)
+                        continue
                     if (op, key) != ("ForAllValues:StringEquals", "aws:TagKeys"):
                         raise ValueError("condition %s %s is not supported by fake_ssm"
                                          % (op, key))
@@ -135,7 +141,8 @@ class FakeSsm:
                 "AgentVersion": "3.3.40.0", "PlatformType": "Linux",
                 "PlatformName": "Debian GNU/Linux", "PlatformVersion": "12",
                 "ComputerName": m["ComputerName"], "IsLatestVersion": True,
-                "RegistrationDate": m["registered"]}
+                "RegistrationDate": m["registered"],
+                **({"ActivationId": m["ActivationId"]} if m.get("ActivationId") else {})}
 
     def known(self, m, now):
         # An agent that has not started yet has not registered either.
@@ -185,7 +192,10 @@ class FakeSsm:
 
     def op_DeregisterManagedInstance(self, caller, p):
         iid = p["InstanceId"]
-        self.authorize(caller, "DeregisterManagedInstance", self.arn(iid))
+        with self.lock:
+            tags = dict((self.managed.get(iid) or {}).get("tags", {}))
+        self.authorize(caller, "DeregisterManagedInstance", self.arn(iid),
+                       resource_tags=tags)
         if not MANAGED_ID.match(iid):
             common.fail("InvalidInstanceId", "%s is not a managed instance id (mi-...)" % iid)
         with self.lock:
@@ -260,7 +270,8 @@ class FakeSsm:
                     "ResourceType": spec.get("ResourceType", "ManagedInstance"
                                              if iid.startswith("mi-") else "EC2Instance"),
                     "online_at": now + float(spec.get("OnlineAfter", 0)),
-                    "registered": now, "tags": {}}
+                    "registered": now, "tags": {},
+                    "ActivationId": spec.get("ActivationId")}
             return {}
         if (method, path) == ("POST", "/_fake/silence"):
             with self.lock:

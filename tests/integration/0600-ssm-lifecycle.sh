@@ -22,7 +22,8 @@ d=$CLUSTER_DIR
 trap opsworks_cluster_cleanup EXIT
 AWS_ENV_SSM_FAKE=1
 cluster_configure "Backends=ssm" "SsmOnlineTimeout=20" \
-	"SsmRegistrationFile=$d/nodes/%n/ssm-registration" || bail "cannot configure"
+	"SsmRegistrationFile=$d/nodes/%n/ssm-registration" \
+	"SsmActivationIds=0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5" || bail "cannot configure"
 echo "SchedulerParameters=nohold_on_prolog_fail" >>"$d/etc/slurm.conf"
 aws_env_start || bail "cannot start the AWS endpoints"
 cluster_start || bail "cannot start slurmctld"
@@ -58,6 +59,11 @@ for m in json.load(sys.stdin):
 "$top_builddir/slurm-identity" check >"$d/check.out" 2>&1
 ok $? "slurm-identity check passes: $(grep '^ok: ssm' "$d/check.out")"
 
+# Someone else's hybrid server, registered with another activation: ids
+# and tags that name it are claims the controller must not act on.
+victim=mi-0123456789abcdef0
+ssm_fake /_fake/agent "{\"InstanceId\": \"$victim\", \"ComputerName\": \"payroll\", \"ActivationId\": \"99999999-8888-4777-8666-555555555555\"}" >/dev/null
+
 touch "$d/hybrid-n4"
 # n2's agent is slow: Online 34 s after launch, after its prolog started.
 echo 34 >"$d/agent-delay-n2"
@@ -79,11 +85,13 @@ tags2=$(ec2_tags n2)
 [ "$tags1" = "slurm-identity:cluster=sitest slurm-identity:node=n1" ] &&
 	[ "$tags2" = "slurm-identity:cluster=sitest slurm-identity:node=n2" ]
 ok $? "EC2 instances tagged with node and cluster once Online (n1: $tags1; n2: $tags2)"
+# What a node's root or an operator can write into Extra.
+scontrol update nodename=n1 extra="identity=ready instance=- ssm=$victim"
 waited=$(grep "n2: ssm: i-[0-9a-f]* Online after [0-9.]* s, tagged slurm-identity:node=n2" "$d/log/identity.log" |
 	sed 's/.*Online after \([0-9]*\).*/\1/')
 [ -n "$waited" ] && [ "$waited" -ge 2 ]
 ok $? "the prolog waited for n2's slow agent to come Online (${waited:-?} s)"
-managed mi- | grep -q " Online slurm-identity:cluster=sitest slurm-identity:node=n4$"
+managed mi- | grep -v "^$victim " | grep -q " Online slurm-identity:cluster=sitest slurm-identity:node=n4$"
 ok $? "hybrid node tagged through SSM AddTagsToResource ($(managed mi-))"
 scontrol show node n4 | grep -q "Extra=identity=ready .*ssm=mi-"
 ok $? "node record mirrors the managed instance id"
@@ -101,13 +109,32 @@ ok $? "nodes powered down"
 	grep -q "n1: ssm: tags removed from i-" "$d/log/identity.log" &&
 	grep -q "n2: ssm: tags removed from i-" "$d/log/identity.log"
 ok $? "tags removed on suspend, by DeleteTags ('$(ec2_tags n1)')"
-[ -z "$(managed mi-)" ]
+[ -z "$(managed mi- | grep -v "^$victim ")" ]
 ok $? "hybrid node deregistered from SSM (DeregisterManagedInstance)"
 grep -q "n4: ssm: managed instance mi-[0-9a-f]* deregistered" "$d/log/identity.log"
 ok $? "and the log says so"
+managed "$victim" | grep -q "^$victim " && ! grep -q "deregistered.*$victim\|$victim deregistered" "$d/log/identity.log"
+ok $? "an id planted in a suspended node's Extra was not acted on ($victim still registered)"
+# With the node's own credentials (exactly the printed node policy), tag
+# the foreign server as powered-down n4 of this cluster.
+python3 - "$d" "$victim" <<'EOP'
+import json, sys, boto3
+d, victim = sys.argv[1:3]
+e = json.load(open(d + "/aws-env.json"))
+u = e["users"]["node"]
+ssm = boto3.client("ssm", endpoint_url=e["ssm_fake"], region_name=e["region"],
+                   aws_access_key_id=u["key"], aws_secret_access_key=u["secret"])
+ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=victim,
+                         Tags=[{"Key": "slurm-identity:node", "Value": "n4"},
+                               {"Key": "slurm-identity:cluster", "Value": "sitest"}])
+EOP
+ok $? "a node can tag a foreign hybrid server with our tags (the tag is only a claim)"
 "$top_builddir/slurm-identity" reconcile >"$d/reconcile.out" 2>&1
 grep -q "^reconcile: 0 registrations, 0 leaks" "$d/reconcile.out"
 ok $? "reconcile finds nothing left ($(tail -1 "$d/reconcile.out"))"
+managed "$victim" | grep -q "^$victim " &&
+	grep -q "ssm: $victim is tagged as node n4 of this cluster, but its activation 99999999-8888-4777-8666-555555555555 is not in SsmActivationIds; left alone" "$d/log/identity.log"
+ok $? "and leaves the foreign server registered, saying why"
 calls=$(ssm_fake /_fake/calls)
 echo "# SSM fake calls: $calls"
 echo "$calls" | python3 -c 'import json,sys; c=json.load(sys.stdin); assert c.get("DescribeInstanceInformation",0) >= 3 and c.get("DeregisterManagedInstance") == 1, c'

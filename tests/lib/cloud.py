@@ -112,6 +112,11 @@ def launch(d, env, node):
     return 0
 
 
+# The activation the test cluster's hybrid nodes register with
+# (SsmActivationIds in its identity.conf).
+HYBRID_ACTIVATION = "0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5"
+
+
 def start_ssm_agent(d, env, node, iid):
     """With the SSM fake in use, the instance's agent registers a few
     seconds after boot (DIR/agent-delay-NODE: that many); a node marked hybrid (DIR/hybrid-NODE) registers
@@ -130,7 +135,11 @@ def start_ssm_agent(d, env, node, iid):
     delay_file = os.path.join(d, "agent-delay-" + node)
     if os.path.exists(delay_file):
         delay = float(open(delay_file).read().strip())
-    spec = json.dumps({"InstanceId": iid, "ComputerName": node, "OnlineAfter": delay}).encode()
+    spec = {"InstanceId": iid, "ComputerName": node, "OnlineAfter": delay}
+    if iid.startswith("mi-"):
+        # Hybrid nodes register with the cluster's activation.
+        spec["ActivationId"] = HYBRID_ACTIVATION
+    spec = json.dumps(spec).encode()
     req = urllib.request.Request(env["ssm_fake"] + "/_fake/agent", data=spec, method="POST",
                                  headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()

@@ -76,6 +76,8 @@ struct ssm_instance {
 	char id[32];		/* i-... or mi-... */
 	char ping_status[32];	/* Online, ConnectionLost, Inactive */
 	char resource_type[32];	/* EC2Instance, ManagedInstance */
+	char activation_id[64];	/* hybrid: the activation it registered with */
+	char computer_name[256];	/* as its agent reports it */
 };
 /* DescribeInstanceInformation for one instance: 0 with *found set (false:
  * not a managed instance), -1 on error. */

@@ -31,6 +31,12 @@ static void read_instance(json_t *item, struct ssm_instance *out)
 	snprintf(out->ping_status, sizeof(out->ping_status), "%s", v ? v : "");
 	v = json_string_value(json_object_get(item, "ResourceType"));
 	snprintf(out->resource_type, sizeof(out->resource_type), "%s", v ? v : "");
+	v = json_string_value(json_object_get(item, "ActivationId"));
+	if (v && strlen(v) < sizeof(out->activation_id))
+		snprintf(out->activation_id, sizeof(out->activation_id), "%s", v);
+	v = json_string_value(json_object_get(item, "ComputerName"));
+	if (v && strlen(v) < sizeof(out->computer_name))
+		snprintf(out->computer_name, sizeof(out->computer_name), "%s", v);
 }
 
 static json_t *filter(const char *key, const char *value)
