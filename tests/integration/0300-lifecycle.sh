@@ -25,6 +25,10 @@ resumed_s=$(( $(date +%s) - t0 ))
 
 [ "$(registered)" = "n1 n2" ]
 ok $? "both nodes registered in the stack (registry: $(registered))"
+# identity.conf names an AWS config file; the cloud's program must not get
+# it (it would run with our credentials), nor a core limit it cannot raise.
+grep -q "^chain-env: AWS_CONFIG_FILE=unset AWS_SHARED_CREDENTIALS_FILE=unset core-hard=$(ulimit -Hc)$" "$CLUSTER_DIR/log/cloud.log"
+ok $? "the chained program got Slurm's environment and limits ($(grep -m1 '^chain-env' "$CLUSTER_DIR/log/cloud.log"))"
 [ "$(calls RegisterInstance)" = 2 ]
 ok $? "exactly one RegisterInstance per node ($(calls RegisterInstance))"
 if [ "$(slurm_release)" -ge 2311 ]; then

@@ -26,7 +26,7 @@ ok $? "two nodes up and registered ($(registered))" || dump_logs 30
 opsworks_fake POST /_fake/faults '{"latency_ms": 8000, "error_5xx": 1000, "operations": ["DeregisterInstance"]}' >/dev/null
 wait_for "grep -qs 'phase=deregistering' '$CLUSTER_DIR/identity/controller/n1'" 90
 ok $? "suspend hook journaled its intention before acting"
-pid=$(pgrep -f "slurm-identity-suspend n" | head -1)
+pid=$(cluster_hook_pid slurm-identity-suspend)
 [ -n "$pid" ] && kill -9 "$pid"
 ok $? "suspend hook killed with SIGKILL mid-batch (pid ${pid:-none})"
 wait_for '[ "$(node_state n1)" = idle~ ] && [ "$(node_state n2)" = idle~ ]' 60
@@ -70,4 +70,16 @@ ok $? "reconcile deregistered the dead node"
 ok $? "the other cluster's registration is untouched ($(registered))"
 echo "$out" | grep -q ', 1 foreign$'
 ok $? "it is counted as foreign"
+
+# 3. An id planted in a node's Extra (anyone with node root or operator
+# rights can) is not what its suspend removes.
+foreign=$(opsworks_fake GET /_fake/registry | python3 -c 'import json,sys; print([i["InstanceId"] for i in json.load(sys.stdin) if i["Hostname"] == "othercluster-7"][0])')
+job=$(sbatch -N1 -w n2 --parsable --wrap 'sleep 1' -o /dev/null)
+wait_for '[ "$(job_state $job)" = COMPLETED ]' 120 && [ "$(registered)" = "n2 othercluster-7" ]
+ok $? "n2 up and registered again ($(registered))"
+scontrol update nodename=n2 extra="identity=ready instance=- opsworks=$foreign"
+wait_for '[ "$(node_state n2)" = idle~ ] && [ "$(registered)" = othercluster-7 ]' 90
+ok $? "n2's suspend removed n2's own registration only ($(registered))"
+! grep -q "$foreign" "$CLUSTER_DIR/log/identity.log"
+ok $? "and never acted on the planted id $foreign"
 tap_done

@@ -209,6 +209,13 @@ assert r["helpers_seen"].get("adcli", 0) >= 5 and r["helpers_seen"].get("ldapmod
 assert not r["hits"] and not r["password_options"], r
 EOP
 ok $? "no secret in any process's argv or environment, and the sampling saw the helpers run"
+python3 - "$d/sampler.json" <<'EOP'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("# helpers of ours seen: %d, unconfined: %s" % (r["ours_seen"], r["unconfined"][:3]))
+assert r["ours_seen"] >= 10 and not r["unconfined"], r["unconfined"][:5]
+EOP
+ok $? "every helper we started ran from / with LDAPNOINIT (no ldaprc or LDAP* variable read)"
 leaks=""
 while read -r s; do
 	grep -rlF -- "$s" "$d/log" "$d/identity" "$d/state" "$d/spool" "$d/nodes" 2>/dev/null | grep -v '\.keytab$' && leaks=yes

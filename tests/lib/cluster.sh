@@ -150,6 +150,8 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export SI_IN_CHROOT=${SI_IN_CHROOT:-}
 exec >>"$d/log/cloud.log" 2>&1
 echo "\$(date +%T) cloud-resume \$1"
+# What the chained program is given (0300 checks it is Slurm's, not ours).
+echo "chain-env: AWS_CONFIG_FILE=\${AWS_CONFIG_FILE-unset} AWS_SHARED_CREDENTIALS_FILE=\${AWS_SHARED_CREDENTIALS_FILE-unset} core-hard=\$(ulimit -Hc)"
 # slurmctld accepts a node only with a boot time after its power-up request
 # (whole seconds): let two seconds pass, then boot with uptime ~0.
 sleep 2
@@ -203,6 +205,17 @@ cluster_stop() {
 		rm -f "$d/munge.started"
 	fi
 	return 0
+}
+
+# The pid of a running hook NAME of this test's cluster (its slurmctld
+# gave it our SLURM_CONF), never another cluster's.
+cluster_hook_pid() {
+	local pid
+	for pid in $(pgrep -f "$top_builddir/$1 "); do
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
+			grep -qx "SLURM_CONF=$CLUSTER_DIR/etc/slurm.conf" && { echo "$pid"; return 0; }
+	done
+	return 1
 }
 
 # Wait up to $2 seconds for a shell condition $1.

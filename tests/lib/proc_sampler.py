@@ -6,7 +6,10 @@ SECRETS_FILE holds one secret per line (never on our own command line).
 Every 20 ms each /proc/PID/cmdline and /proc/PID/environ is searched for
 each secret and for password-bearing options ("password=", "-w"). The
 report counts the samples, the helper processes seen (adcli, ldap*), so a
-run that saw nothing cannot pass by accident, and lists every hit.
+run that saw nothing cannot pass by accident, and lists every hit. Helpers
+started by our programs (parent slurm-identity*) must also run confined:
+LDAPNOINIT=1 in their environment and / as working directory ("ours_seen",
+"unconfined").
 """
 import json
 import os
@@ -16,12 +19,23 @@ import time
 HELPERS = {"adcli", "ldapsearch", "ldapmodify", "ldapdelete", "ldapadd"}
 
 
+def started_by_us(pid):
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            ppid = f.read().rsplit(")", 1)[1].split()[1]
+        with open("/proc/%s/comm" % ppid) as f:
+            return f.read().startswith("slurm-identity")
+    except (OSError, IndexError):
+        return False
+
+
 def main():
     secrets_file, out, stop = sys.argv[1:4]
     with open(secrets_file) as f:
         secrets = [line.rstrip("\n").encode() for line in f if line.strip()]
     me = str(os.getpid())
-    report = {"samples": 0, "helpers_seen": {}, "hits": [], "password_options": []}
+    report = {"samples": 0, "helpers_seen": {}, "hits": [], "password_options": [],
+              "ours_seen": 0, "unconfined": []}
     seen = set()
     while not os.path.exists(stop):
         report["samples"] += 1
@@ -43,6 +57,15 @@ def main():
                 for a in argv:
                     if b"password=" in a.lower() or a == b"-w":
                         report["password_options"].append(a.decode(errors="replace"))
+                if started_by_us(pid):
+                    report["ours_seen"] += 1
+                    try:
+                        cwd = os.readlink("/proc/%s/cwd" % pid)
+                    except OSError:
+                        cwd = "?"
+                    if b"LDAPNOINIT=1" not in env.split(b"\0") or cwd != "/":
+                        report["unconfined"].append({"name": name, "cwd": cwd,
+                                                     "ldapnoinit": b"LDAPNOINIT=1" in env})
             for i, s in enumerate(secrets):
                 where = [w for w, blob in (("argv", cmd), ("environ", env)) if s in blob]
                 if where:
