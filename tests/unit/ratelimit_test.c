@@ -2,9 +2,72 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
 
 #include "common/aws/ratelimit.h"
 #include "tap.h"
+
+/* A service that allows limit calls in any one second (a sliding window
+ * of recent accepted calls) against a client that sends whenever its
+ * bucket lets it: the adaptive rate must find the limit, with few
+ * throttles, starting from a burst. */
+static void adaptive_against(double limit, double seconds, double *rate,
+			     double *throttled_share)
+{
+	struct rate_limiter rl;
+	struct adaptive_rate ar;
+	double *accepted = calloc(200000, sizeof(*accepted)), t, wait;
+	size_t naccepted = 0, first = 0, sent = 0, throttled = 0, late = 0;
+
+	rate_limiter_init(&rl, 0.0, 1.0, 0.0);
+	adaptive_rate_init(&ar, 0.0);
+	for (t = 0; t < seconds; t += 0.001) {
+		/* Up to 16 calls per millisecond when nothing holds us back. */
+		int burst;
+
+		for (burst = 0; burst < 16 && rate_limiter_take(&rl, t, &wait); burst++) {
+			bool throttle;
+
+			while (first < naccepted && accepted[first] <= t - 1.0)
+				first++;
+			throttle = naccepted - first >= (size_t)limit;
+			if (!throttle && naccepted < 200000)
+				accepted[naccepted++] = t;
+			sent++;
+			throttled += throttle;
+			/* Judge the steady state: the last half of the run. */
+			if (t >= seconds / 2) {
+				late++;
+				if (!throttle)
+					(*rate)++;
+				else
+					(*throttled_share)++;
+			}
+			adaptive_rate_update(&ar, &rl, throttle, t);
+		}
+	}
+	*rate /= seconds / 2;
+	*throttled_share = late ? *throttled_share / (double)late : 1;
+	free(accepted);
+	(void)sent;
+	(void)throttled;
+}
+
+static void adaptive(void)
+{
+	double rate = 0, share = 0;
+
+	adaptive_against(20, 120, &rate, &share);
+	tap_ok(rate >= 15 && rate <= 20.5,
+	       "adaptive rate finds a 20/s limit (%.1f/s accepted)", rate);
+	tap_ok(share < 0.10, "with few throttled calls (%.1f%%)", share * 100);
+	rate = share = 0;
+	adaptive_against(200, 120, &rate, &share);
+	tap_ok(rate >= 150 && rate <= 205,
+	       "and a 200/s limit (%.1f/s accepted, %.1f%% throttled)", rate,
+	       share * 100);
+}
 
 int main(void)
 {
@@ -39,5 +102,6 @@ int main(void)
 	tap_ok(!rate_limiter_take(&rl, 1.0, &wait) && fabs(wait - 1.0) < 1e-9,
 	       "slow rate waits 2s per token");
 	tap_ok(!rate_limiter_take(&rl, 0.5, &wait), "time going backwards is safe");
+	adaptive();
 	return tap_done();
 }

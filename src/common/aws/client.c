@@ -26,6 +26,7 @@ struct service_state {
 	char *host;		/* authority as sent in Host */
 	char *path;		/* request path, "/" usually */
 	struct rate_limiter limiter;
+	struct adaptive_rate adaptive;	/* when MaxRequestRate is unset */
 	size_t in_flight;
 };
 
@@ -213,6 +214,7 @@ static struct service_state *service_state(struct aws_client *c,
 	burst = c->opts.max_request_rate < 1 ? 1 : c->opts.max_request_rate;
 	rate_limiter_init(&st->limiter, c->opts.max_request_rate, burst,
 			  clock_monotonic());
+	adaptive_rate_init(&st->adaptive, clock_monotonic());
 	return st;
 }
 
@@ -239,6 +241,7 @@ static int start_attempt(struct aws_client *c, struct service_state *st,
 
 	strbuf_init(&auth);
 	strbuf_init(&target);
+	call->signed_skew = c->skew;
 	sigv4_format_date((long long)time(NULL) + c->skew, amz_date);
 	content_type = call->service->protocol == AWS_PROTOCOL_JSON
 			       ? "application/x-amz-json-1.1"
@@ -365,6 +368,14 @@ static void attempt_done(struct aws_client *c, struct aws_call *call,
 			     r->transport == HTTP_TIMEOUT,
 			     call->status == AWS_CALL_SERVICE_ERROR ? call->code
 								    : NULL);
+	/* Without a configured MaxRequestRate, the rate follows the
+	 * service's answers (the SDKs' adaptive mode). */
+	if (c->opts.max_request_rate <= 0) {
+		struct service_state *st = service_state(c, call->service);
+
+		adaptive_rate_update(&st->adaptive, &st->limiter,
+				     cls == RETRY_THROTTLED, now);
+	}
 	if (call->status == AWS_CALL_BAD_REPLY || cls == RETRY_NO) {
 		finish_call(c, call, now);
 		return;
@@ -373,14 +384,22 @@ static void attempt_done(struct aws_client *c, struct aws_call *call,
 		long long server = clock_parse_http_date(r->date);
 		long long skew = server - (long long)time(NULL);
 
-		if (server < 0 || call->skew_retried ||
-		    llabs(skew - c->skew) < CLOCK_SKEW_THRESHOLD) {
+		if (server < 0 || call->skew_retried) {
 			finish_call(c, call, now);
 			return;
 		}
-		log_info("aws: clock differs from %s by %llds, correcting",
-			 call->service->signing_name, skew);
-		c->skew = skew;
+		/* The first call of a batch to be rejected corrects the
+		 * offset; every call signed with the old one is retried
+		 * with the new, not failed because it is already fixed. */
+		if (llabs(skew - c->skew) >= CLOCK_SKEW_THRESHOLD) {
+			log_info("aws: clock differs from %s by %llds, correcting",
+				 call->service->signing_name, skew);
+			c->skew = skew;
+		}
+		if (llabs(call->signed_skew - c->skew) < CLOCK_SKEW_THRESHOLD) {
+			finish_call(c, call, now);
+			return;
+		}
 		call->skew_retried = true;
 		call->status = AWS_CALL_PENDING;
 		call->not_before = now;

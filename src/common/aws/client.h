@@ -57,6 +57,7 @@ struct aws_call {
 	double started;
 	int quota_taken;
 	bool skew_retried;
+	long long signed_skew;	/* the clock offset its attempt was signed with */
 	struct http_request *http;
 };
 

@@ -321,8 +321,10 @@ struct http_request *http_client_next_done(struct http_client *c,
 				return r;
 			}
 		}
-		if (c->running == 0 || wait_ms <= 0)
+		if (wait_ms <= 0)
 			return NULL;
+		/* Sleeps the whole time even with nothing in flight: a caller
+		 * waiting for a rate token or a backoff does not spin. */
 		curl_multi_poll(c->multi, NULL, 0,
 				(int)(wait_ms > 100 ? 100 : wait_ms), NULL);
 		wait_ms -= wait_ms > 100 ? 100 : wait_ms;
