@@ -68,6 +68,8 @@ else
 fi
 # Show powered-down cloud nodes in sinfo (Slurm hides them otherwise).
 echo "PrivateData=cloud" >>"$CLUSTER_DIR/etc/slurm.conf"
+echo "== starting slurmctld ($CLUSTER_DIR/etc/slurm.conf)"
+cluster_start || exit 1
 echo "== starting moto_server (IAM enforced) and the OpsWorks endpoint"
 aws_env_start || exit 1
 echo "== IAM policy the controller runs with (slurm-identity policy --role controller):"
@@ -75,8 +77,6 @@ sed 's/^/   /' "$CLUSTER_DIR/aws/controller-policy.json"
 echo "== slurm-identity check (as the controller):"
 SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf SLURM_CONF=$CLUSTER_DIR/etc/slurm.conf \
 	"$top_builddir/slurm-identity" check 2>&1 | sed 's/^/   /'
-echo "== starting slurmctld ($CLUSTER_DIR/etc/slurm.conf)"
-cluster_start || exit 1
 show
 echo "== sbatch -N2 --wrap 'hostname'"
 job=$(sbatch -N2 --parsable --wrap 'hostname' -o "$CLUSTER_DIR/job-%j.out")

@@ -41,6 +41,10 @@ static int domain(struct backend_context *ctx, char *err, size_t errlen)
 
 	if (ctx->ad)
 		return 0;
+	if (!ctx->conf->cluster_name) {
+		snprintf(err, errlen, "no ClusterName to mark computer accounts with");
+		return -1;
+	}
 	d = xcalloc(1, sizeof(*d));
 	if (ad_domain_load(ctx->conf, ctx->aws, d, err, errlen) < 0) {
 		free(d);

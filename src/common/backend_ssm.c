@@ -94,6 +94,10 @@ static int ssm_list(struct backend_context *ctx, struct registration **regs,
 
 	*regs = NULL;
 	*count = 0;
+	if (!ctx->conf->cluster_name) {
+		snprintf(err, errlen, "no ClusterName to find our tags by");
+		return -1;
+	}
 	if (ec2_describe_tagged(ctx->aws, TAG_CLUSTER, ctx->conf->cluster_name,
 				&set, err, errlen) < 0)
 		return -1;
@@ -230,6 +234,11 @@ static int ssm_register(struct backend_context *ctx,
 	const char *values[2] = { me->node, ctx->conf->cluster_name };
 	double start = clock_monotonic();
 	double deadline = start + ctx->conf->ssm_online_timeout;
+
+	if (!values[1]) {
+		snprintf(why, whylen, "no ClusterName to tag with");
+		return -1;
+	}
 	struct ssm_instance info;
 	char id[32], err[512], last[64] = "not a managed instance yet";
 	bool found;

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 
 #include "conf.h"
 #include "log.h"
@@ -379,38 +378,6 @@ static int check_file_security(int fd, const char *path, bool has_secret,
 	return 0;
 }
 
-/* ClusterName from slurm.conf, the default for ours; absent is fine. */
-static char *slurm_conf_cluster_name(const char *slurm_conf)
-{
-	FILE *fp = fopen(slurm_conf, "re");
-	char line[MAX_LINE];
-	char *name = NULL;
-
-	if (!fp)
-		return NULL;
-	while (fgets(line, sizeof(line), fp)) {
-		char *hash = strchr(line, '#'), *p, *eq;
-
-		if (hash)
-			*hash = '\0';
-		p = str_trim(line);
-		eq = strchr(p, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		if (strcasecmp(str_trim(p), "ClusterName") == 0) {
-			char *v = unquote(str_trim(eq + 1));
-
-			if (valid_name(v)) {
-				free(name);
-				name = xstrdup(v);
-			}
-		}
-	}
-	fclose(fp);
-	return name;
-}
-
 int config_load(struct identity_conf *conf, const char *path, char *err,
 		size_t errlen)
 {
@@ -503,8 +470,6 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 		conf->slurm_conf = xstrdup(env_conf);
 	else
 		conf->slurm_conf = xstrdup(SLURM_CONF_DIR "/slurm.conf");
-	if (!conf->cluster_name)
-		conf->cluster_name = slurm_conf_cluster_name(conf->slurm_conf);
 	if ((conf->backends & BACKEND_OPSWORKS) && !conf->opsworks_stack_id) {
 		snprintf(err, errlen,
 			 "%s: Backends includes opsworks but OpsWorksStackId is not set",
@@ -523,12 +488,6 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 		snprintf(err, errlen,
 			 "%s: Backends includes ad but DomainPasswordParameter is not set",
 			 path);
-		goto out;
-	}
-	if ((conf->backends & BACKEND_AD) && !conf->cluster_name) {
-		snprintf(err, errlen,
-			 "%s: Backends includes ad but there is no ClusterName (here or in %s) to mark computer accounts with",
-			 path, conf->slurm_conf);
 		goto out;
 	}
 	if (conf->computer_ou) {
@@ -557,7 +516,7 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 	rc = 0;
 out:
 	/* A DomainPassword line may still be in the buffer. */
-	OPENSSL_cleanse(line, sizeof(line));
+	explicit_bzero(line, sizeof(line));
 	secret_free(text);
 	close(fd);
 	return rc;

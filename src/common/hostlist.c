@@ -16,27 +16,6 @@
 /* libslurm would accept about anything; cap what a hook will fan out to. */
 #define MAX_NODES 100000
 
-/* Slurm reads the digits of a name as a number (n12 is 12 of "n"); past
- * 18 digits that number saturates and two names become one. */
-#define NAME_DIGITS_MAX 18
-
-bool node_name_valid(const char *name)
-{
-	size_t len = strlen(name), digits = 0;
-	const char *p;
-
-	if (len == 0 || len > NODE_NAME_MAX || name[0] == '-' || name[0] == '.')
-		return false;
-	for (p = name; *p; p++) {
-		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
-			return false;
-		digits = isdigit((unsigned char)*p) ? digits + 1 : 0;
-		if (digits > NAME_DIGITS_MAX)
-			return false;
-	}
-	return true;
-}
-
 bool node_list_contains(const struct node_list *list, const char *name)
 {
 	size_t i;
@@ -65,7 +44,7 @@ void node_list_free(struct node_list *list)
 	list->count = 0;
 }
 
-/* A bracket number: at most NAME_DIGITS_MAX digits. */
+/* A bracket number: at most NAME_DIGITS_MAX digits (nodename.h). */
 static bool read_number(const char **s, unsigned long long *out)
 {
 	size_t n = 0;

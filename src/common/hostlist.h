@@ -5,16 +5,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define NODE_NAME_MAX 64
+#include "nodename.h"
 
 struct node_list {
 	char **names;
 	size_t count;
 };
-
-/* A node name we accept: 1-64 of [A-Za-z0-9._-], not starting with '-' or
- * '.', so it can never be read as an option or a path. */
-bool node_name_valid(const char *name);
 
 /* Expand and de-duplicate (order kept). -1 with err on a malformed list or
  * an invalid name; an empty string gives an empty list. */

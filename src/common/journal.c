@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
-#include "hostlist.h"
+#include "nodename.h"
 #include "journal.h"
 #include "xmalloc.h"
 
@@ -373,6 +373,35 @@ int journal_remove(const char *state_dir, const char *role, const char *node,
 	}
 	fsync(dfd);
 	return 0;
+}
+
+int journal_forget(const char *state_dir, const char *role, const char *node,
+		   char *err, size_t errlen)
+{
+	int dfd;
+
+	if (!node_name_valid(node)) {
+		snprintf(err, errlen, "invalid node name \"%.64s\"", node);
+		return -1;
+	}
+	dfd = role_fd(state_dir, role, false, err, errlen);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (unlinkat(dfd, node, 0) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove %s/%s/%s: %s", state_dir,
+			 role, node, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void journal_sync(const char *state_dir, const char *role)
+{
+	char err[256];
+	int dfd = role_fd(state_dir, role, false, err, sizeof(err));
+
+	if (dfd >= 0)
+		fsync(dfd);
 }
 
 int journal_list(const char *state_dir, const char *role, char ***nodes,

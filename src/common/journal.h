@@ -44,6 +44,12 @@ int journal_write(const char *state_dir, const char *role,
 		  const struct journal_entry *e, char *err, size_t errlen);
 int journal_remove(const char *state_dir, const char *role, const char *node,
 		   char *err, size_t errlen);
+/* journal_remove without syncing the directory, for many records in a
+ * row; journal_sync once after them. (A removal lost in a crash leaves a
+ * record that says more work is due: reconcile settles it.) */
+int journal_forget(const char *state_dir, const char *role, const char *node,
+		   char *err, size_t errlen);
+void journal_sync(const char *state_dir, const char *role);
 /* Node names that have a record under role (caller frees with
  * journal_list_free). */
 int journal_list(const char *state_dir, const char *role, char ***nodes,

@@ -1,11 +1,14 @@
 /* program.c: common start-up of every program. */
 #include "config.h"
 
+#include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "journal.h"
+#include "slurm_node.h"
 #include "log.h"
 #include "metrics.h"
 #include "program.h"
@@ -35,9 +38,26 @@ char *const *program_given_environ(void)
 	return given_environ ? given_environ : environ;
 }
 
+/* slurmctld may start us with standard descriptors closed: fill them with
+ * /dev/null first, so that no file we open later (the log, StateDir)
+ * lands on 0-2, where a child's or the worker's redirection would take
+ * it over. */
+static void standard_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		if (open("/dev/null", O_RDWR) < 0)
+			return;
+	}
+}
+
 int program_start(struct program *p, const char *name, const char *conf_path,
 		  bool interactive, char *err, size_t errlen)
 {
+	standard_fds();
 	memset(p, 0, sizeof(*p));
 	p->name = name;
 	save_environ();
@@ -68,6 +88,36 @@ int program_start(struct program *p, const char *name, const char *conf_path,
 	if (p->conf.aws_credentials_file)
 		setenv("AWS_SHARED_CREDENTIALS_FILE",
 		       p->conf.aws_credentials_file, 1);
+	return 0;
+}
+
+int program_need_cluster_name(struct program *p, char *err, size_t errlen)
+{
+	char why[256];
+	size_t i;
+
+	if (p->conf.cluster_name)
+		return 0;
+	/* Slurm's own, asked from slurmctld (Include files and all), not a
+	 * parse of slurm.conf: and only when needed, never on the prolog's
+	 * fast path. */
+	p->conf.cluster_name = slurm_conf_cluster_name(why, sizeof(why));
+	if (!p->conf.cluster_name) {
+		snprintf(err, errlen,
+			 "no ClusterName in %s, and slurmctld could not be asked for it (%s)",
+			 p->conf_path, why);
+		return -1;
+	}
+	for (i = 0; p->conf.cluster_name[i]; i++) {
+		char c = p->conf.cluster_name[i];
+
+		if (!isalnum((unsigned char)c) && c != '-' && c != '_' && c != '.') {
+			snprintf(err, errlen, "slurmctld's ClusterName \"%.64s\" cannot name our marks and tags",
+				 p->conf.cluster_name);
+			xfree_ptr(&p->conf.cluster_name);
+			return -1;
+		}
+	}
 	return 0;
 }
 

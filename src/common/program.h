@@ -25,6 +25,9 @@ struct program {
 int program_start(struct program *p, const char *name, const char *conf_path,
 		  bool interactive, char *err, size_t errlen);
 struct aws_client *program_aws(struct program *p, char *err, size_t errlen);
+/* ClusterName (our marks and tags name it): identity.conf's, else
+ * slurmctld's. -1 with err if there is none. */
+int program_need_cluster_name(struct program *p, char *err, size_t errlen);
 void program_end(struct program *p);
 /* The environment the program was started with, without the AWS_* file
  * settings program_start adds for our own use: for programs we chain. */

@@ -3,14 +3,14 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "secret.h"
 #include "xmalloc.h"
@@ -19,6 +19,24 @@ struct secret {
 	unsigned char *data;
 	size_t len;
 };
+
+/* len bytes from the kernel's random source. */
+static int random_bytes(unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = getrandom(buf + got, len - got, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
 
 /* Keep a secret's pages out of swap where RLIMIT_MEMLOCK allows; a
  * refusal is not an error (the limit is the administrator's call). */
@@ -56,7 +74,7 @@ struct secret *secret_random_password(size_t len)
 	struct secret *s;
 	size_t i;
 
-	if (RAND_bytes(raw, (int)len) != 1) {
+	if (random_bytes(raw, len) < 0) {
 		free(raw);
 		return NULL;
 	}
@@ -66,7 +84,7 @@ struct secret *secret_random_password(size_t len)
 		s->data[i] = (unsigned char)alphabet[raw[i] % n];
 	s->data[len] = '\0';
 	s->len = len;
-	OPENSSL_cleanse(raw, len);
+	explicit_bzero(raw, len);
 	free(raw);
 	return s;
 }
@@ -80,7 +98,7 @@ void secret_free(struct secret *s)
 {
 	if (!s)
 		return;
-	OPENSSL_cleanse(s->data, s->len + 1);
+	explicit_bzero(s->data, s->len + 1);
 	(void)munlock(s->data, s->len + 1);
 	free(s->data);
 	free(s);
@@ -107,7 +125,7 @@ struct secret *secret_read_fd(int fd, size_t max, char *err, size_t errlen)
 			bigger = xmalloc(cap * 2 + 1);
 			lock_pages(bigger, cap * 2 + 1);
 			memcpy(bigger, buf, len);
-			OPENSSL_cleanse(buf, cap + 1);
+			explicit_bzero(buf, cap + 1);
 			(void)munlock(buf, cap + 1);
 			free(buf);
 			buf = bigger;
@@ -133,10 +151,10 @@ struct secret *secret_read_fd(int fd, size_t max, char *err, size_t errlen)
 	s->data = buf;
 	s->len = len;
 	/* secret_free wipes len + 1 bytes: wipe the spare capacity now. */
-	OPENSSL_cleanse(buf + len + 1, cap - len);
+	explicit_bzero(buf + len + 1, cap - len);
 	return s;
 fail:
-	OPENSSL_cleanse(buf, cap + 1);
+	explicit_bzero(buf, cap + 1);
 	(void)munlock(buf, cap + 1);
 	free(buf);
 	return NULL;
@@ -177,7 +195,13 @@ bool secret_equal(const struct secret *a, const struct secret *b)
 {
 	if (a->len != b->len)
 		return false;
-	return CRYPTO_memcmp(a->data, b->data, a->len) == 0;
+	unsigned char diff = 0;
+	size_t i;
+
+	/* Constant time: no early exit on the first difference. */
+	for (i = 0; i < a->len; i++)
+		diff |= a->data[i] ^ b->data[i];
+	return diff == 0;
 }
 
 static int write_all(int fd, const unsigned char *p, size_t len)

@@ -99,6 +99,7 @@ static void add_hidden_nodes(struct slurm_node_set *set)
 		snprintf(n->state, sizeof(n->state), "cloud~");
 		n->extra = xstrdup("");
 		n->reason = xstrdup("");
+		n->comment = xstrdup("");
 	}
 	node_list_free(&hidden);
 }
@@ -135,6 +136,7 @@ int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
 				     n->instance_type, sizeof(n->instance_type));
 		n->extra = xstrdup(ni->extra ? ni->extra : "");
 		n->reason = xstrdup(ni->reason ? ni->reason : "");
+		n->comment = xstrdup(ni->comment ? ni->comment : "");
 	}
 	slurm_free_node_info_msg(msg);
 	add_hidden_nodes(set);
@@ -160,6 +162,7 @@ void slurm_nodes_free(struct slurm_node_set *set)
 	for (i = 0; i < set->count; i++) {
 		free(set->nodes[i].extra);
 		free(set->nodes[i].reason);
+		free(set->nodes[i].comment);
 	}
 	free(set->nodes);
 	set->nodes = NULL;
@@ -188,6 +191,7 @@ int slurm_node_drain(const char *nodes, const char *reason, char *err,
 	msg.node_names = (char *)nodes;
 	msg.node_state = NODE_STATE_DRAIN;
 	msg.reason = (char *)reason;
+	msg.comment = (char *)reason;
 	compat_set_reason_uid(&msg);
 	return update(&msg, "drain", err, errlen);
 }
@@ -203,6 +207,20 @@ int slurm_node_set_extra(const char *nodes, const char *extra, char *err,
 	return update(&msg, "set Extra of", err, errlen);
 }
 
+/* Does node's Comment hold an "identity: ..." failure of ours? */
+static bool identity_comment(const char *node)
+{
+	node_info_msg_t *msg = NULL;
+	bool ours = false;
+
+	if (slurm_load_node_single(&msg, (char *)node, SHOW_ALL) != SLURM_SUCCESS)
+		return false;
+	if (msg->record_count == 1 && msg->node_array[0].comment)
+		ours = strncmp(msg->node_array[0].comment, "identity:", 9) == 0;
+	slurm_free_node_info_msg(msg);
+	return ours;
+}
+
 int slurm_node_set_identity(const char *node, const char *extra,
 			    const char *instance_id, const char *instance_type,
 			    bool *native, char *err, size_t errlen)
@@ -214,6 +232,9 @@ int slurm_node_set_identity(const char *node, const char *extra,
 	msg.extra = (char *)extra;
 	*native = instance_id[0] &&
 		  compat_set_instance(&msg, instance_id, instance_type);
+	/* A good registration ends the story of the last failure. */
+	if (identity_comment(node))
+		msg.comment = "";
 	return update(&msg, "record the identity of", err, errlen);
 }
 
@@ -231,8 +252,29 @@ int slurm_node_power_down(const char *nodes, const char *reason, char *err,
 	msg.node_names = (char *)nodes;
 	msg.node_state = NODE_STATE_POWER_DOWN | NODE_STATE_POWER_DRAIN;
 	msg.reason = (char *)reason;
+	/* Slurm drops the reason once the node is powered down; the
+	 * comment stays until the next good registration clears it. */
+	msg.comment = (char *)reason;
 	compat_set_reason_uid(&msg);
 	return update(&msg, "power down", err, errlen);
+}
+
+char *slurm_conf_cluster_name(char *err, size_t errlen)
+{
+	slurm_conf_t *cf = NULL;
+	char *name = NULL;
+
+	slurm_api_init();
+	if (slurm_load_ctl_conf((time_t)0, &cf) != SLURM_SUCCESS) {
+		snprintf(err, errlen, "%s", slurm_strerror(errno));
+		return NULL;
+	}
+	if (cf->cluster_name && *cf->cluster_name)
+		name = xstrdup(cf->cluster_name);
+	else
+		snprintf(err, errlen, "slurmctld has no ClusterName");
+	slurm_free_ctl_conf(cf);
+	return name;
 }
 
 int slurm_conf_suspend_timeout(char *err, size_t errlen)

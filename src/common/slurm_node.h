@@ -24,6 +24,7 @@ struct slurm_node {
 	char instance_type[32];	/* InstanceType (23.11+), "" if none */
 	char *extra;
 	char *reason;
+	char *comment;		/* "identity: ..." after a failure of ours */
 };
 
 struct slurm_node_set {
@@ -41,7 +42,9 @@ const struct slurm_node *slurm_nodes_find(const struct slurm_node_set *set,
 					  const char *name);
 void slurm_nodes_free(struct slurm_node_set *set);
 
-/* Drain nodes (a hostlist) with reason. */
+/* Drain nodes (a hostlist) with reason; the reason is also kept in the
+ * node's Comment, which survives power-down, until the next good
+ * registration (slurm_node_set_identity) clears it. */
 int slurm_node_drain(const char *nodes, const char *reason, char *err,
 		     size_t errlen);
 /* Set the Extra field of nodes ("" clears it). */
@@ -60,6 +63,8 @@ bool slurm_node_instance_fields(void);
 int slurm_node_power_down(const char *nodes, const char *reason, char *err,
 			  size_t errlen);
 
+/* slurmctld's ClusterName (a new string), or NULL with err. */
+char *slurm_conf_cluster_name(char *err, size_t errlen);
 /* slurmctld's SuspendTimeout in seconds (it knows Include files and
  * defaults), or -1 with err. */
 int slurm_conf_suspend_timeout(char *err, size_t errlen);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 #include "xmalloc.h"
 
@@ -111,7 +110,7 @@ static void strbuf_reserve(struct strbuf *sb, size_t extra)
 	grown = xmalloc(cap);
 	if (sb->data) {
 		memcpy(grown, sb->data, sb->len + 1);
-		OPENSSL_cleanse(sb->data, sb->cap);
+		explicit_bzero(sb->data, sb->cap);
 		free(sb->data);
 	} else {
 		grown[0] = '\0';
@@ -165,7 +164,7 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 void strbuf_reset(struct strbuf *sb)
 {
 	if (sb->data) {
-		OPENSSL_cleanse(sb->data, sb->cap);
+		explicit_bzero(sb->data, sb->cap);
 		sb->data[0] = '\0';
 	}
 	sb->len = 0;
@@ -182,7 +181,7 @@ char *strbuf_detach(struct strbuf *sb)
 void strbuf_free(struct strbuf *sb)
 {
 	if (sb->data) {
-		OPENSSL_cleanse(sb->data, sb->cap);
+		explicit_bzero(sb->data, sb->cap);
 		free(sb->data);
 	}
 	strbuf_init(sb);

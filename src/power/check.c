@@ -197,6 +197,11 @@ int check_run(const char *conf_path, int verbose)
 	 * asked to show every call. */
 	log_open(NULL, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_QUIET, false,
 		 verbose);
+	if (prog.conf.backends &&
+	    program_need_cluster_name(&prog, err, sizeof(err)) < 0) {
+		fail("%s", err);
+		goto out;
+	}
 	config_backends_string(prog.conf.backends, backends, sizeof(backends));
 	pass("config %s (cluster %s, backends %s)", conf_path,
 	     prog.conf.cluster_name ? prog.conf.cluster_name : "unnamed",

@@ -18,6 +18,7 @@
 #include "controller.h"
 #include "policy.h"
 #include "status.h"
+#include "worker.h"
 
 static int run_reconcile(const char *conf_path, int argc, char **argv)
 {
@@ -46,10 +47,22 @@ static int run_reconcile(const char *conf_path, int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	if (program_need_cluster_name(&prog, err, sizeof(err)) < 0) {
+		log_error("reconcile: %s", err);
+		goto out;
+	}
 	aws = program_aws(&prog, err, sizeof(err));
 	if (!aws) {
 		log_error("%s", err);
 		goto out;
+	}
+	/* Batches a worker did not live to finish come first. */
+	if (!dry_run) {
+		size_t drained, left = worker_drain_once(&prog, &drained);
+
+		if (drained)
+			printf("queued: %zu node(s) of batches no worker finished, deregistered now (%zu pending)\n",
+			       drained, left);
 	}
 	controller_init(&ctl, &prog.conf, aws, 0);
 	if (controller_reconcile(&ctl, dry_run, stdout, &rep) == 0 &&
@@ -97,6 +110,12 @@ static int run_policy(const char *conf_path, int argc, char **argv)
 	if (program_start(&prog, "slurm-identity", conf_path, true, err,
 			  sizeof(err)) < 0)
 		goto out;
+	/* Policies name this cluster's resources. */
+	if (prog.conf.backends & (BACKEND_AD | BACKEND_SSM) &&
+	    program_need_cluster_name(&prog, err, sizeof(err)) < 0) {
+		log_error("policy: %s", err);
+		goto out;
+	}
 	aws = program_aws(&prog, err, sizeof(err));
 	if (!aws) {
 		log_error("%s", err);

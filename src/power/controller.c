@@ -16,6 +16,7 @@
 #include "common/aws/services.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/nameset.h"
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
 #include "controller.h"
@@ -159,20 +160,19 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 	return rc;
 }
 
-/* Nodes whose journal still holds work (pending or interrupted). */
-static size_t count_pending(struct controller *c)
+size_t controller_count_pending(const struct identity_conf *conf)
 {
 	char **nodes = NULL, err[256];
 	size_t n = 0, i, pending = 0;
 
-	if (journal_list(c->conf->state_dir, CONTROLLER_ROLE, &nodes, &n, err,
+	if (journal_list(conf->state_dir, CONTROLLER_ROLE, &nodes, &n, err,
 			 sizeof(err)) < 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		struct journal_entry e;
 		const char *phase;
 
-		if (journal_read(c->conf->state_dir, CONTROLLER_ROLE, nodes[i], &e,
+		if (journal_read(conf->state_dir, CONTROLLER_ROLE, nodes[i], &e,
 				 err, sizeof(err)) != 0)
 			continue;
 		phase = journal_get(&e, "phase");
@@ -193,17 +193,20 @@ struct task {
 	bool skip;		/* could not even journal: left alone */
 };
 
-/* Registrations of one backend for the tasks: the ids we know, plus what a
- * listing finds for nodes whose id we do not know. */
+/* Registrations of one backend for the tasks: the ids we journaled, plus
+ * what the backend's listing of this cluster finds for nodes whose id we do
+ * not know. */
 static size_t collect_registrations(struct controller *c,
 				    const struct backend *b, struct task *tasks,
 				    size_t n, struct registration **out)
 {
 	struct registration *regs = xcalloc(n + 1, sizeof(*regs)), *listed = NULL;
 	size_t count = 0, cap = n + 1, nlisted = 0, i, j;
-	bool need_list = false;
+	struct name_set unknown, ids;
 	char err[512];
 
+	name_set_init(&unknown);
+	name_set_init(&ids);
 	for (i = 0; i < n; i++) {
 		const char *id;
 
@@ -216,67 +219,71 @@ static size_t collect_registrations(struct controller *c,
 			snprintf(regs[count].id, sizeof(regs[count].id), "%s", id);
 			count++;
 		} else {
-			need_list = true;
+			name_set_add(&unknown, tasks[i].node, i);
 		}
 	}
-	if (need_list && b->list(&c->ctx, &listed, &nlisted, err, sizeof(err)) < 0) {
+	for (i = 0; i < count; i++)
+		name_set_add(&ids, regs[i].id, i);
+	if (unknown.count &&
+	    b->list(&c->ctx, &listed, &nlisted, err, sizeof(err)) < 0) {
 		log_error("%s: cannot list registrations: %s", b->name, err);
 		for (i = 0; i < n; i++) {
-			const char *id = journal_get(&tasks[i].journal, b->id_key);
-
-			if (!tasks[i].skip && !(id && *id)) {
+			if (!tasks[i].skip && name_set_find(&unknown, tasks[i].node, NULL)) {
 				tasks[i].pending = true;
 				journal_setf(&tasks[i].journal, "error",
 					     "%s: cannot list: %.200s", b->name, err);
 			}
 		}
 	}
+	/* What the listing has for the nodes whose id we do not know. */
 	for (j = 0; j < nlisted; j++) {
-		for (i = 0; i < n; i++) {
-			const char *id = journal_get(&tasks[i].journal, b->id_key);
-			size_t k;
-			bool dup = false;
-
-			if (tasks[i].skip || (id && *id) ||
-			    strcmp(listed[j].node, tasks[i].node) != 0)
-				continue;
-			for (k = 0; k < count; k++)
-				dup |= strcmp(regs[k].id, listed[j].id) == 0;
-			if (dup)
-				continue;
-			if (count + 1 >= cap) {
-				cap *= 2;
-				regs = xrealloc(regs, cap * sizeof(*regs));
-			}
-			regs[count++] = listed[j];
+		if (!name_set_find(&unknown, listed[j].node, NULL))
+			continue;
+		if (count + 1 >= cap) {
+			cap *= 2;
+			regs = xrealloc(regs, cap * sizeof(*regs));
 		}
+		regs[count] = listed[j];
+		if (!name_set_add(&ids, regs[count].id, count))
+			continue;	/* listed twice */
+		count++;
 	}
+	name_set_free(&unknown);
+	name_set_free(&ids);
 	free(listed);
 	*out = regs;
 	return count;
 }
 
-size_t controller_deregister(struct controller *c,
-			     const struct node_list *nodes)
+/* Nodes are worked on in chunks: each node's lock is held while its state
+ * is checked and its registrations removed, and this many descriptors at a
+ * time stay well within the open-file limit. */
+#define CHUNK 512
+
+/* Is the node, as Slurm has it right now, one whose identity may go? A
+ * node that is up or coming up is never deregistered, whatever the batch
+ * that named it said when it was written. */
+static bool may_remove(const struct slurm_node *sn)
 {
-	struct task *tasks = xcalloc(nodes->count + 1, sizeof(*tasks));
-	struct node_list clean = { NULL, 0 };
+	return !sn || (!sn->powering_up && (sn->powered_down || sn->powering_down));
+}
+
+static size_t deregister_chunk(struct controller *c, const char *const *names,
+			       size_t n, struct node_list *pending_out)
+{
+	struct task *tasks = xcalloc(n + 1, sizeof(*tasks));
+	struct slurm_node_set slurm = { 0 };
+	struct node_list clean = { NULL, 0 }, done = { NULL, 0 };
 	size_t i, b, pending = 0;
+	bool have_slurm;
 	char err[512];
 
-	if (nodes->count == 0)
-		goto out;
-	if (journal_init(c->conf->state_dir, CONTROLLER_ROLE, err,
-			 sizeof(err)) < 0) {
-		log_error("deregister: %s", err);
-		pending = nodes->count;
-		goto out;
-	}
-	/* 1. Journal the intention before anything is attempted. */
-	for (i = 0; i < nodes->count; i++) {
+	/* 1. Take each node's lock and read what we recorded of it. The batch
+	 * file is the journaled intention: nothing is written per node yet. */
+	for (i = 0; i < n; i++) {
 		struct task *t = &tasks[i];
 
-		t->node = nodes->names[i];
+		t->node = names[i];
 		t->lock_fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
 					  t->node, LOCK_WAIT_MS);
 		if (t->lock_fd < 0 ||
@@ -286,61 +293,74 @@ size_t controller_deregister(struct controller *c,
 				  t->node);
 			t->skip = true;
 			pending++;
-			continue;
-		}
-		journal_set(&t->journal, "phase", "deregistering");
-		journal_unset(&t->journal, "error");
-		if (journal_write(c->conf->state_dir, CONTROLLER_ROLE, &t->journal,
-				  err, sizeof(err)) < 0) {
-			log_error("%s: deregister: %s; left for reconcile", t->node,
-				  err);
-			t->skip = true;
-			pending++;
+			node_list_add(pending_out, t->node);
 		}
 	}
-
-	/* 2. Each backend removes what it has, all nodes in parallel. */
-	for (b = 0; b < c->backend_count; b++) {
-		const struct backend *be = c->backends[b];
-		struct registration *regs;
-		size_t n = collect_registrations(c, be, tasks, nodes->count,
-						 &regs), j;
-
-		if (n)
-			be->remove(&c->ctx, regs, n);
-		for (i = 0; i < nodes->count; i++) {
-			bool ok = true;
-
-			if (tasks[i].skip)
-				continue;
-			for (j = 0; j < n; j++) {
-				if (strcmp(regs[j].node, tasks[i].node) != 0)
-					continue;
-				if (!regs[j].removed) {
-					ok = false;
-					journal_set(&tasks[i].journal, be->id_key,
-						    regs[j].id);
-					journal_setf(&tasks[i].journal, "error",
-						     "%s: %.200s", be->name,
-						     regs[j].error);
-				}
-			}
-			if (ok && !tasks[i].pending)
-				journal_unset(&tasks[i].journal, be->id_key);
-			else
-				tasks[i].pending = true;
-		}
-		free(regs);
-	}
-
-	/* 3. Settle each node: clean records go, the rest stay pending. */
-	for (i = 0; i < nodes->count; i++) {
+	/* 2. Slurm's word now, under the locks that resume takes too. */
+	have_slurm = slurm_nodes_load(&slurm, err, sizeof(err)) == 0;
+	if (!have_slurm)
+		log_error("deregister: %s; nothing removed", err);
+	for (i = 0; i < n; i++) {
 		struct task *t = &tasks[i];
 
 		if (t->skip)
 			continue;
+		if (!have_slurm) {
+			t->skip = true;
+			pending++;
+			node_list_add(pending_out, t->node);
+			continue;
+		}
+		if (!may_remove(slurm_nodes_find(&slurm, t->node))) {
+			log_info("%s: deregister: node is %s now; its identity stays",
+				 t->node, slurm_nodes_find(&slurm, t->node)->state);
+			t->skip = true;
+			continue;
+		}
+		journal_unset(&t->journal, "error");
+	}
+
+	/* 3. Each backend removes what it has, all nodes in parallel. */
+	for (b = 0; b < c->backend_count; b++) {
+		const struct backend *be = c->backends[b];
+		struct registration *regs;
+		struct name_set where;
+		size_t nregs = collect_registrations(c, be, tasks, n, &regs), j;
+
+		if (nregs)
+			be->remove(&c->ctx, regs, nregs);
+		name_set_init(&where);
+		for (i = 0; i < n; i++)
+			if (!tasks[i].skip)
+				name_set_add(&where, tasks[i].node, i);
+		for (j = 0; j < nregs; j++) {
+			size_t k;
+
+			if (regs[j].removed || !name_set_find(&where, regs[j].node, &k))
+				continue;
+			tasks[k].pending = true;
+			journal_set(&tasks[k].journal, be->id_key, regs[j].id);
+			journal_setf(&tasks[k].journal, "error", "%s: %.200s", be->name,
+				     regs[j].error);
+		}
+		for (i = 0; i < n; i++)
+			if (!tasks[i].skip && !tasks[i].pending)
+				journal_unset(&tasks[i].journal, be->id_key);
+		name_set_free(&where);
+		free(regs);
+	}
+
+	/* 4. Settle: what failed is journaled as pending (one record each,
+	 * failures only); the rest is forgotten, with one sync at the end. */
+	for (i = 0; i < n; i++) {
+		struct task *t = &tasks[i];
+
+		if (t->skip)
+			continue;
+		node_list_add(&done, t->node);
 		if (t->pending) {
 			pending++;
+			node_list_add(pending_out, t->node);
 			journal_set(&t->journal, "phase", "pending");
 			if (journal_write(c->conf->state_dir, CONTROLLER_ROLE,
 					  &t->journal, err, sizeof(err)) < 0)
@@ -350,19 +370,18 @@ size_t controller_deregister(struct controller *c,
 					  ? journal_get(&t->journal, "error")
 					  : "unknown error");
 		} else {
-			if (journal_remove(c->conf->state_dir, CONTROLLER_ROLE,
+			if (journal_forget(c->conf->state_dir, CONTROLLER_ROLE,
 					   t->node, err, sizeof(err)) < 0)
 				log_error("%s: %s", t->node, err);
 			node_list_add(&clean, t->node);
 		}
 	}
-	metrics_gauge("slurm_identity_pending_nodes", "", (double)count_pending(c));
+	journal_sync(c->conf->state_dir, CONTROLLER_ROLE);
 	/* Extra describes one life of a node and Slurm keeps it across
-	 * power-down: clear it for every node of the batch, so nothing of
-	 * this life is shown as the next one's. What is still to remove is
-	 * in the journal. */
-	{
-		char *hl = node_list_compress(nodes);
+	 * power-down: clear it, so nothing of this life is shown as the
+	 * next one's. What is still to remove is in the journal. */
+	if (done.count) {
+		char *hl = node_list_compress(&done);
 
 		if (slurm_node_set_extra(hl, "", err, sizeof(err)) < 0)
 			log_verbose("deregister: %s", err);
@@ -374,14 +393,39 @@ size_t controller_deregister(struct controller *c,
 		log_info("%s: identity removed", hl);
 		free(hl);
 	}
-out:
-	for (i = 0; i < nodes->count; i++) {
+	for (i = 0; i < n; i++) {
 		journal_entry_clear(&tasks[i].journal);
-		if (tasks[i].lock_fd > 0)
+		if (tasks[i].lock_fd >= 0)
 			journal_unlock(tasks[i].lock_fd);
 	}
 	free(tasks);
 	node_list_free(&clean);
+	node_list_free(&done);
+	slurm_nodes_free(&slurm);
+	return pending;
+}
+
+size_t controller_deregister(struct controller *c, const struct node_list *nodes,
+			     struct node_list *pending_out)
+{
+	size_t first, pending = 0;
+	char err[512];
+
+	if (nodes->count == 0)
+		return 0;
+	if (journal_init(c->conf->state_dir, CONTROLLER_ROLE, err,
+			 sizeof(err)) < 0) {
+		log_error("deregister: %s", err);
+		for (first = 0; first < nodes->count; first++)
+			node_list_add(pending_out, nodes->names[first]);
+		return nodes->count;
+	}
+	for (first = 0; first < nodes->count; first += CHUNK) {
+		size_t n = nodes->count - first < CHUNK ? nodes->count - first : CHUNK;
+
+		pending += deregister_chunk(c, (const char *const *)nodes->names + first,
+					    n, pending_out);
+	}
 	return pending;
 }
 
@@ -665,7 +709,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	free_records(&records);
 	if (!dry_run) {
 		metrics_gauge("slurm_identity_pending_nodes", "",
-			      (double)count_pending(c));
+			      (double)controller_count_pending(c->conf));
 		metrics_count("slurm_identity_reconcile_removed_total", "",
 			      (double)rep->removed);
 	}

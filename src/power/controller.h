@@ -29,11 +29,16 @@ void controller_free(struct controller *c);
  * (AD accounts and one-time passwords). */
 int controller_resume(struct controller *c, const struct node_list *nodes);
 
-/* Suspend / resume-fail: remove every registration of nodes. Intentions are
- * journaled first; what cannot finish stays journaled as pending. Returns
- * how many nodes are left pending. */
-size_t controller_deregister(struct controller *c,
-			     const struct node_list *nodes);
+/* Remove every registration of nodes (the worker, for queued batches: the
+ * batch file is the journaled intention). Each node's lock is taken and
+ * Slurm's current state checked first: a node that is up or powering up
+ * keeps its identity. What cannot finish is journaled as pending and
+ * appended to pending_out. Returns how many nodes are left pending. */
+size_t controller_deregister(struct controller *c, const struct node_list *nodes,
+			     struct node_list *pending_out);
+
+/* Nodes whose journal record still holds work. */
+size_t controller_count_pending(const struct identity_conf *conf);
 
 struct reconcile_report {
 	size_t registrations;	/* seen in all backends */

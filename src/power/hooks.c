@@ -30,7 +30,9 @@
 #include "chain.h"
 #include "controller.h"
 #include "hooks.h"
+#include "queue.h"
 #include "resume_file.h"
+#include "worker.h"
 
 /* Copies of SLURM_RESUME_FILE are kept this long for post-mortems. */
 #define RESUME_COPY_DAYS 7
@@ -187,6 +189,9 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 		return 1;
 	}
 	log_set_context(argv[1]);
+	if (prog.conf.backends &&
+	    program_need_cluster_name(&prog, err, sizeof(err)) < 0)
+		log_error("%s", err);
 	chain = chain_program(&prog.conf, kind);
 	if (kind == HOOK_RESUME) {
 		deadline = start + 60;
@@ -210,7 +215,7 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 	if (node_list_expand(argv[1], &nodes, err, sizeof(err)) < 0) {
 		log_error("%s; no identity work done", err);
 		rc = 1;
-	} else if (prog.conf.backends) {
+	} else if (prog.conf.backends && kind == HOOK_RESUME) {
 		aws = program_aws(&prog, err, sizeof(err));
 		if (!aws)
 			log_error("aws: %s", err);
@@ -222,18 +227,18 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 			pid = chain_start(chain, argv[1]);
 			chain_rc = pid < 0 ? 1 : chain_wait(pid, 0);
 		}
-	} else if (rc == 0 && aws) {
-		size_t pending = controller_deregister(&ctl, &nodes);
-		struct reconcile_report rep;
-
-		if (pending)
-			log_error("%zu node(s) left pending for reconcile", pending);
-		/* What escaped earlier hooks, while there is time. */
-		if (deadline - clock_monotonic() > 3)
-			controller_reconcile(&ctl, false, NULL, &rep);
-	} else if (rc == 0 && prog.conf.backends) {
-		/* No AWS client: journal the intention for reconcile. */
-		controller_deregister(&ctl, &nodes);
+	} else if (rc == 0 && prog.conf.backends && nodes.count) {
+		/* The whole batch in one durable write, then the network work
+		 * to the worker: Slurm waits for nothing but the chain. */
+		if (queue_put(prog.conf.state_dir, &nodes, err, sizeof(err)) < 0) {
+			log_error("deregister: cannot journal the batch: %s", err);
+			rc = 1;
+		} else if (worker_ensure(&prog) < 0) {
+			log_error("deregister: no worker started; the batch waits for the next hook or reconcile");
+			rc = 1;
+		} else {
+			log_info("deregister: %zu node(s) queued", nodes.count);
+		}
 	}
 	if (pid > 0 && kind != HOOK_RESUME) {
 		chain_rc = chain_wait(pid, deadline);

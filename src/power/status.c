@@ -110,6 +110,10 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 			    sizeof(since));
 		if (!error && strncmp(sn->reason, "identity:", 9) == 0)
 			error = sn->reason;
+		/* A failed node is power-cycled and loses its reason; the
+		 * comment keeps it until the next good registration. */
+		if (!error && strncmp(sn->comment, "identity:", 9) == 0)
+			error = sn->comment;
 		row = json_object();
 		json_object_set_new(row, "node", json_string(sn->name));
 		json_object_set_new(row, "slurm_state", json_string(sn->state));

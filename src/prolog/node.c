@@ -20,101 +20,10 @@
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
 #include "node.h"
+#include "record.h"
 
 /* Registration must finish well inside slurmd's PrologEpilogTimeout. */
 #define REGISTER_BUDGET 60
-
-int node_own_name(char *out, size_t len, char *err, size_t errlen)
-{
-	const char *env = getenv("SLURMD_NODENAME");
-	char host[256];
-
-	if (env && *env) {
-		/* Never a shortened name: it would be another node's. */
-		if (snprintf(out, len, "%s", env) >= (int)len ||
-		    !node_name_valid(env)) {
-			snprintf(err, errlen, "invalid node name \"%.64s%s\"", env,
-				 strlen(env) > 64 ? "..." : "");
-			return -1;
-		}
-	} else {
-		char *dot;
-
-		if (gethostname(host, sizeof(host)) < 0) {
-			snprintf(err, errlen, "gethostname: %s", strerror(errno));
-			return -1;
-		}
-		host[sizeof(host) - 1] = '\0';
-		dot = strchr(host, '.');
-		if (dot)
-			*dot = '\0';
-		if (snprintf(out, len, "%s", host) >= (int)len) {
-			snprintf(err, errlen, "invalid node name \"%.64s...\"", host);
-			return -1;
-		}
-	}
-	if (!node_name_valid(out)) {
-		snprintf(err, errlen, "invalid node name \"%.64s\"", out);
-		return -1;
-	}
-	return 0;
-}
-
-/* The kernel's boot id: a new instance is a new boot. */
-static void boot_id(char *out, size_t len)
-{
-	char buf[64] = "";
-	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	snprintf(out, len, "%s", buf);
-}
-
-bool node_record_ready(const struct journal_entry *e)
-{
-	const char *phase = journal_get(e, "phase");
-	const char *boot = journal_get(e, "boot_id");
-	char now[64];
-
-	if (!phase || strcmp(phase, "ready") != 0 || !boot)
-		return false;
-	boot_id(now, sizeof(now));
-	return strcmp(boot, now) == 0;
-}
-
-bool node_job_user_resolves(char *why, size_t whylen)
-{
-	const char *uid = getenv("SLURM_JOB_UID");
-	const char *user = getenv("SLURM_JOB_USER");
-	struct passwd *pw = NULL;
-	char *end;
-
-	if (uid && *uid) {
-		unsigned long u = strtoul(uid, &end, 10);
-
-		if (*end) {
-			snprintf(why, whylen, "bad SLURM_JOB_UID");
-			return false;
-		}
-		errno = 0;
-		pw = getpwuid((uid_t)u);
-		if (!pw)
-			snprintf(why, whylen, "user: uid %lu does not resolve%s%s", u,
-				 errno ? ": " : "", errno ? strerror(errno) : "");
-	} else if (user && *user) {
-		errno = 0;
-		pw = getpwnam(user);
-		if (!pw)
-			snprintf(why, whylen, "user: %.64s does not resolve", user);
-	} else {
-		return true;
-	}
-	return pw != NULL;
-}
 
 void node_drain(const char *node, const char *reason)
 {
@@ -247,7 +156,7 @@ int node_register(struct program *prog, const char *node,
 		memset(&me, 0, sizeof(me));
 		snprintf(me.node, sizeof(me.node), "%s", node);
 	}
-	boot_id(boot, sizeof(boot));
+	node_boot_id(boot, sizeof(boot));
 	/* The intention first: a crash mid-way is seen by the next run. */
 	journal_set(e, "phase", "registering");
 	journal_set(e, "instance", me.instance_id);

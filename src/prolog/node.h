@@ -13,19 +13,13 @@
 #include "common/journal.h"
 #include "common/program.h"
 
-#define NODE_ROLE "node"
+#include "common/nodename.h"
+#include "record.h"
 
-/* SLURMD_NODENAME, else the short host name; validated. */
-int node_own_name(char *out, size_t len, char *err, size_t errlen);
-/* Is the record ready and from this boot? */
-bool node_record_ready(const struct journal_entry *e);
 /* Register with every enabled backend (caller holds the node lock).
  * On failure returns -1 with "backend: why" in reason. */
 int node_register(struct program *prog, const char *node,
 		  struct journal_entry *e, char *reason, size_t reasonlen);
-/* Does the job's user resolve (getpwuid of SLURM_JOB_UID, else
- * getpwnam of SLURM_JOB_USER)? No job variables: true. */
-bool node_job_user_resolves(char *why, size_t whylen);
 /* Drain with "identity: <reason>" and log it. */
 void node_drain(const char *node, const char *reason);
 /* Drain, and have Slurm power the node down once idle: the next power-up

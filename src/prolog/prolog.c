@@ -68,6 +68,13 @@ int main(int argc, char **argv)
 		node_drain(node, reason);
 		goto out;
 	}
+	/* The slow path: only now is ClusterName needed (marks, tags). */
+	if (!node_record_ready(&e) &&
+	    program_need_cluster_name(&prog, err, sizeof(err)) < 0) {
+		snprintf(reason, sizeof(reason), "config: %.400s", err);
+		node_drain(node, reason);
+		goto out;
+	}
 	if (!node_record_ready(&e) &&
 	    node_register(&prog, node, &e, reason, sizeof(reason)) < 0) {
 		node_drain_and_recycle(node, reason);

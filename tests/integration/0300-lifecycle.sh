@@ -74,8 +74,8 @@ ok $? "resume of registered nodes changes nothing"
 t1=$(date +%s)
 wait_for '[ "$(node_state n1)" = idle~ ] && [ "$(node_state n2)" = idle~ ]' 120
 ok $? "nodes powered down after SuspendTime ($(node_state n1), $(node_state n2))"
-wait_for '[ -z "$(registered)" ]' 30
-ok $? "registry empty after suspend (registry: '$(registered)')"
+wait_for '[ -z "$(registered)" ]' 30 && wait_for worker_idle 30
+ok $? "registry empty after suspend, worker done (registry: '$(registered)')"
 [ "$(calls DeregisterInstance)" = 2 ]
 ok $? "exactly one DeregisterInstance per node ($(calls DeregisterInstance))"
 suspended_s=$(( $(date +%s) - t1 ))

@@ -18,11 +18,16 @@ job_field() { scontrol show job "$1" 2>/dev/null | grep -o "$2=[^ ]*" | head -1 
 opsworks_fake POST /_fake/faults '{"error_5xx": 1000, "operations": ["RegisterInstance"]}' >/dev/null
 job=$(sbatch -N1 --parsable --wrap 'hostname' -o /dev/null)
 ok $? "job submitted ($job)"
-wait_for "sinfo -h -R -o '%n %E' | grep -q '^n1 identity: opsworks: register: '" 90
-ok $? "node drained with an identity reason: $(sinfo -h -R -o '%n: %E')" || dump_logs 30
-reason=$(sinfo -h -R -o '%E' -n n1)
-echo "$reason" | grep -q 'InternalFailure'
+# The node is drained and power-cycled at once: Slurm's reason lasts only
+# until it is powered down, so the reason is kept in its Comment too.
+comment() { scontrol show node n1 2>/dev/null | sed -n 's/^ *Comment=//p' | sed 's/^(null)$//'; }
+wait_for "comment | grep -q '^identity: opsworks: register: '" 90
+ok $? "node drained with an identity reason, kept in its Comment: $(comment)" || dump_logs 30
+comment | grep -q 'InternalFailure'
 ok $? "the reason names the AWS error"
+SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" status n1 --json |
+	python3 -c 'import json,sys; r = json.load(sys.stdin)[0]; assert (r["error"] or "").startswith("identity: opsworks: register: "), r'
+ok $? "slurm-identity status shows why the node was cycled"
 wait_for '[ "$(job_field $job Restarts)" -ge 1 ] 2>/dev/null' 60
 ok $? "job requeued (Restarts=$(job_field $job Restarts), state $(job_field $job JobState))"
 [ "$(fake_count InternalFailure)" = 3 ]
@@ -43,6 +48,8 @@ wait_for '[ "$(job_field $job JobState)" = COMPLETED ]' 120
 ok $? "after a power cycle the job ran (state $(job_field $job JobState))" || dump_logs 30
 [ "$(fake_count +RegisterInstance)" = 1 ]
 ok $? "the fresh instance registered once"
+[ -z "$(comment)" ]
+ok $? "and its good registration cleared the failure from the Comment"
 wait_for '[ "$(node_state n1)" = idle~ ]' 90 && wait_for '[ "$(registered)" = 0 ]' 20
 ok $? "after suspend nothing is left registered ($(registered))"
 tap_done

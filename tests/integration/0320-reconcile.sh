@@ -21,14 +21,17 @@ job=$(sbatch -N2 --parsable --wrap 'sleep 1' -o /dev/null)
 wait_for '[ "$(job_state $job)" = COMPLETED ]' 120 && [ "$(registered)" = "n1 n2" ]
 ok $? "two nodes up and registered ($(registered))" || dump_logs 30
 
-# 1. Suspend hook killed mid-batch.
-# DeregisterInstance hangs (then fails): the hook is caught mid-call.
+# 1. The worker killed mid-batch.
+# DeregisterInstance hangs (then fails): the worker is caught mid-call.
+q=$CLUSTER_DIR/identity/queue
 opsworks_fake POST /_fake/faults '{"latency_ms": 8000, "error_5xx": 1000, "operations": ["DeregisterInstance"]}' >/dev/null
-wait_for "grep -qs 'phase=deregistering' '$CLUSTER_DIR/identity/controller/n1'" 90
-ok $? "suspend hook journaled its intention before acting"
-pid=$(cluster_hook_pid slurm-identity-suspend)
-[ -n "$pid" ] && kill -9 "$pid"
-ok $? "suspend hook killed with SIGKILL mid-batch (pid ${pid:-none})"
+wait_for "ls $q/*.batch >/dev/null 2>&1 && ! flock -n $q/.worker.lock true" 90
+ok $? "suspend hook journaled the batch and a worker holds the queue"
+wait_for "grep -q 'DeregisterInstance' '$CLUSTER_DIR/log/opsworks.log'" 30
+pid=$(cat "$q/.worker.lock" 2>/dev/null)
+[ -n "$pid" ] && tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "SLURM_CONF=$CLUSTER_DIR/etc/slurm.conf" &&
+	kill -9 "$pid"
+ok $? "worker killed with SIGKILL mid-call (pid ${pid:-none})"
 wait_for '[ "$(node_state n1)" = idle~ ] && [ "$(node_state n2)" = idle~ ]' 60
 ok $? "Slurm powered the nodes down anyway"
 [ "$(registered)" = "n1 n2" ]
@@ -39,11 +42,14 @@ out=$(reconcile --dry-run)
 [ "$(echo "$out" | grep -c '^would deregister opsworks n[12] .*: node powered down$')" = 2 ] &&
 	[ "$(registered)" = "n1 n2" ]
 ok $? "reconcile --dry-run reports both and changes nothing"
+ls "$q"/*.batch >/dev/null 2>&1
+ok $? "the batch is still journaled"
 out=$(reconcile)
 ok $? "reconcile succeeds"
 echo "$out" | sed 's/^/# /'
-[ "$(echo "$out" | grep -c '^deregistered opsworks n[12] ')" = 2 ] && [ -z "$(registered)" ]
-ok $? "reconcile removed both leaked registrations"
+echo "$out" | grep -q '^queued: 2 node(s) of batches no worker finished, deregistered now (0 pending)$' &&
+	[ -z "$(registered)" ] && ! ls "$q"/*.batch >/dev/null 2>&1
+ok $? "reconcile finished the killed worker's batch: both registrations removed"
 ! grep -qs 'phase=' "$CLUSTER_DIR"/identity/controller/n1 "$CLUSTER_DIR"/identity/controller/n2
 ok $? "journal settled"
 out=$(reconcile)

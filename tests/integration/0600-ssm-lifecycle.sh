@@ -25,8 +25,8 @@ cluster_configure "Backends=ssm" "SsmOnlineTimeout=20" \
 	"SsmRegistrationFile=$d/nodes/%n/ssm-registration" \
 	"SsmActivationIds=0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5" || bail "cannot configure"
 echo "SchedulerParameters=nohold_on_prolog_fail" >>"$d/etc/slurm.conf"
-aws_env_start || bail "cannot start the AWS endpoints"
 cluster_start || bail "cannot start slurmctld"
+aws_env_start || bail "cannot start the AWS endpoints"
 export SLURM_IDENTITY_CONF=$d/etc/identity.conf
 
 job_field() { scontrol show job "$1" 2>/dev/null | grep -o "$2=[^ ]*" | head -1 | cut -d= -f2; }

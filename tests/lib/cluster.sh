@@ -200,6 +200,14 @@ cluster_stop() {
 	for f in "$d"/nodes/*/slurmd.pid "$d"/nodes/*/imds.pid; do
 		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
 	done
+	# A deregistration worker still retrying: ours if it holds our lock
+	# and runs with our SLURM_CONF.
+	f=$d/identity/queue/.worker.lock
+	pid=$(cat "$f" 2>/dev/null)
+	if [ -n "$pid" ] && ! flock -n "$f" true 2>/dev/null &&
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_CONF=$d/etc/slurm.conf"; then
+		kill -9 "$pid" 2>/dev/null
+	fi
 	if [ -s "$d/munge.started" ]; then
 		kill "$(cat "$d/munge.started")" 2>/dev/null
 		rm -f "$d/munge.started"
@@ -207,11 +215,18 @@ cluster_stop() {
 	return 0
 }
 
+# The deregistration worker has nothing queued and is not running.
+worker_idle() {
+	local q=$CLUSTER_DIR/identity/queue
+	! ls "$q"/*.batch >/dev/null 2>&1 &&
+		{ [ ! -e "$q/.worker.lock" ] || flock -n "$q/.worker.lock" true; }
+}
+
 # The pid of a running hook NAME of this test's cluster (its slurmctld
 # gave it our SLURM_CONF), never another cluster's.
 cluster_hook_pid() {
 	local pid
-	for pid in $(pgrep -f "$top_builddir/$1 "); do
+	for pid in $(pgrep -f "$1 "); do
 		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
 			grep -qx "SLURM_CONF=$CLUSTER_DIR/etc/slurm.conf" && { echo "$pid"; return 0; }
 	done

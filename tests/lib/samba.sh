@@ -121,8 +121,10 @@ ad_cluster_test() {
 	cluster_configure "Backends=ad" $(ad_identity_conf) ||
 		bail "cannot configure the cluster"
 	for line in "$@"; do echo "$line" >>"$CLUSTER_DIR/etc/slurm.conf"; done
-	aws_env_start || bail "cannot start the AWS endpoints"
+	# slurmctld first: policies name the cluster, and ClusterName comes
+	# from it (identity.conf does not repeat it).
 	cluster_start || bail "cannot start slurmctld"
+	aws_env_start || bail "cannot start the AWS endpoints"
 }
 
 ad_cluster_cleanup() {

@@ -179,19 +179,15 @@ int main(void)
 		}
 	}
 
-	/* ClusterName defaults to slurm.conf's. */
+	/* identity.conf beside SLURM_CONF, or SLURM_IDENTITY_CONF. (Without
+	 * ClusterName here, it is asked from slurmctld when needed.) */
 	{
 		char slurm_conf[300];
-		FILE *fp;
 
 		snprintf(slurm_conf, sizeof(slurm_conf), "%s/slurm.conf", dir);
-		fp = fopen(slurm_conf, "w");
-		fputs("# x\nClusterName=fromslurm # c\nSlurmUser=slurm\n", fp);
-		fclose(fp);
 		setenv("SLURM_CONF", slurm_conf, 1);
 		err = load("", 0644, &conf);
-		tap_is_str(conf.cluster_name, "fromslurm",
-			   "ClusterName from slurm.conf");
+		tap_ok(conf.cluster_name == NULL, "no ClusterName: none, and slurm.conf not read");
 		config_free(&conf);
 		path = config_default_path();
 		snprintf(slurm_conf, sizeof(slurm_conf), "%s/identity.conf", dir);
@@ -202,9 +198,6 @@ int main(void)
 		tap_is_str(path, "/x/y.conf", "SLURM_IDENTITY_CONF wins");
 		free(path);
 		unsetenv("SLURM_IDENTITY_CONF");
-		unlink(slurm_conf);
-		snprintf(slurm_conf, sizeof(slurm_conf), "%s/slurm.conf", dir);
-		unlink(slurm_conf);
 	}
 	{
 		char p[300];

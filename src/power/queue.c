@@ -1,0 +1,183 @@
+/* queue.c: batches of nodes to deregister, one file each in StateDir/queue. */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/atomic.h"
+#include "common/journal.h"
+#include "common/nameset.h"
+#include "common/xmalloc.h"
+#include "queue.h"
+
+/* A batch names at most this many bytes of nodes (100,000 long names). */
+#define BATCH_MAX (8u << 20)
+#define SUFFIX ".batch"
+
+int queue_put(const char *state_dir, const struct node_list *nodes, char *err,
+	      size_t errlen)
+{
+	struct timespec now;
+	struct strbuf b;
+	char name[64];
+	size_t i;
+	int dirfd, rc;
+
+	dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, errlen);
+	if (dirfd < 0)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* Sorts by time; the pid keeps two hooks of one instant apart. */
+	snprintf(name, sizeof(name), "%020lld.%09ld-%ld%s",
+		 (long long)now.tv_sec, now.tv_nsec, (long)getpid(), SUFFIX);
+	strbuf_init(&b);
+	strbuf_puts(&b, "nodes=");
+	for (i = 0; i < nodes->count; i++)
+		strbuf_printf(&b, "%s%s", i ? "," : "", nodes->names[i]);
+	strbuf_putc(&b, '\n');
+	rc = atomic_write_at(dirfd, name, b.data, b.len, 0600, err, errlen);
+	strbuf_free(&b);
+	return rc;
+}
+
+/* "<seconds>.<nanoseconds>-<pid>.batch", as queue_put names them. */
+static bool is_batch(const char *name)
+{
+	size_t n = strlen(name), stem = n - strlen(SUFFIX), i;
+
+	if (n <= strlen(SUFFIX) || !isdigit((unsigned char)name[0]) ||
+	    strcmp(name + stem, SUFFIX) != 0)
+		return false;
+	for (i = 0; i < stem; i++)
+		if (!isdigit((unsigned char)name[i]) && name[i] != '.' &&
+		    name[i] != '-')
+			return false;
+	return true;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int queue_list(const char *state_dir, char ***names, size_t *count, char *err,
+	       size_t errlen)
+{
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+	int fd;
+
+	*names = NULL;
+	*count = 0;
+	fd = journal_dir_fd(state_dir, QUEUE_ROLE, err, errlen);
+	if (fd < 0)
+		return -1;
+	fd = dup(fd);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		snprintf(err, errlen, "cannot read %s/%s: %s", state_dir,
+			 QUEUE_ROLE, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (!is_batch(de->d_name))
+			continue;
+		if (*count == cap) {
+			cap = cap ? cap * 2 : 16;
+			*names = xrealloc(*names, cap * sizeof(**names));
+		}
+		(*names)[(*count)++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (*count)
+		qsort(*names, *count, sizeof(**names), compare_names);
+	return 0;
+}
+
+void queue_names_free(char **names, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}
+
+int queue_read(const char *state_dir, const char *name, struct node_list *out,
+	       char *err, size_t errlen)
+{
+	struct node_list batch = { NULL, 0 };
+	struct name_set have;
+	struct strbuf b;
+	char buf[65536], *list, *nl;
+	ssize_t n;
+	size_t i;
+	int dirfd, fd, rc = -1;
+
+	if (!is_batch(name)) {
+		snprintf(err, errlen, "%s is not a batch", name);
+		return -1;
+	}
+	dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, errlen);
+	if (dirfd < 0)
+		return -1;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s/%s/%s: %s", state_dir,
+			 QUEUE_ROLE, name, strerror(errno));
+		return -1;
+	}
+	strbuf_init(&b);
+	while ((n = read(fd, buf, sizeof(buf))) > 0 && b.len <= BATCH_MAX)
+		strbuf_append(&b, buf, (size_t)n);
+	close(fd);
+	if (n < 0 || b.len > BATCH_MAX || !b.data ||
+	    strncmp(b.data, "nodes=", 6) != 0 || !(nl = strchr(b.data, '\n'))) {
+		snprintf(err, errlen, "%s/%s/%s: not a batch we wrote", state_dir,
+			 QUEUE_ROLE, name);
+		goto out;
+	}
+	*nl = '\0';
+	list = b.data + 6;
+	if (node_list_expand(list, &batch, err, errlen) < 0)
+		goto out;
+	name_set_init(&have);
+	for (i = 0; i < out->count; i++)
+		name_set_add(&have, out->names[i], i);
+	for (i = 0; i < batch.count; i++)
+		if (!name_set_find(&have, batch.names[i], NULL))
+			node_list_add(out, batch.names[i]);
+	name_set_free(&have);
+	rc = 0;
+out:
+	node_list_free(&batch);
+	strbuf_free(&b);
+	return rc;
+}
+
+int queue_remove(const char *state_dir, const char *name, char *err,
+		 size_t errlen)
+{
+	int dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, errlen);
+
+	if (dirfd < 0)
+		return -1;
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove %s/%s/%s: %s", state_dir,
+			 QUEUE_ROLE, name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

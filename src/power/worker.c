@@ -1,0 +1,290 @@
+/* worker.c: a detached process that removes the registrations of queued
+ * batches, at the API's rate, for as long as it takes. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/aws/clock.h"
+#include "common/journal.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/nameset.h"
+#include "common/slurm_node.h"
+#include "common/xmalloc.h"
+#include "controller.h"
+#include "queue.h"
+#include "worker.h"
+
+/* Failed removals are tried again after 5, 10, 20, ... s (at most 60 s
+ * apart) for about half an hour; then reconcile has them. */
+#define RETRY_FIRST 5.0
+#define RETRY_MAX_PAUSE 60.0
+#define RETRY_ROUNDS 35
+
+static int open_lock(const char *state_dir)
+{
+	char err[512];
+	int dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, sizeof(err));
+	int fd;
+
+	if (dirfd < 0) {
+		log_error("worker: %s", err);
+		return -1;
+	}
+	fd = openat(dirfd, ".worker.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		log_error("worker: cannot open %s/%s/.worker.lock: %s", state_dir,
+			  QUEUE_ROLE, strerror(errno));
+	return fd;
+}
+
+static void pause_for(double seconds)
+{
+	struct timespec ts;
+
+	if (seconds <= 0)
+		return;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Read every batch waiting into nodes; their names into *names. */
+static void take_batches(const char *state_dir, struct node_list *nodes,
+			 char ***names, size_t *count)
+{
+	char err[512];
+	size_t i;
+
+	if (queue_list(state_dir, names, count, err, sizeof(err)) < 0) {
+		log_error("worker: %s", err);
+		return;
+	}
+	for (i = 0; i < *count; i++)
+		if (queue_read(state_dir, (*names)[i], nodes, err, sizeof(err)) < 0)
+			/* Not ours or damaged: it stays, and says so. */
+			log_error("worker: %s; left in place", err);
+}
+
+/* One pass over nodes; what failed goes into pending. */
+static void deregister(struct program *prog, struct node_list *nodes,
+		       struct node_list *pending)
+{
+	struct controller ctl;
+	struct aws_client *aws;
+	char err[1024];
+	double t0 = clock_monotonic();
+
+	aws = program_aws(prog, err, sizeof(err));
+	if (!aws)
+		log_error("worker: aws: %s", err);
+	controller_init(&ctl, &prog->conf, aws, 0);
+	controller_deregister(&ctl, nodes, pending);
+	controller_free(&ctl);
+	log_info("worker: %zu node(s) done in %.1f s, %zu pending", nodes->count,
+		 clock_monotonic() - t0, pending->count);
+}
+
+static void finish_batches(const char *state_dir, char **names, size_t count)
+{
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (queue_remove(state_dir, names[i], err, sizeof(err)) < 0)
+			log_error("worker: %s", err);
+}
+
+/* The worker's life: batches as they come, failed nodes again after a
+ * pause, until nothing is left; the lock is given up only with nothing
+ * queued, and taken again if a batch came in meanwhile. */
+static int worker_run(struct program *prog, int lock_fd)
+{
+	const char *state_dir = prog->conf.state_dir;
+	struct node_list retry = { NULL, 0 };
+	double retry_at = 0;
+	int rounds = 0;
+
+	log_set_context("worker");
+	log_verbose("worker %ld running", (long)getpid());
+	/* The lock file says who holds it, for people and tests. */
+	if (ftruncate(lock_fd, 0) == 0)
+		dprintf(lock_fd, "%ld\n", (long)getpid());
+	for (;;) {
+		struct node_list nodes = { NULL, 0 }, pending = { NULL, 0 };
+		char **names = NULL;
+		size_t count = 0, i;
+
+		take_batches(state_dir, &nodes, &names, &count);
+		if (retry.count && clock_monotonic() >= retry_at) {
+			struct name_set have;
+
+			name_set_init(&have);
+			for (i = 0; i < nodes.count; i++)
+				name_set_add(&have, nodes.names[i], i);
+			for (i = 0; i < retry.count; i++)
+				if (!name_set_find(&have, retry.names[i], NULL))
+					node_list_add(&nodes, retry.names[i]);
+			name_set_free(&have);
+			node_list_free(&retry);
+		}
+		if (nodes.count) {
+			deregister(prog, &nodes, &pending);
+			finish_batches(state_dir, names, count);
+		}
+		queue_names_free(names, count);
+		node_list_free(&nodes);
+		if (pending.count) {
+			double pause = RETRY_FIRST * (double)(1 << (rounds < 4 ? rounds : 4));
+
+			if (++rounds > RETRY_ROUNDS) {
+				log_error("worker: %zu node(s) still pending after %d rounds; left for reconcile",
+					  pending.count, RETRY_ROUNDS);
+				node_list_free(&pending);
+			} else {
+				retry = pending;
+				retry_at = clock_monotonic() +
+					   (pause > RETRY_MAX_PAUSE ? RETRY_MAX_PAUSE : pause);
+			}
+		} else if (retry.count == 0) {
+			rounds = 0;
+		}
+		if (retry.count) {
+			/* Wake now and then to take new batches as they come. */
+			pause_for(retry_at - clock_monotonic() > 1 ? 1
+								  : retry_at - clock_monotonic());
+			continue;
+		}
+		if (count)
+			continue;
+		/* Nothing queued: let go, then look once more, so a batch
+		 * queued while we held the lock is never left behind. */
+		flock(lock_fd, LOCK_UN);
+		if (queue_list(state_dir, &names, &count, NULL, 0) == 0 && count &&
+		    flock(lock_fd, LOCK_EX | LOCK_NB) == 0) {
+			queue_names_free(names, count);
+			continue;
+		}
+		queue_names_free(names, count);
+		break;
+	}
+	metrics_gauge("slurm_identity_pending_nodes", "",
+		      (double)controller_count_pending(&prog->conf));
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		log_info("worker %ld: queue empty, exiting (cpu %.2f s user, %.2f s system, max rss %ld kB)",
+			 (long)getpid(),
+			 (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+			 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
+			 ru.ru_maxrss);
+	}
+	return 0;
+}
+
+int worker_ensure(struct program *prog)
+{
+	pid_t pid, grandchild;
+	int fd, status;
+
+	fd = open_lock(prog->conf.state_dir);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		if (errno == EWOULDBLOCK)
+			return 0;	/* a worker runs and will see our batch */
+		log_error("worker: cannot lock: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_error("worker: fork: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		int null;
+
+		/* A session of its own: Slurm's kill of the hook's process
+		 * group does not reach it, nor does a terminal. */
+		setsid();
+		grandchild = fork();
+		if (grandchild != 0)
+			_exit(grandchild < 0 ? 1 : 0);
+		/* slurmctld's programs start with SIGTERM blocked: unblock,
+		 * so the worker can be stopped. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		if (chdir("/") < 0)
+			_exit(1);
+		status = worker_run(prog, fd);
+		program_end(prog);
+		slurm_api_fini();
+		_exit(status);
+	}
+	/* The worker holds the lock now (a shared open file description). */
+	close(fd);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	log_verbose("worker started");
+	return 0;
+}
+
+size_t worker_drain_once(struct program *prog, size_t *drained)
+{
+	struct node_list nodes = { NULL, 0 }, pending = { NULL, 0 };
+	char **names = NULL;
+	size_t count = 0, left;
+
+	*drained = 0;
+	int fd = open_lock(prog->conf.state_dir);
+
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return 0;
+	}
+	take_batches(prog->conf.state_dir, &nodes, &names, &count);
+	if (nodes.count) {
+		log_info("reconcile: %zu node(s) queued and no worker: deregistering them now",
+			 nodes.count);
+		deregister(prog, &nodes, &pending);
+		finish_batches(prog->conf.state_dir, names, count);
+		*drained = nodes.count;
+	}
+	left = pending.count;
+	queue_names_free(names, count);
+	node_list_free(&nodes);
+	node_list_free(&pending);
+	close(fd);
+	return left;
+}
