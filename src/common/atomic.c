@@ -11,21 +11,6 @@
 #include "atomic.h"
 #include "xmalloc.h"
 
-static int fsync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
-			  : xstrdup(".");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
-
-	if (fd >= 0) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(dir);
-	return rc;
-}
-
 int atomic_write_at(int dirfd, const char *name, const char *data, size_t len,
 		    mode_t mode, char *err, size_t errlen)
 {
@@ -67,37 +52,18 @@ out:
 int atomic_write_file(const char *path, const char *data, size_t len,
 		      mode_t mode, char *err, size_t errlen)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd, rc = -1;
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+			  : xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  mode);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+	if (fd < 0)
+		snprintf(err, errlen, "cannot open %s: %s", dir, strerror(errno));
+	else
+		rc = atomic_write_at(fd, slash ? slash + 1 : path, data, len, mode,
+				     err, errlen);
+	if (fd >= 0)
 		close(fd);
-		goto out;
-	}
-	if (close(fd) < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (fsync_parent(path) < 0) {
-		snprintf(err, errlen, "cannot sync the directory of %s: %s", path,
-			 strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
+	free(dir);
 	return rc;
 }

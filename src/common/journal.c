@@ -354,27 +354,6 @@ out:
 	return rc;
 }
 
-int journal_remove(const char *state_dir, const char *role, const char *node,
-		   char *err, size_t errlen)
-{
-	int dfd;
-
-	if (!node_name_valid(node)) {
-		snprintf(err, errlen, "invalid node name \"%.64s\"", node);
-		return -1;
-	}
-	dfd = role_fd(state_dir, role, false, err, errlen);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (unlinkat(dfd, node, 0) < 0 && errno != ENOENT) {
-		snprintf(err, errlen, "cannot remove %s/%s/%s: %s", state_dir,
-			 role, node, strerror(errno));
-		return -1;
-	}
-	fsync(dfd);
-	return 0;
-}
-
 int journal_forget(const char *state_dir, const char *role, const char *node,
 		   char *err, size_t errlen)
 {
@@ -404,14 +383,25 @@ void journal_sync(const char *state_dir, const char *role)
 		fsync(dfd);
 }
 
-int journal_list(const char *state_dir, const char *role, char ***nodes,
-		 size_t *count, char *err, size_t errlen)
+int journal_remove(const char *state_dir, const char *role, const char *node,
+		   char *err, size_t errlen)
+{
+	if (journal_forget(state_dir, role, node, err, errlen) < 0)
+		return -1;
+	journal_sync(state_dir, role);
+	return 0;
+}
+
+int journal_dir_list(const char *state_dir, const char *role,
+		     bool (*keep)(const char *name), char ***names, size_t *count,
+		     char *err, size_t errlen)
 {
 	struct dirent *de;
+	size_t cap = 0;
 	DIR *d;
 	int dfd;
 
-	*nodes = NULL;
+	*names = NULL;
 	*count = 0;
 	dfd = role_fd(state_dir, role, false, err, errlen);
 	if (dfd < 0)
@@ -429,14 +419,29 @@ int journal_list(const char *state_dir, const char *role, char ***nodes,
 	}
 	rewinddir(d);
 	while ((de = readdir(d))) {
-		/* Lock files and temporaries are not records. */
-		if (!node_name_valid(de->d_name) || strstr(de->d_name, ".tmp."))
+		if (!keep(de->d_name))
 			continue;
-		*nodes = xrealloc(*nodes, (*count + 1) * sizeof(**nodes));
-		(*nodes)[(*count)++] = xstrdup(de->d_name);
+		if (*count == cap) {
+			cap = cap ? cap * 2 : 16;
+			*names = xrealloc(*names, cap * sizeof(**names));
+		}
+		(*names)[(*count)++] = xstrdup(de->d_name);
 	}
 	closedir(d);
 	return 0;
+}
+
+/* Records only: lock files and temporaries start with a dot. */
+static bool is_record(const char *name)
+{
+	return node_name_valid(name) && !strstr(name, ".tmp.");
+}
+
+int journal_list(const char *state_dir, const char *role, char ***nodes,
+		 size_t *count, char *err, size_t errlen)
+{
+	return journal_dir_list(state_dir, role, is_record, nodes, count, err,
+				errlen);
 }
 
 void journal_list_free(char **nodes, size_t count)

@@ -55,6 +55,11 @@ void journal_sync(const char *state_dir, const char *role);
 int journal_list(const char *state_dir, const char *role, char ***nodes,
 		 size_t *count, char *err, size_t errlen);
 void journal_list_free(char **nodes, size_t count);
+/* The names in StateDir/role that keep() accepts (free with
+ * journal_list_free); a missing directory has none. */
+int journal_dir_list(const char *state_dir, const char *role,
+		     bool (*keep)(const char *name), char ***names, size_t *count,
+		     char *err, size_t errlen);
 
 const char *journal_get(const struct journal_entry *e, const char *key);
 void journal_set(struct journal_entry *e, const char *key, const char *value);

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -71,36 +70,15 @@ static int compare_names(const void *a, const void *b)
 int queue_list(const char *state_dir, char ***names, size_t *count, char *err,
 	       size_t errlen)
 {
-	struct dirent *de;
-	size_t cap = 0;
-	DIR *d;
-	int fd;
+	char why[512];
 
-	*names = NULL;
-	*count = 0;
-	fd = journal_dir_fd(state_dir, QUEUE_ROLE, err, errlen);
-	if (fd < 0)
+	/* Made here on first use, so a fresh StateDir has an empty queue. */
+	if (journal_dir_fd(state_dir, QUEUE_ROLE, err ? err : why,
+			   err ? errlen : sizeof(why)) < 0)
 		return -1;
-	fd = dup(fd);
-	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		snprintf(err, errlen, "cannot read %s/%s: %s", state_dir,
-			 QUEUE_ROLE, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (journal_dir_list(state_dir, QUEUE_ROLE, is_batch, names, count,
+			     err ? err : why, err ? errlen : sizeof(why)) < 0)
 		return -1;
-	}
-	rewinddir(d);
-	while ((de = readdir(d))) {
-		if (!is_batch(de->d_name))
-			continue;
-		if (*count == cap) {
-			cap = cap ? cap * 2 : 16;
-			*names = xrealloc(*names, cap * sizeof(**names));
-		}
-		(*names)[(*count)++] = xstrdup(de->d_name);
-	}
-	closedir(d);
 	if (*count)
 		qsort(*names, *count, sizeof(**names), compare_names);
 	return 0;
@@ -108,11 +86,7 @@ int queue_list(const char *state_dir, char ***names, size_t *count, char *err,
 
 void queue_names_free(char **names, size_t count)
 {
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		free(names[i]);
-	free(names);
+	journal_list_free(names, count);
 }
 
 int queue_read(const char *state_dir, const char *name, struct node_list *out,

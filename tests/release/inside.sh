@@ -12,7 +12,7 @@ tests=${*:-"tests/unit/conf_test tests/unit/hostlist_test tests/unit/xml_test
 	tests/unit/sigv4_test tests/unit/retry_test tests/unit/ratelimit_test
 	tests/unit/profile_test tests/unit/protocol_test tests/unit/metrics_test
 	tests/unit/journal_test tests/unit/ad_test tests/unit/spank_args_test
-	tests/unit/resume_file_test
+	tests/unit/resume_file_test tests/unit/queue_test
 	tests/integration/0300-lifecycle.sh tests/integration/0320-reconcile.sh
 	tests/integration/0400-spank.sh tests/integration/0600-ssm-lifecycle.sh"}
 
