@@ -131,6 +131,7 @@ int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
 		n->powered_down = (st & NODE_STATE_POWERED_DOWN) && !n->powering_up;
 		n->powering_down = st & NODE_STATE_POWERING_DOWN;
 		n->drained = st & NODE_STATE_DRAIN;
+		n->down = (st & NODE_STATE_BASE) == NODE_STATE_DOWN;
 		describe_state(st, n->state, sizeof(n->state));
 		compat_node_instance(ni, n->instance_id, sizeof(n->instance_id),
 				     n->instance_type, sizeof(n->instance_type));

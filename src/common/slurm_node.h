@@ -19,6 +19,7 @@ struct slurm_node {
 	bool powering_up;
 	bool powering_down;
 	bool drained;		/* DRAIN flag set */
+	bool down;		/* base state DOWN (e.g. not responding) */
 	char state[64];		/* Slurm's own name for the state */
 	char instance_id[32];	/* InstanceId (23.11+), "" if none */
 	char instance_type[32];	/* InstanceType (23.11+), "" if none */

@@ -286,14 +286,25 @@ static size_t deregister_chunk(struct controller *c, const char *const *names,
 		t->node = names[i];
 		t->lock_fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
 					  t->node, LOCK_WAIT_MS);
-		if (t->lock_fd < 0 ||
-		    journal_read(c->conf->state_dir, CONTROLLER_ROLE, t->node,
-				 &t->journal, err, sizeof(err)) < 0) {
-			log_error("%s: deregister: cannot lock or read the journal; left for reconcile",
-				  t->node);
+		if (t->lock_fd < 0 && errno == EWOULDBLOCK) {
+			/* Another of our processes works on it: try later. */
+			log_info("%s: deregister: busy; tried again later", t->node);
 			t->skip = true;
 			pending++;
 			node_list_add(pending_out, t->node);
+			continue;
+		}
+		if (t->lock_fd < 0 ||
+		    journal_read(c->conf->state_dir, CONTROLLER_ROLE, t->node,
+				 &t->journal, err, sizeof(err)) < 0) {
+			/* StateDir trouble is loud, never silent: removal is
+			 * idempotent, so it is still tried. */
+			log_error("%s: deregister: StateDir: cannot lock or read the journal (%s); removing anyway",
+				  t->node, t->lock_fd < 0 ? strerror(errno) : err);
+			metrics_count("slurm_identity_statedir_errors_total", "", 1);
+			c->statedir_errors++;
+			journal_entry_clear(&t->journal);
+			journal_entry_init(&t->journal, t->node);
 		}
 	}
 	/* 2. Slurm's word now, under the locks that resume takes too. */
@@ -413,13 +424,11 @@ size_t controller_deregister(struct controller *c, const struct node_list *nodes
 
 	if (nodes->count == 0)
 		return 0;
+	/* Without a usable StateDir the removals are still tried (each
+	 * node says so); only what fails is left, for reconcile. */
 	if (journal_init(c->conf->state_dir, CONTROLLER_ROLE, err,
-			 sizeof(err)) < 0) {
-		log_error("deregister: %s", err);
-		for (first = 0; first < nodes->count; first++)
-			node_list_add(pending_out, nodes->names[first]);
-		return nodes->count;
-	}
+			 sizeof(err)) < 0)
+		log_error("deregister: StateDir: %s", err);
 	for (first = 0; first < nodes->count; first += CHUNK) {
 		size_t n = nodes->count - first < CHUNK ? nodes->count - first : CHUNK;
 
@@ -569,7 +578,10 @@ static void settle_records(struct controller *c, const struct record_set *rs,
 			continue;
 		fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE, e->node, 0);
 		if (fd < 0) {
-			rep->skipped_busy++;
+			if (errno == EWOULDBLOCK)
+				rep->skipped_busy++;
+			else
+				rep->errors++;
 			continue;
 		}
 		report_line(out, "%s %s: journal record (%s) settled",
@@ -580,6 +592,41 @@ static void settle_records(struct controller *c, const struct record_set *rs,
 			rep->journal_cleaned++;
 		journal_unlock(fd);
 	}
+}
+
+/* Keep the leaks whose node Slurm, asked now, still has down; unlock and
+ * drop the others. Returns how many are kept. */
+static size_t recheck_leaks(struct registration *leaks, int *fds, size_t n,
+			    struct reconcile_report *rep)
+{
+	struct slurm_node_set now = { 0 };
+	char err[512];
+	size_t i, kept = 0;
+
+	if (slurm_nodes_load(&now, err, sizeof(err)) < 0) {
+		log_error("reconcile: %s; nothing removed", err);
+		rep->errors++;
+		for (i = 0; i < n; i++)
+			journal_unlock(fds[i]);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		const struct slurm_node *sn = slurm_nodes_find(&now, leaks[i].node);
+
+		/* Up or coming up: whatever EC2 or a listing said, never. */
+		if (sn && (sn->powering_up ||
+			   (!sn->powered_down && !sn->powering_down && !sn->down))) {
+			log_info("reconcile: %s is %s now; %s left alone", leaks[i].node,
+				 sn->state, leaks[i].id);
+			rep->leaks--;
+			journal_unlock(fds[i]);
+			continue;
+		}
+		leaks[kept] = leaks[i];
+		fds[kept++] = fds[i];
+	}
+	slurm_nodes_free(&now);
+	return kept;
 }
 
 int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
@@ -674,14 +721,27 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 			/* A hook working on this node now has the last word. */
 			fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
 					  r->node, 0);
-			if (fd < 0) {
-				rep->skipped_busy++;
+			if (fd < 0 && errno == EWOULDBLOCK) {
+				rep->skipped_busy++;	/* a hook of ours has it */
 				continue;
+			}
+			if (fd < 0) {
+				/* Not busy: StateDir trouble. Loud, counted as
+				 * an error, and the removal still tried. */
+				log_error("reconcile: %s: StateDir: cannot lock: %s; removing anyway",
+					  r->node, strerror(errno));
+				metrics_count("slurm_identity_statedir_errors_total", "", 1);
+				rep->errors++;
 			}
 			snprintf(r->detail, sizeof(r->detail), "%s", why);
 			fds[nleaks] = fd;
 			leaks[nleaks++] = *r;
 		}
+		/* The view above is a snapshot: under the nodes' locks (which
+		 * resume takes too), ask Slurm again, and leave alone every
+		 * node that came up meanwhile. */
+		if (nleaks)
+			nleaks = recheck_leaks(leaks, fds, nleaks, rep);
 		if (nleaks)
 			c->backends[b]->remove(&c->ctx, leaks, nleaks);
 		for (k = 0; k < nleaks; k++) {

@@ -23,6 +23,7 @@
 #include "common/aws/clock.h"
 #include "common/journal.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/program.h"
 #include "common/secret.h"
 #include "common/slurm_node.h"
@@ -231,8 +232,24 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 		/* The whole batch in one durable write, then the network work
 		 * to the worker: Slurm waits for nothing but the chain. */
 		if (queue_put(prog.conf.state_dir, &nodes, err, sizeof(err)) < 0) {
-			log_error("deregister: cannot journal the batch: %s", err);
+			struct node_list pending = { NULL, 0 };
+
+			/* StateDir trouble is never silence: say so, fail, and
+			 * still remove what can be removed in our own time
+			 * (removal is idempotent). */
+			log_error("deregister: StateDir: cannot journal the batch: %s; deregistering now, without a journal",
+				  err);
+			metrics_count("slurm_identity_statedir_errors_total", "", 1);
 			rc = 1;
+			aws = program_aws(&prog, err, sizeof(err));
+			if (!aws)
+				log_error("aws: %s", err);
+			controller_free(&ctl);
+			controller_init(&ctl, &prog.conf, aws, deadline);
+			if (controller_deregister(&ctl, &nodes, &pending))
+				log_error("deregister: %zu node(s) not done: reconcile has them once StateDir works",
+					  pending.count);
+			node_list_free(&pending);
 		} else if (worker_ensure(&prog) < 0) {
 			log_error("deregister: no worker started; the batch waits for the next hook or reconcile");
 			rc = 1;

@@ -64,6 +64,13 @@ opsworks_fake POST /_fake/register '{"Hostname": "othercluster-7", "Ec2InstanceI
 "$top_srcdir/tests/lib/halt-node.sh" "$CLUSTER_DIR" n1
 python3 "$top_srcdir/tests/lib/cloud.py" --dir "$CLUSTER_DIR" terminate n1 >/dev/null
 ok $? "n1's slurmd killed -9 and its instance terminated"
+# While Slurm still has n1 up, nothing is removed, whatever EC2 says.
+out=$(reconcile)
+echo "$out" | grep -q ', 0 removed' && [ "$(registered)" = "n1 othercluster-7" ] &&
+	grep -q "reconcile: n1 is allocated now; .* left alone" "$CLUSTER_DIR/log/identity.log"
+ok $? "a node Slurm reports as up is never deregistered, even with its instance terminated"
+# What Slurm does once slurmd stops answering (after SlurmdTimeout).
+scontrol update nodename=n1 state=down reason="instance lost"
 
 out=$(AWS_ENDPOINT_URL_EC2=http://127.0.0.1:9 reconcile)
 echo "$out" | grep -q '^warning: ec2: ' && [ "$(registered)" = "n1 othercluster-7" ]
@@ -88,4 +95,23 @@ wait_for '[ "$(node_state n2)" = idle~ ] && [ "$(registered)" = othercluster-7 ]
 ok $? "n2's suspend removed n2's own registration only ($(registered))"
 ! grep -q "$foreign" "$CLUSTER_DIR/log/identity.log"
 ok $? "and never acted on the planted id $foreign"
+
+# 4. StateDir trouble is never silence: with the queue and journal made
+# immutable (as a read-only file system would be), the suspend hook says
+# so, fails, and still removes the registration.
+job=$(sbatch -N1 -w n2 --parsable --wrap 'sleep 1' -o /dev/null)
+wait_for '[ "$(job_state $job)" = COMPLETED ]' 120 && [ "$(registered)" = "n2 othercluster-7" ]
+ok $? "n2 up and registered once more ($(registered))"
+if chattr +i "$CLUSTER_DIR/identity/queue" "$CLUSTER_DIR/identity/controller" 2>/dev/null; then
+	wait_for '[ "$(node_state n2)" = idle~ ] && [ "$(registered)" = othercluster-7 ]' 90
+	ok $? "with StateDir unwritable, n2's registration was still removed ($(registered))"
+	grep -q "n2: deregister: StateDir: cannot journal the batch: .*; deregistering now, without a journal" \
+		"$CLUSTER_DIR/log/identity.log" &&
+		grep -q 'suspendprog.*exit status 1\|_run_script.*suspendprog.*status 1\|SuspendProgram.*status 1' "$CLUSTER_DIR/log/slurmctld.log"
+	ok $? "and the hook said why and exited non-zero"
+	chattr -i "$CLUSTER_DIR/identity/queue" "$CLUSTER_DIR/identity/controller"
+else
+	ok 0 "# SKIP no immutable attribute on this file system"
+	ok 0 "# SKIP no immutable attribute on this file system"
+fi
 tap_done

@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <slurm/slurm.h>
 
 #include "common/hostlist.h"
+#include "common/xmalloc.h"
 #include "tap.h"
 
 static const char *expand_err(const char *hl)
@@ -60,6 +62,24 @@ int main(void)
 	tap_ok(!node_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
 	       "65 characters invalid");
 	tap_ok(!node_name_valid("n 1"), "space invalid");
+
+	/* This node's own name: never shortened into another's. */
+	{
+		char own[NODE_NAME_MAX + 1], why[256];
+		char *long_name = xmalloc(71);
+
+		memset(long_name, 'n', 70);
+		long_name[70] = '\0';
+		setenv("SLURMD_NODENAME", long_name, 1);
+		tap_ok(node_own_name(own, sizeof(own), why, sizeof(why)) < 0 &&
+			       strstr(why, "invalid node name"),
+		       "a 70-character SLURMD_NODENAME is refused: %s", why);
+		setenv("SLURMD_NODENAME", "gpu-7", 1);
+		tap_ok(node_own_name(own, sizeof(own), why, sizeof(why)) == 0 &&
+			       strcmp(own, "gpu-7") == 0, "SLURMD_NODENAME is the name");
+		unsetenv("SLURMD_NODENAME");
+		free(long_name);
+	}
 
 	/* Limits are checked before libslurm sees the list. */
 	{
