@@ -264,15 +264,17 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 	}
 	if (chain && chain_rc != 0)
 		log_error("chain: %s exited with %d", chain, chain_rc);
-	log_info("%s done in %.0f ms", kind == HOOK_RESUME ? "resume"
+	/* The chain's failure first (it is what Slurm asked for), then
+	 * ours: identity trouble is never an exit 0. */
+	if (chain && chain_rc != 0)
+		rc = chain_rc < 0 ? 1 : chain_rc;
+	log_info("%s done in %.0f ms (exit %d)", kind == HOOK_RESUME ? "resume"
 				       : kind == HOOK_SUSPEND ? "suspend"
 							      : "resume-fail",
-		 (clock_monotonic() - start) * 1000);
+		 (clock_monotonic() - start) * 1000, rc);
 	node_list_free(&nodes);
 	controller_free(&ctl);
 	program_end(&prog);
 	slurm_api_fini();
-	if (chain)
-		return chain_rc < 0 ? 1 : chain_rc;
 	return rc;
 }

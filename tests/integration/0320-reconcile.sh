@@ -107,7 +107,7 @@ if chattr +i "$CLUSTER_DIR/identity/queue" "$CLUSTER_DIR/identity/controller" 2>
 	ok $? "with StateDir unwritable, n2's registration was still removed ($(registered))"
 	grep -q "n2: deregister: StateDir: cannot journal the batch: .*; deregistering now, without a journal" \
 		"$CLUSTER_DIR/log/identity.log" &&
-		grep -q 'suspendprog.*exit status 1\|_run_script.*suspendprog.*status 1\|SuspendProgram.*status 1' "$CLUSTER_DIR/log/slurmctld.log"
+		grep -q "n2: suspend done in [0-9]* ms (exit 1)" "$CLUSTER_DIR/log/identity.log"
 	ok $? "and the hook said why and exited non-zero"
 	chattr -i "$CLUSTER_DIR/identity/queue" "$CLUSTER_DIR/identity/controller"
 else
