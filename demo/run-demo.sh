@@ -96,10 +96,12 @@ for i in $(seq 1 90); do
 	[ "$s1" = idle~ ] && [ "$s2" = idle~ ] && break
 	sleep 1
 done
-sleep 2
+# The suspend hook returned at once; its worker deregisters in the
+# background: wait for it to finish.
+wait_for worker_idle 60
 show
 echo "== identity log ($CLUSTER_DIR/log/identity.log):"
-grep -E 'registered|deregistered|identity removed|resume: nodes|done in' \
+grep -E 'registered|deregistered|identity removed|resume: nodes|done in|queued' \
 	"$CLUSTER_DIR/log/identity.log" | sed 's/^/   /'
 echo "== slurm-identity reconcile:"
 SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" reconcile 2>/dev/null |

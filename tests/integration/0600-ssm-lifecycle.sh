@@ -95,9 +95,11 @@ managed mi- | grep -v "^$victim " | grep -q " Online slurm-identity:cluster=site
 ok $? "hybrid node tagged through SSM AddTagsToResource ($(managed mi-))"
 scontrol show node n4 | grep -q "Extra=identity=ready .*ssm=mi-"
 ok $? "node record mirrors the managed instance id"
-wait_for "sinfo -h -R -o '%n %E' | grep -q '^n3 identity: ssm: '" 120
-ok $? "an agent that never comes Online gets the node drained: $(sinfo -h -R -o '%E' -n n3)" || dump_logs 20
-sinfo -h -R -o '%E' -n n3 | grep -q -E 'not Online as an SSM managed instance after ([12][0-9]|3[0-9]) s \(agent ConnectionLost\)'
+# Drained and power-cycled at once: the reason stays in n3's Comment.
+n3_why() { scontrol show node n3 2>/dev/null | sed -n 's/^ *Comment=//p' | sed 's/^(null)$//'; }
+wait_for "n3_why | grep -q '^identity: ssm: '" 120
+ok $? "an agent that never comes Online gets the node drained: $(n3_why)" || dump_logs 20
+n3_why | grep -q -E 'not Online as an SSM managed instance after ([12][0-9]|3[0-9]) s \(agent ConnectionLost\)'
 ok $? "within SsmOnlineTimeout, saying what the agent last reported"
 scancel "$b"
 
