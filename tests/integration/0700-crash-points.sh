@@ -88,7 +88,7 @@ opsworks_nodes() { fake GET /_fake/registry | "$py" -c 'import json,sys; print("
 ssm_nodes() {
 	"$py" - <<'EOP'
 import boto3, os
-ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL_EC2"])
+ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL_EC2"], region_name="us-east-1")
 r = ec2.describe_instances(Filters=[{"Name": "tag:slurm-identity:cluster", "Values": ["crash"]},
                                     {"Name": "instance-state-name", "Values": ["running"]}])
 print(" ".join(sorted(t["Value"] for res in r["Reservations"] for i in res["Instances"]
@@ -110,7 +110,7 @@ EOP
 	else
 		"$py" - <<'EOP'
 import boto3, os
-ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL_EC2"])
+ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL_EC2"], region_name="us-east-1")
 old = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
        if i["State"]["Name"] == "running"]
 if old:
@@ -125,7 +125,7 @@ EOP
 
 all_but_n21="n1 n10 n11 n12 n13 n14 n15 n16 n17 n18 n19 n2 n20 n3 n4 n5 n6 n7 n8 n9"
 points=0 leaks=0 wrong=0 killed_in_flight=0
-for backend in opsworks ssm; do
+for backend in ${CRASH_BACKENDS:-opsworks ssm}; do
 	# The worker's run: ~2 s against the slow fake OpsWorks, ~0.3 s
 	# against moto's EC2: kill points spread over each.
 	if [ "$backend" = opsworks ]; then
@@ -141,7 +141,7 @@ for backend in opsworks ssm; do
 	# Kill points: the hook at 0-12 ms (journal, fork), the worker over its
 	# run (locks, Slurm check, listing, removals in flight), by turns
 	# suspend and resume-fail.
-	for k in $(seq 0 15); do
+	for k in $(seq 0 ${CRASH_LAST:-15}); do
 		hook=slurm-identity-suspend
 		[ $((k % 2)) = 1 ] && hook=slurm-identity-resume-fail
 		plant "$backend"
