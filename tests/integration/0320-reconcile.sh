@@ -105,7 +105,7 @@ ok $? "n2 up and registered once more ($(registered))"
 if chattr +i "$CLUSTER_DIR/identity/queue" "$CLUSTER_DIR/identity/controller" 2>/dev/null; then
 	wait_for '[ "$(node_state n2)" = idle~ ] && [ "$(registered)" = othercluster-7 ]' 90
 	ok $? "with StateDir unwritable, n2's registration was still removed ($(registered))"
-	grep -q "n2: deregister: StateDir: cannot journal the batch: .*; deregistering now, without a journal" \
+	grep -q "n2: error: deregister: StateDir: cannot journal the batch: .*; deregistering now, without a journal" \
 		"$CLUSTER_DIR/log/identity.log" &&
 		grep -q "n2: suspend done in [0-9]* ms (exit 1)" "$CLUSTER_DIR/log/identity.log"
 	ok $? "and the hook said why and exited non-zero"
