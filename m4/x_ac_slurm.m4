@@ -34,6 +34,9 @@ AC_DEFUN([X_AC_SLURM], [
   # update_node_msg_t.reason_uid; 23.11 added InstanceId/InstanceType.
   AC_CHECK_MEMBERS([update_node_msg_t.reason_uid, update_node_msg_t.instance_id,
                     node_info_t.instance_id], [], [], [[#include <slurm/slurm.h>]])
+  # 26.05 renamed slurm_free_ctl_conf to slurm_free_conf.
+  AC_CHECK_DECLS([slurm_free_conf, slurm_free_ctl_conf], [], [],
+    [[#include <slurm/slurm.h>]])
   # The release line, for packages that must match it (a SPANK plugin
   # built for one release is refused by another).
   AC_COMPUTE_INT([x_ac_slurm_version_number], [SLURM_VERSION_NUMBER],

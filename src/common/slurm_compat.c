@@ -66,3 +66,12 @@ char *compat_hostlist_ranged(struct hostlist *hl)
 	}
 	return buf;
 }
+
+void compat_free_ctl_conf(slurm_conf_t *cf)
+{
+#if HAVE_DECL_SLURM_FREE_CONF
+	slurm_free_conf(cf);
+#else
+	slurm_free_ctl_conf(cf);
+#endif
+}

@@ -37,4 +37,7 @@ void compat_node_instance(const node_info_t *ni, char *id, size_t idlen,
  * everywhere. */
 char *compat_hostlist_ranged(struct hostlist *hl);
 
+/* Free what slurm_load_ctl_conf returned (26.05 renamed the call). */
+void compat_free_ctl_conf(slurm_conf_t *cf);
+
 #endif

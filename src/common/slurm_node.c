@@ -274,7 +274,7 @@ char *slurm_conf_cluster_name(char *err, size_t errlen)
 		name = xstrdup(cf->cluster_name);
 	else
 		snprintf(err, errlen, "slurmctld has no ClusterName");
-	slurm_free_ctl_conf(cf);
+	compat_free_ctl_conf(cf);
 	return name;
 }
 
@@ -289,7 +289,7 @@ int slurm_conf_suspend_timeout(char *err, size_t errlen)
 		return -1;
 	}
 	timeout = (int)cf->suspend_timeout;
-	slurm_free_ctl_conf(cf);
+	compat_free_ctl_conf(cf);
 	if (timeout <= 0) {
 		snprintf(err, errlen, "SuspendTimeout is %d", timeout);
 		return -1;

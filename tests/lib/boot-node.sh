@@ -20,3 +20,13 @@ setsid unshare --uts --mount --propagation $prop --time --boottime -"$up" -- \
 	       exec slurmd -D -f '$d/etc/slurm.conf' -N $n" \
 	>>"$d/log/slurmd-$n.out" 2>&1 </dev/null &
 echo $! >"$nd/slurmd.pid"
+# Return only once slurmd runs: slurmctld (24.11) kills the power program's
+# process group when it exits, and a node process that has not reached
+# its own session by then dies with it, silently.
+for i in $(seq 1 300); do
+	[ -s "$d/run/slurmd-$n.pid" ] && exit 0
+	kill -0 "$(cat "$nd/slurmd.pid")" 2>/dev/null || break
+	sleep 0.1
+done
+echo "boot-node: slurmd for $n did not start" >&2
+exit 1
