@@ -162,7 +162,7 @@ void config_init(struct identity_conf *conf)
 	conf->ssm_online_timeout = 60;
 	conf->ssm_registration_file = xstrdup("/var/lib/amazon/ssm/registration");
 	conf->max_concurrency = 16;
-	conf->max_request_rate = 10.0;
+	conf->max_request_rate = 0;	/* adaptive */
 	conf->max_attempts = 3;
 	conf->request_timeout = 10;
 }

@@ -1,0 +1,185 @@
+#!/bin/bash
+# scale.sh [N...]: the suspend path at scale, against a real slurmctld
+# holding N powered-down CLOUD nodes and the OpsWorks fake answering in
+# 50 ms per call, unthrottled and throttled at 20 calls per second, with
+# MaxConcurrency=16 and MaxRequestRate unset (adaptive). Then the practice
+# we replace, a per-minute cron script with the AWS CLI, at N = 100, 200.
+# Prints numbers; not a test. As root, on loopback only. Default N: 100
+# 1000 10000.
+#
+# Columns: hook = time until slurm-identity-suspend returned; gone = time
+# from the hook's start until the backend held none of the N; bound = the
+# physical bound (N x 50 ms / 16, or N / 20 TPS); calls/node = OpsWorks
+# calls made per node; throttled = ThrottlingException answers; CPU and
+# max RSS of the hook and of the worker.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$top/_build}
+sizes=${*:-100 1000 10000}
+py=$(python3 -c 'import sys; print(sys.executable)')
+D=$(mktemp -d /tmp/si-bench.XXXXXX)
+chmod 755 "$D"
+pids=""
+cleanup() {
+	local p
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	[ -f "$D/run/slurmctld.pid" ] && kill "$(cat "$D/run/slurmctld.pid")" 2>/dev/null
+	[ -s "$D/munge.started" ] && kill "$(cat "$D/munge.started")" 2>/dev/null
+	sleep 1
+	rm -rf "$D"
+}
+trap cleanup EXIT
+CLUSTER_DIR=$D top_srcdir=$top top_builddir=$build
+. "$top/tests/lib/cluster.sh"
+munge_ensure || { echo "bench: munge failed"; exit 1; }
+
+# The OpsWorks fake, without IAM (the policy is not what is measured).
+echo '{"AKIDBENCH": {"secret": "bench", "policy": null}}' >"$D/creds.json"
+/usr/bin/python3 "$top/tests/fakes/fake_opsworks.py" --bind 127.0.0.1 --port 0 \
+	--port-file "$D/opsworks.port" --credentials "$D/creds.json" \
+	--stack s-bench:bench 2>"$D/opsworks.err" &
+pids="$pids $!"
+for i in $(seq 100); do [ -s "$D/opsworks.port" ] && break; sleep 0.1; done
+ow=http://127.0.0.1:$(cat "$D/opsworks.port")
+export AWS_ENDPOINT_URL_OPSWORKS=$ow AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+	AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench
+
+fake() { # fake METHOD PATH [JSON]
+	curl -sf -X "$1" ${3:+-H 'Content-Type: application/json' -d "$3"} "$ow$2"
+}
+plant() { # plant N: N registrations n1..nN in the stack, on one connection
+	"$py" - "$ow" "$1" <<'EOP'
+import http.client, json, sys, urllib.parse
+url, n = urllib.parse.urlparse(sys.argv[1]), int(sys.argv[2])
+c = http.client.HTTPConnection(url.hostname, url.port)
+for i in range(1, n + 1):
+    body = json.dumps({"StackId": "s-bench", "Hostname": "n%d" % i,
+                       "Ec2InstanceId": "i-%017x" % i})
+    c.request("POST", "/_fake/register", body, {"Content-Type": "application/json"})
+    r = c.getresponse(); r.read()
+    assert r.status == 200, r.status
+EOP
+}
+registered() { fake GET /_fake/registry | "$py" -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+
+cluster_for() { # cluster_for N: slurmctld with N powered-down CLOUD nodes
+	local n=$1 base
+	[ -f "$D/run/slurmctld.pid" ] && kill "$(cat "$D/run/slurmctld.pid")" 2>/dev/null &&
+		wait_for "! kill -0 $(cat "$D/run/slurmctld.pid") 2>/dev/null" 30
+	rm -rf "$D/state" "$D/identity" "$D/etc" "$D/log"
+	mkdir -p "$D/etc" "$D/state" "$D/log" "$D/run" "$D/identity"
+	chmod 700 "$D/identity"
+	base=$(cluster_free_port 2)
+	cat >"$D/etc/slurm.conf" <<EOC
+ClusterName=bench
+SlurmctldHost=$(hostname -s)(127.0.0.1)
+SlurmctldPort=$base
+SlurmdPort=$((base + 1))
+SlurmUser=root
+AuthType=auth/munge
+StateSaveLocation=$D/state
+SlurmctldPidFile=$D/run/slurmctld.pid
+SlurmctldLogFile=$D/log/slurmctld.log
+SlurmctldDebug=error
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+MpiDefault=none
+TreeWidth=65533
+SuspendTime=3600
+SuspendTimeout=30
+ResumeTimeout=600
+SuspendProgram=/bin/true
+ResumeProgram=/bin/true
+ReturnToService=2
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+NodeName=n[1-$n] CPUs=1 RealMemory=100 State=CLOUD NodeAddr=127.0.0.1
+PartitionName=cloud Nodes=n[1-$n] Default=YES MaxTime=INFINITE State=UP
+EOC
+	[ "$(slurm_release)" -ge 2302 ] && echo "CgroupPlugin=disabled" >"$D/etc/cgroup.conf"
+	printf '%s\n' "Backends=opsworks" "OpsWorksStackId=s-bench" \
+		"StateDir=$D/identity" "LogFile=$D/log/identity.log" "MaxConcurrency=16" \
+		"RequestTimeout=10" >"$D/etc/identity.conf"
+	export SLURM_CONF=$D/etc/slurm.conf SLURM_IDENTITY_CONF=$D/etc/identity.conf
+	slurmctld -f "$SLURM_CONF" -i
+	wait_for 'scontrol ping 2>/dev/null | grep -q UP' 60
+}
+
+worker_stat() { # worker_stat: "cpu_user+cpu_sys maxrss_kB" of the last worker
+	sed -n 's/.*queue empty, exiting (cpu \([0-9.]*\) s user, \([0-9.]*\) s system, max rss \([0-9]*\) kB).*/\1 \2 \3/p' \
+		"$D/log/identity.log" | tail -1 | awk '{ printf "%.2f %d", $1 + $2, $3 / 1024 }'
+}
+
+printf '%-7s %-11s %7s %8s %8s %10s %9s %14s %14s\n' N API hook gone bound calls/node throttled "hook cpu/MiB" "worker cpu/MiB"
+for n in $sizes; do
+	cluster_for "$n" || { echo "bench: slurmctld with $n nodes did not start"; exit 1; }
+	for mode in ${BENCH_MODES:-none 20}; do
+		fake POST /_fake/reset >/dev/null
+		if [ "$mode" = none ]; then
+			fake POST /_fake/faults '{"latency_ms": 50}' >/dev/null
+			bound=$(awk -v n="$n" 'BEGIN { printf "%.1f", n * 0.05 / 16 }')
+		else
+			fake POST /_fake/faults '{"latency_ms": 50, "throttle_above_rps": 20}' >/dev/null
+			bound=$(awk -v n="$n" 'BEGIN { printf "%.1f", n / 20 }')
+		fi
+		plant "$n" || { echo "bench: planting failed"; exit 1; }
+		: >"$D/log/identity.log"
+		t0=$(date +%s.%N)
+		/usr/bin/time -f '%e %U %S %M' -o "$D/hook.time" \
+			"$build/slurm-identity-suspend" "n[1-$n]"
+		t1=$(date +%s.%N)
+		while [ "$(registered)" != 0 ]; do sleep 0.2; done
+		t2=$(date +%s.%N)
+		wait_for worker_idle 60
+		calls=$(fake GET /_fake/calls)
+		read -r hook_e hook_u hook_s hook_m <"$D/hook.time"
+		printf '%-7s %-11s %6.2fs %7.1fs %7ss %10s %9s %14s %14s\n' "$n" \
+			"$([ "$mode" = none ] && echo unthrottled || echo "20 TPS")" \
+			"$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t0" | bc)" "$bound" \
+			"$(echo "$calls" | "$py" -c "import json,sys; c=json.load(sys.stdin); print('%.3f' % ((c.get('DeregisterInstance',0)+c.get('DescribeInstances',0)+sum(c.get('_rejected',{}).values()))/$n))")" \
+			"$(echo "$calls" | "$py" -c 'import json,sys; print(json.load(sys.stdin).get("_rejected",{}).get("ThrottlingException",0))')" \
+			"$(awk -v u="$hook_u" -v s="$hook_s" -v m="$hook_m" 'BEGIN { printf "%.2fs/%d", u + s, m / 1024 }')" \
+			"$(worker_stat | awk '{ printf "%ss/%d", $1, $2 }')"
+	done
+done
+
+# The practice we replace: every minute, list the stack, ask EC2 about each
+# instance, deregister the terminated ones, one AWS CLI call at a time.
+if [ -x /usr/bin/aws ] && [ "${BENCH_CRON:-1}" = 1 ]; then
+	. "$top/tests/lib/moto.sh"
+	# EC2 without IAM: a count of unauthenticated calls never reached.
+	moto_start "$D/moto" 100000000 >/dev/null || { echo "bench: moto failed"; exit 1; }
+	pids="$pids $(cat "$D/moto/pid")"
+	ec2=http://127.0.0.1:$(cat "$D/moto/port")
+	echo
+	printf '%-7s %-30s %10s %12s %10s\n' N practice "one run" "gone (worst)" calls/node
+	for n in 100 200; do
+		fake POST /_fake/reset >/dev/null
+		fake POST /_fake/faults '{"latency_ms": 50}' >/dev/null
+		"$py" - "$ec2" "$ow" "$n" <<'EOP'
+import boto3, http.client, json, sys, urllib.parse
+ec2_url, ow, n = sys.argv[1], urllib.parse.urlparse(sys.argv[2]), int(sys.argv[3])
+ec2 = boto3.client("ec2", endpoint_url=ec2_url, region_name="us-east-1",
+                   aws_access_key_id="AKIDBENCH", aws_secret_access_key="bench")
+ids = [i["InstanceId"] for i in ec2.run_instances(ImageId="ami-12345678", MinCount=n,
+                                                  MaxCount=n)["Instances"]]
+ec2.terminate_instances(InstanceIds=ids)
+c = http.client.HTTPConnection(ow.hostname, ow.port)
+for k, iid in enumerate(ids, 1):
+    c.request("POST", "/_fake/register", json.dumps({"StackId": "s-bench", "Hostname": "n%d" % k,
+              "Ec2InstanceId": iid}), {"Content-Type": "application/json"})
+    c.getresponse().read()
+EOP
+		t0=$(date +%s.%N)
+		AWS_ENDPOINT_URL_EC2=$ec2 sh "$top/bench/cron-practice.sh" s-bench "$ow" "$ec2" >"$D/cron.out" 2>&1
+		t1=$(date +%s.%N)
+		left=$(registered)
+		run=$(echo "$t1 - $t0" | bc)
+		printf '%-7s %-30s %9.1fs %11.1fs %10s\n' "$n" "cron + aws CLI (every 60 s)" "$run" \
+			"$(echo "60 + $run" | bc)" \
+			"$(awk -v n="$n" 'BEGIN { printf "%.2f", (2 * n + 1) / n }')"
+		[ "$left" = 0 ] || echo "  (the run left $left registered: $(tail -1 "$D/cron.out"))"
+	done
+fi
