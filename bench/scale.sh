@@ -64,41 +64,13 @@ EOP
 registered() { fake GET /_fake/registry | "$py" -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
 cluster_for() { # cluster_for N: slurmctld with N powered-down CLOUD nodes
-	local n=$1 base
+	local n=$1
 	[ -f "$D/run/slurmctld.pid" ] && kill "$(cat "$D/run/slurmctld.pid")" 2>/dev/null &&
 		wait_for "! kill -0 $(cat "$D/run/slurmctld.pid") 2>/dev/null" 30
 	rm -rf "$D/state" "$D/identity" "$D/etc" "$D/log"
-	mkdir -p "$D/etc" "$D/state" "$D/log" "$D/run" "$D/identity"
+	mkdir -p "$D/identity"
 	chmod 700 "$D/identity"
-	base=$(cluster_free_port 2)
-	cat >"$D/etc/slurm.conf" <<EOC
-ClusterName=bench
-SlurmctldHost=$(hostname -s)(127.0.0.1)
-SlurmctldPort=$base
-SlurmdPort=$((base + 1))
-SlurmUser=root
-AuthType=auth/munge
-StateSaveLocation=$D/state
-SlurmctldPidFile=$D/run/slurmctld.pid
-SlurmctldLogFile=$D/log/slurmctld.log
-SlurmctldDebug=error
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-MpiDefault=none
-TreeWidth=65533
-SuspendTime=3600
-SuspendTimeout=30
-ResumeTimeout=600
-SuspendProgram=/bin/true
-ResumeProgram=/bin/true
-ReturnToService=2
-JobCompType=jobcomp/none
-AccountingStorageType=accounting_storage/none
-NodeName=n[1-$n] CPUs=1 RealMemory=100 State=CLOUD NodeAddr=127.0.0.1
-PartitionName=cloud Nodes=n[1-$n] Default=YES MaxTime=INFINITE State=UP
-EOC
-	[ "$(slurm_release)" -ge 2302 ] && echo "CgroupPlugin=disabled" >"$D/etc/cgroup.conf"
+	cluster_configure_cloud_only bench "$n" || return 1
 	printf '%s\n' "Backends=opsworks" "OpsWorksStackId=s-bench" \
 		"StateDir=$D/identity" "LogFile=$D/log/identity.log" "MaxConcurrency=16" \
 		"RequestTimeout=10" >"$D/etc/identity.conf"

@@ -36,15 +36,6 @@
 #define TAG_CLUSTER "slurm-identity:cluster"
 #define POLL_SECONDS 2.0
 
-static void pause_for(double seconds)
-{
-	struct timespec ts = { (time_t)seconds,
-			       (long)((seconds - (time_t)seconds) * 1e9) };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Is activation one of this cluster's (SsmActivationIds)? */
 static bool our_activation(const struct identity_conf *conf, const char *id)
 {
@@ -269,7 +260,7 @@ static int ssm_register(struct backend_context *ctx,
 				      "backend=\"ssm\",op=\"register\"", 1);
 			return -1;
 		}
-		pause_for(POLL_SECONDS);
+		clock_sleep(POLL_SECONDS);
 	}
 	if (ssm_managed_id_valid(id)) {
 		if (ssm_tag_managed(ctx->aws, id, keys, values, 2, err,

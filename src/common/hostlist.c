@@ -16,14 +16,22 @@
 /* libslurm would accept about anything; cap what a hook will fan out to. */
 #define MAX_NODES 100000
 
-bool node_list_contains(const struct node_list *list, const char *name)
+void node_list_merge(struct node_list *dst, const struct node_list *src)
 {
+	struct name_set have;
 	size_t i;
 
-	for (i = 0; i < list->count; i++)
-		if (strcmp(list->names[i], name) == 0)
-			return true;
-	return false;
+	name_set_init(&have);
+	for (i = 0; i < dst->count; i++)
+		name_set_add(&have, dst->names[i], i);
+	/* Names are added to the set as they are copied: src may repeat. */
+	for (i = 0; i < src->count; i++) {
+		if (name_set_find(&have, src->names[i], NULL))
+			continue;
+		node_list_add(dst, src->names[i]);
+		name_set_add(&have, dst->names[dst->count - 1], dst->count - 1);
+	}
+	name_set_free(&have);
 }
 
 void node_list_add(struct node_list *list, const char *name)

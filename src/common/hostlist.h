@@ -19,7 +19,8 @@ int node_list_expand(const char *hostlist, struct node_list *out, char *err,
 /* Compress names back to "n[1-4]"; caller frees. */
 char *node_list_compress(const struct node_list *list);
 void node_list_add(struct node_list *list, const char *name);
-bool node_list_contains(const struct node_list *list, const char *name);
+/* Append the names of src that dst does not have yet (linear time). */
+void node_list_merge(struct node_list *dst, const struct node_list *src);
 void node_list_free(struct node_list *list);
 
 #endif

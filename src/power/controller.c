@@ -302,7 +302,6 @@ static size_t deregister_chunk(struct controller *c, const char *const *names,
 			log_error("%s: deregister: StateDir: cannot lock or read the journal (%s); removing anyway",
 				  t->node, t->lock_fd < 0 ? strerror(errno) : err);
 			metrics_count("slurm_identity_statedir_errors_total", "", 1);
-			c->statedir_errors++;
 			journal_entry_clear(&t->journal);
 			journal_entry_init(&t->journal, t->node);
 		}

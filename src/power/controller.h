@@ -17,7 +17,6 @@ struct controller {
 	struct backend_context ctx;
 	const struct backend *backends[CONTROLLER_MAX_BACKENDS];
 	size_t backend_count;
-	size_t statedir_errors;	/* StateDir could not be used for a node */
 };
 
 void controller_init(struct controller *c, const struct identity_conf *conf,

@@ -13,7 +13,6 @@
 
 #include "common/atomic.h"
 #include "common/journal.h"
-#include "common/nameset.h"
 #include "common/xmalloc.h"
 #include "queue.h"
 
@@ -93,11 +92,9 @@ int queue_read(const char *state_dir, const char *name, struct node_list *out,
 	       char *err, size_t errlen)
 {
 	struct node_list batch = { NULL, 0 };
-	struct name_set have;
 	struct strbuf b;
 	char buf[65536], *list, *nl;
 	ssize_t n;
-	size_t i;
 	int dirfd, fd, rc = -1;
 
 	if (!is_batch(name)) {
@@ -127,13 +124,7 @@ int queue_read(const char *state_dir, const char *name, struct node_list *out,
 	list = b.data + 6;
 	if (node_list_expand(list, &batch, err, errlen) < 0)
 		goto out;
-	name_set_init(&have);
-	for (i = 0; i < out->count; i++)
-		name_set_add(&have, out->names[i], i);
-	for (i = 0; i < batch.count; i++)
-		if (!name_set_find(&have, batch.names[i], NULL))
-			node_list_add(out, batch.names[i]);
-	name_set_free(&have);
+	node_list_merge(out, &batch);
 	rc = 0;
 out:
 	node_list_free(&batch);

@@ -19,7 +19,6 @@
 #include "common/journal.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "common/nameset.h"
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
 #include "controller.h"
@@ -48,18 +47,6 @@ static int open_lock(const char *state_dir)
 		log_error("worker: cannot open %s/%s/.worker.lock: %s", state_dir,
 			  QUEUE_ROLE, strerror(errno));
 	return fd;
-}
-
-static void pause_for(double seconds)
-{
-	struct timespec ts;
-
-	if (seconds <= 0)
-		return;
-	ts.tv_sec = (time_t)seconds;
-	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /* Read every batch waiting into nodes; their names into *names. */
@@ -126,19 +113,11 @@ static int worker_run(struct program *prog, int lock_fd)
 	for (;;) {
 		struct node_list nodes = { NULL, 0 }, pending = { NULL, 0 };
 		char **names = NULL;
-		size_t count = 0, i;
+		size_t count = 0;
 
 		take_batches(state_dir, &nodes, &names, &count);
 		if (retry.count && clock_monotonic() >= retry_at) {
-			struct name_set have;
-
-			name_set_init(&have);
-			for (i = 0; i < nodes.count; i++)
-				name_set_add(&have, nodes.names[i], i);
-			for (i = 0; i < retry.count; i++)
-				if (!name_set_find(&have, retry.names[i], NULL))
-					node_list_add(&nodes, retry.names[i]);
-			name_set_free(&have);
+			node_list_merge(&nodes, &retry);
 			node_list_free(&retry);
 		}
 		if (nodes.count) {
@@ -164,7 +143,7 @@ static int worker_run(struct program *prog, int lock_fd)
 		}
 		if (retry.count) {
 			/* Wake now and then to take new batches as they come. */
-			pause_for(retry_at - clock_monotonic() > 1 ? 1
+			clock_sleep(retry_at - clock_monotonic() > 1 ? 1
 								  : retry_at - clock_monotonic());
 			continue;
 		}

@@ -27,35 +27,7 @@ cleanup() {
 trap cleanup EXIT
 py=$(python3 -c 'import sys; print(sys.executable)')
 munge_ensure || bail "munge"
-mkdir -p "$D/etc" "$D/state" "$D/log" "$D/run"
-base=$(cluster_free_port 2)
-cat >"$D/etc/slurm.conf" <<EOC
-ClusterName=crash
-SlurmctldHost=$(hostname -s)(127.0.0.1)
-SlurmctldPort=$base
-SlurmdPort=$((base + 1))
-SlurmUser=root
-AuthType=auth/munge
-StateSaveLocation=$D/state
-SlurmctldPidFile=$D/run/slurmctld.pid
-SlurmctldLogFile=$D/log/slurmctld.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-MpiDefault=none
-TreeWidth=65533
-SuspendTime=3600
-SuspendTimeout=30
-ResumeTimeout=3600
-ResumeProgram=/bin/true
-SuspendProgram=/bin/true
-ReturnToService=2
-JobCompType=jobcomp/none
-AccountingStorageType=accounting_storage/none
-NodeName=n[1-21] CPUs=1 RealMemory=100 State=CLOUD NodeAddr=127.0.0.1
-PartitionName=cloud Nodes=n[1-21] Default=YES MaxTime=INFINITE State=UP
-EOC
-[ "$(slurm_release)" -ge 2302 ] && echo "CgroupPlugin=disabled" >"$D/etc/cgroup.conf"
+cluster_configure_cloud_only crash 21 || bail "cannot configure"
 cluster_start || bail "cannot start slurmctld"
 scontrol update nodename=n21 state=power_up
 wait_for '[ "$(node_state n21)" = "idle#" ]' 30

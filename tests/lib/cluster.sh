@@ -137,6 +137,44 @@ EOC
 	cluster_write_cloud
 }
 
+# cluster_configure_cloud_only NAME N: slurm.conf for a controller alone:
+# N CLOUD nodes n[1-N], powered down, no slurmd ever (the power programs
+# are /bin/true), for tests and benchmarks that call our hooks themselves.
+cluster_configure_cloud_only() {
+	local d=$CLUSTER_DIR name=$1 n=$2 base
+	mkdir -p "$d/etc" "$d/state" "$d/log" "$d/run" || return 1
+	base=$(cluster_free_port 2) || return 1
+	cat >"$d/etc/slurm.conf" <<EOC
+ClusterName=$name
+SlurmctldHost=$(hostname -s)(127.0.0.1)
+SlurmctldPort=$base
+SlurmdPort=$((base + 1))
+SlurmUser=root
+AuthType=auth/munge
+StateSaveLocation=$d/state
+SlurmctldPidFile=$d/run/slurmctld.pid
+SlurmctldLogFile=$d/log/slurmctld.log
+SlurmctldDebug=error
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+MpiDefault=none
+TreeWidth=65533
+SuspendTime=3600
+SuspendTimeout=30
+ResumeTimeout=3600
+ResumeProgram=/bin/true
+SuspendProgram=/bin/true
+ReturnToService=2
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+NodeName=n[1-$n] CPUs=1 RealMemory=100 State=CLOUD NodeAddr=127.0.0.1
+PartitionName=cloud Nodes=n[1-$n] Default=YES MaxTime=INFINITE State=UP
+EOC
+	[ "$(slurm_release)" -ge 2302 ] && echo "CgroupPlugin=disabled" >"$d/etc/cgroup.conf"
+	return 0
+}
+
 # The chained cloud programs. slurmctld runs them with no PATH and only
 # SLURM_CONF, so everything they need is written into them.
 cluster_write_cloud() {

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_count;
@@ -50,6 +51,19 @@ __attribute__((unused)) static void tap_skip(const char *why)
 {
 	tap_count++;
 	printf("ok %d # SKIP %s\n", tap_count, why);
+}
+
+/* Remove a test's scratch directory and all below it. */
+__attribute__((unused)) static void tap_remove_tree(const char *dir)
+{
+	char cmd[512];
+
+	if (snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir) < (int)sizeof(cmd) &&
+	    system(NULL)) {
+		int ignored = system(cmd);
+
+		(void)ignored;
+	}
 }
 
 static int tap_done(void)

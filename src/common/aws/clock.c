@@ -1,6 +1,8 @@
 /* clock.c: time helpers. */
 #include "config.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -56,4 +58,16 @@ long long clock_parse_http_date(const char *s)
 	if (!end || *end)
 		return -1;
 	return (long long)timegm(&tm);
+}
+
+void clock_sleep(double seconds)
+{
+	struct timespec ts;
+
+	if (seconds <= 0)
+		return;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
