@@ -14,11 +14,8 @@ H=$CLUSTER_DIR/home
 mkdir -p "$H" "$CLUSTER_DIR/skel" "$CLUSTER_DIR/victim"
 chmod 755 "$H" "$CLUSTER_DIR/victim"
 echo 'export FROM_SKEL=1' >"$CLUSTER_DIR/skel/.bashrc"
-# The job's user must be able to load the plugin: the build tree may sit
-# under a 0700 directory (a clone in /root), so load a copy from here.
-cp "$top_builddir/.libs/spank_identity.so" "$P/spank_identity.so" || bail "copy the plugin"
-chmod 755 "$P/spank_identity.so"
-echo "required $P/spank_identity.so statedir=$CLUSTER_DIR/identity home_base=$H skel=$CLUSTER_DIR/skel wait=2" \
+plugin=$(cluster_spank_plugin "$P") || bail "copy the plugin"
+echo "required $plugin statedir=$CLUSTER_DIR/identity home_base=$H skel=$CLUSTER_DIR/skel wait=2" \
 	>"$P/plugstack.conf"
 for u in si-alice si-bob; do
 	userdel "$u" >/dev/null 2>&1

@@ -31,7 +31,8 @@ trap 'ad_cluster_cleanup; rm -rf "$P"' EXIT
 mkdir -p "$H" "$P/skel" "$P/victim"
 chmod 755 "$P" "$H" "$P/victim"
 echo 'export FROM_SKEL=1' >"$P/skel/.profile"
-echo "required $top_builddir/.libs/spank_identity.so statedir=$d/identity home_base=$H skel=$P/skel wait=2" \
+plugin=$(cluster_spank_plugin "$P") || bail "copy the plugin"
+echo "required $plugin statedir=$d/identity home_base=$H skel=$P/skel wait=2" \
 	>"$P/plugstack.conf"
 samba_user alice 20001 && samba_user bob 20002 || bail "cannot create directory users"
 export SLURM_IDENTITY_CONF=$d/etc/identity.conf

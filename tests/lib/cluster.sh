@@ -260,6 +260,14 @@ worker_idle() {
 		{ [ ! -e "$q/.worker.lock" ] || flock -n "$q/.worker.lock" true; }
 }
 
+# cluster_spank_plugin DIR: a copy of spank_identity.so in DIR, printed.
+# Jobs' users must load it, and the build tree may sit below a 0700
+# directory (a clone in /root).
+cluster_spank_plugin() {
+	cp "$top_builddir/.libs/spank_identity.so" "$1/spank_identity.so" &&
+		chmod 755 "$1/spank_identity.so" && echo "$1/spank_identity.so"
+}
+
 # The pid of a running hook NAME of this test's cluster (its slurmctld
 # gave it our SLURM_CONF), never another cluster's.
 cluster_hook_pid() {
