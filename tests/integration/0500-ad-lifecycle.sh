@@ -27,7 +27,8 @@ SAMBA_HOME_BASE=$H
 ad_cluster_test adlife 5 SchedulerParameters=nohold_on_prolog_fail \
 	"PlugStackConfig=$P/plugstack.conf"
 d=$CLUSTER_DIR
-trap 'ad_cluster_cleanup; rm -rf "$P"' EXIT
+sampler=
+trap '[ -n "$sampler" ] && kill "$sampler" 2>/dev/null; ad_cluster_cleanup; rm -rf "$P"' EXIT
 mkdir -p "$H" "$P/skel" "$P/victim"
 chmod 755 "$P" "$H" "$P/victim"
 echo 'export FROM_SKEL=1' >"$P/skel/.profile"
