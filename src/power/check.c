@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/ad.h"
+#include "../backends/ad.h"
 #include "../common/aws/services.h"
 #include "../common/conf.h"
 #include "../common/log.h"

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "common/backend.h"
+#include "backends/backend.h"
 #include "common/hostlist.h"
 
 #define CONTROLLER_ROLE "controller"

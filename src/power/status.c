@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "common/backend.h"
+#include "backends/backend.h"
 #include "common/hostlist.h"
 #include "common/log.h"
 #include "common/nameset.h"

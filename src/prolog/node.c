@@ -11,10 +11,10 @@
 
 #include <jansson.h>
 
+#include "backends/backend.h"
 #include "common/aws/clock.h"
 #include "common/aws/imds.h"
 #include "common/aws/services.h"
-#include "common/backend.h"
 #include "common/hostlist.h"
 #include "common/log.h"
 #include "common/slurm_node.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/ad.h"
+#include "backends/ad.h"
 #include "common/spawn.h"
 #include "common/xmalloc.h"
 #include "tap.h"

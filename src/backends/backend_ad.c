@@ -26,12 +26,12 @@
 #include <openssl/rand.h>
 
 #include "ad.h"
-#include "aws/services.h"
 #include "backend.h"
-#include "hostlist.h"
-#include "log.h"
-#include "metrics.h"
-#include "xmalloc.h"
+#include "common/aws/services.h"
+#include "common/hostlist.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/xmalloc.h"
 
 #define OTP_LENGTH 32
 

@@ -19,12 +19,12 @@
 #include <openssl/pem.h>
 #include <openssl/crypto.h>
 
-#include "aws/services.h"
 #include "backend.h"
-#include "hostlist.h"
-#include "log.h"
-#include "metrics.h"
-#include "xmalloc.h"
+#include "common/aws/services.h"
+#include "common/hostlist.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/xmalloc.h"
 
 static int opsworks_list(struct backend_context *ctx,
 			 struct registration **regs, size_t *count, char *err,

@@ -11,10 +11,10 @@
 #include <openssl/evp.h>
 
 #include "ad.h"
-#include "aws/services.h"
-#include "log.h"
-#include "spawn.h"
-#include "xmalloc.h"
+#include "common/aws/services.h"
+#include "common/log.h"
+#include "common/spawn.h"
+#include "common/xmalloc.h"
 
 #ifndef LDAPSEARCH_PATH
 #define LDAPSEARCH_PATH "/usr/bin/ldapsearch"

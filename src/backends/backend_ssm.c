@@ -24,13 +24,13 @@
 
 #include <jansson.h>
 
-#include "aws/clock.h"
-#include "aws/services.h"
 #include "backend.h"
-#include "hostlist.h"
-#include "log.h"
-#include "metrics.h"
-#include "xmalloc.h"
+#include "common/aws/clock.h"
+#include "common/aws/services.h"
+#include "common/hostlist.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/xmalloc.h"
 
 #define TAG_NODE "slurm-identity:node"
 #define TAG_CLUSTER "slurm-identity:cluster"

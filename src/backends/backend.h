@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "aws/client.h"
-#include "conf.h"
-#include "journal.h"
+#include "common/aws/client.h"
+#include "common/conf.h"
+#include "common/journal.h"
 
 struct ad_domain;
 

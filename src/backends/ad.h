@@ -20,9 +20,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "aws/client.h"
-#include "conf.h"
-#include "secret.h"
+#include "common/aws/client.h"
+#include "common/conf.h"
+#include "common/secret.h"
 
 #define AD_COMPUTER_NAME_MAX 15
 
