@@ -20,19 +20,55 @@
 #include <openssl/crypto.h>
 
 #include "backend.h"
+#include "common/aws/json_each.h"
 #include "common/aws/services.h"
 #include "common/hostlist.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/xmalloc.h"
 
+struct listing {
+	struct registration *regs;
+	size_t count, cap;
+};
+
+/* One instance of the stack's listing, read as it comes. */
+static int add_instance(json_t *item, void *arg)
+{
+	struct listing *l = arg;
+	const char *id = json_string_value(json_object_get(item, "InstanceId"));
+	const char *ec2 = json_string_value(json_object_get(item, "Ec2InstanceId"));
+	const char *host = json_string_value(json_object_get(item, "Hostname"));
+	const char *status = json_string_value(json_object_get(item, "Status"));
+	struct registration *r;
+
+	if (!id || strlen(id) >= sizeof(r->id))
+		return 0;
+	if (l->count + 1 >= l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->regs = xrealloc(l->regs, l->cap * sizeof(*l->regs));
+	}
+	r = &l->regs[l->count++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	if (ec2 && ec2_instance_id_valid(ec2))
+		snprintf(r->instance_id, sizeof(r->instance_id), "%s", ec2);
+	/* We register with Hostname = Slurm node name. */
+	if (host && node_name_valid(host))
+		snprintf(r->node, sizeof(r->node), "%s", host);
+	snprintf(r->detail, sizeof(r->detail), "status %s",
+		 status ? status : "unknown");
+	return 0;
+}
+
 static int opsworks_list(struct backend_context *ctx,
 			 struct registration **regs, size_t *count, char *err,
 			 size_t errlen)
 {
-	json_t *input = json_object(), *instances, *item;
+	json_t *input = json_object();
+	struct listing l = { NULL, 0, 0 };
+	struct json_each each = { "Instances", add_instance, &l, false };
 	struct aws_call *call;
-	size_t i;
 	int rc = -1;
 
 	*regs = NULL;
@@ -40,37 +76,22 @@ static int opsworks_list(struct backend_context *ctx,
 	json_object_set_new(input, "StackId",
 			    json_string(ctx->conf->opsworks_stack_id));
 	call = aws_call_json(&aws_opsworks, "DescribeInstances", input);
+	/* A stack of 10,000 instances: one at a time, not one tree. */
+	call->each = &each;
 	if (aws_perform(ctx->aws, &call, 1, ctx->deadline) != 0) {
 		aws_call_error(call, err, errlen);
 		goto out;
 	}
-	instances = json_object_get(call->json, "Instances");
-	if (!json_is_array(instances)) {
+	if (!each.found) {
 		snprintf(err, errlen, "opsworks DescribeInstances: no Instances in reply");
 		goto out;
 	}
-	*regs = xcalloc(json_array_size(instances) + 1, sizeof(**regs));
-	json_array_foreach(instances, i, item) {
-		const char *id = json_string_value(json_object_get(item, "InstanceId"));
-		const char *ec2 = json_string_value(json_object_get(item, "Ec2InstanceId"));
-		const char *host = json_string_value(json_object_get(item, "Hostname"));
-		const char *status = json_string_value(json_object_get(item, "Status"));
-		struct registration *r;
-
-		if (!id || strlen(id) >= sizeof(r->id))
-			continue;
-		r = &(*regs)[(*count)++];
-		snprintf(r->id, sizeof(r->id), "%s", id);
-		if (ec2 && ec2_instance_id_valid(ec2))
-			snprintf(r->instance_id, sizeof(r->instance_id), "%s", ec2);
-		/* We register with Hostname = Slurm node name. */
-		if (host && node_name_valid(host))
-			snprintf(r->node, sizeof(r->node), "%s", host);
-		snprintf(r->detail, sizeof(r->detail), "status %s",
-			 status ? status : "unknown");
-	}
+	*regs = l.regs ? l.regs : xcalloc(1, sizeof(**regs));
+	*count = l.count;
+	l.regs = NULL;
 	rc = 0;
 out:
+	free(l.regs);
 	aws_call_free(call);
 	return rc;
 }

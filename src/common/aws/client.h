@@ -18,6 +18,8 @@
 #include "service.h"
 #include "xml.h"
 
+struct json_each;
+
 struct aws_client_options {
 	const char *region;	/* NULL: AWS_REGION, config file, IMDS */
 	int max_concurrency;	/* calls in flight per service */
@@ -50,6 +52,9 @@ struct aws_call {
 	int attempts;
 	double seconds;		/* first send to final answer */
 	json_t *json;		/* JSON protocol reply */
+	/* Set by the caller to read one large array of a JSON reply an
+	 * element at a time (it is then not in json). */
+	struct json_each *each;
 	struct xml_node *xml;	/* Query protocol reply (root element) */
 
 	/* Private to client.c. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "json_each.h"
 #include "sigv4.h"
 
 static struct aws_call *call_new(const struct aws_service *s,
@@ -116,8 +117,21 @@ static void parse_json_reply(struct aws_call *call, long status,
 			     const char *body, size_t len)
 {
 	json_error_t jerr;
-	json_t *doc = len ? json_loadb(body, len, 0, &jerr) : json_object();
+	json_t *doc;
 
+	if (status >= 200 && status < 300 && call->each) {
+		char err[256];
+
+		if (json_each_reply(body, len, call->each, &call->json, err,
+				    sizeof(err)) < 0) {
+			call->status = AWS_CALL_BAD_REPLY;
+			snprintf(call->message, sizeof(call->message), "%s", err);
+			return;
+		}
+		call->status = AWS_CALL_OK;
+		return;
+	}
+	doc = len ? json_loadb(body, len, 0, &jerr) : json_object();
 	if (status >= 200 && status < 300) {
 		if (!doc || !json_is_object(doc)) {
 			call->status = AWS_CALL_BAD_REPLY;
