@@ -487,26 +487,44 @@ size_t controller_deregister(struct controller *c, const struct node_list *nodes
 	return pending;
 }
 
-static bool instance_gone(const struct ec2_instance_set *set, const char *id,
+/* EC2's answer, indexed by instance id. */
+struct ec2_view {
+	struct ec2_instance_set set;
+	struct name_set found;		/* id -> index in set.items */
+	struct name_set missing;	/* ids EC2 does not know */
+};
+
+static void ec2_view_index(struct ec2_view *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->set.count; i++)
+		name_set_add(&v->found, v->set.items[i].id, i);
+	for (i = 0; i < v->set.missing_count; i++)
+		name_set_add(&v->missing, v->set.missing[i], i);
+}
+
+static void ec2_view_free(struct ec2_view *v)
+{
+	name_set_free(&v->found);
+	name_set_free(&v->missing);
+	ec2_instance_set_free(&v->set);
+}
+
+static bool instance_gone(const struct ec2_view *v, const char *id,
 			  const char **why)
 {
 	size_t i;
 
-	for (i = 0; i < set->missing_count; i++) {
-		if (strcmp(set->missing[i], id) == 0) {
-			*why = "instance no longer exists";
-			return true;
-		}
+	if (name_set_find(&v->missing, id, NULL)) {
+		*why = "instance no longer exists";
+		return true;
 	}
-	for (i = 0; i < set->count; i++) {
-		if (strcmp(set->items[i].id, id) != 0)
-			continue;
-		if (strcmp(set->items[i].state, "terminated") == 0 ||
-		    strcmp(set->items[i].state, "shutting-down") == 0) {
-			*why = "instance terminated";
-			return true;
-		}
-		return false;
+	if (name_set_find(&v->found, id, &i) &&
+	    (strcmp(v->set.items[i].state, "terminated") == 0 ||
+	     strcmp(v->set.items[i].state, "shutting-down") == 0)) {
+		*why = "instance terminated";
+		return true;
 	}
 	return false;
 }
@@ -528,6 +546,7 @@ static void report_line(FILE *out, const char *fmt, ...)
 struct record_set {
 	struct journal_entry *entries;
 	size_t count;
+	struct name_set by_node;	/* node -> index in entries */
 };
 
 static void load_records(struct controller *c, struct record_set *rs,
@@ -538,6 +557,7 @@ static void load_records(struct controller *c, struct record_set *rs,
 
 	rs->entries = NULL;
 	rs->count = 0;
+	name_set_init(&rs->by_node);
 	if (journal_list(c->conf->state_dir, CONTROLLER_ROLE, &nodes, &n, err,
 			 sizeof(err)) < 0) {
 		log_error("reconcile: %s", err);
@@ -549,6 +569,8 @@ static void load_records(struct controller *c, struct record_set *rs,
 		if (journal_read(c->conf->state_dir, CONTROLLER_ROLE, nodes[i],
 				 &rs->entries[rs->count], err, sizeof(err)) == 0)
 			rs->count++;
+	for (i = 0; i < rs->count; i++)
+		name_set_add(&rs->by_node, rs->entries[i].node, i);
 	journal_list_free(nodes, n);
 }
 
@@ -559,6 +581,7 @@ static void free_records(struct record_set *rs)
 	for (i = 0; i < rs->count; i++)
 		journal_entry_clear(&rs->entries[i]);
 	free(rs->entries);
+	name_set_free(&rs->by_node);
 }
 
 static bool phase_is(const struct journal_entry *e, const char *phase)
@@ -573,19 +596,15 @@ static bool journaled_for_removal(const struct record_set *rs,
 				  const struct backend *b,
 				  const struct registration *r)
 {
+	const char *id;
 	size_t i;
 
-	for (i = 0; i < rs->count; i++) {
-		const char *id;
-
-		if (strcmp(rs->entries[i].node, r->node) != 0 ||
-		    !(phase_is(&rs->entries[i], "pending") ||
-		      phase_is(&rs->entries[i], "deregistering")))
-			continue;
-		id = journal_get(&rs->entries[i], b->id_key);
-		return id && strcmp(id, r->id) == 0;
-	}
-	return false;
+	if (!name_set_find(&rs->by_node, r->node, &i) ||
+	    !(phase_is(&rs->entries[i], "pending") ||
+	      phase_is(&rs->entries[i], "deregistering")))
+		return false;
+	id = journal_get(&rs->entries[i], b->id_key);
+	return id && strcmp(id, r->id) == 0;
 }
 
 /* Settle records with nothing left to do: a pending record whose journaled
@@ -597,31 +616,37 @@ static void settle_records(struct controller *c, const struct record_set *rs,
 			   bool all_listed, bool dry_run, FILE *out,
 			   struct reconcile_report *rep)
 {
+	bool *outstanding;
 	size_t i, b, j;
 	char err[512];
 
 	if (!all_listed)
 		return;
+	/* One pass over what is registered marks the records it keeps open. */
+	outstanding = xcalloc(rs->count + 1, sizeof(*outstanding));
+	for (b = 0; b < c->backend_count; b++) {
+		for (j = 0; j < nregs[b]; j++) {
+			const struct registration *r = &regs[b][j];
+			const struct journal_entry *e;
+			const struct slurm_node *sn;
+			const char *id;
+
+			if (r->removed || !name_set_find(&rs->by_node, r->node, &i))
+				continue;
+			e = &rs->entries[i];
+			id = journal_get(e, c->backends[b]->id_key);
+			sn = slurm_nodes_find(slurm, e->node);
+			if (id && *id ? strcmp(r->id, id) == 0 : !sn || sn->powered_down)
+				outstanding[i] = true;
+		}
+	}
 	for (i = 0; i < rs->count; i++) {
 		const struct journal_entry *e = &rs->entries[i];
 		const struct slurm_node *sn = slurm_nodes_find(slurm, e->node);
 		bool down = !sn || sn->powered_down;
-		bool outstanding = false;
 		int fd;
 
-		for (b = 0; b < c->backend_count; b++) {
-			const char *id = journal_get(e, c->backends[b]->id_key);
-
-			for (j = 0; j < nregs[b]; j++) {
-				const struct registration *r = &regs[b][j];
-
-				if (r->removed || strcmp(r->node, e->node) != 0)
-					continue;
-				if (id && *id ? strcmp(r->id, id) == 0 : down)
-					outstanding = true;
-			}
-		}
-		if (outstanding)
+		if (outstanding[i])
 			continue;
 		if (phase_is(e, "resuming") && !down)
 			continue;
@@ -641,6 +666,7 @@ static void settle_records(struct controller *c, const struct record_set *rs,
 			rep->journal_cleaned++;
 		journal_unlock(fd);
 	}
+	free(outstanding);
 }
 
 /* Keep the leaks whose node Slurm, asked now, still has down; unlock and
@@ -678,14 +704,73 @@ static size_t recheck_leaks(struct registration *leaks, int *fds, size_t n,
 	return kept;
 }
 
+/* Remove n leaks of one backend, CHUNK at a time: each node's lock taken
+ * (a hook working on it has the last word), Slurm asked again, then the
+ * calls. What was removed is marked in regs (byid: id -> index). */
+static void remove_leaks(struct controller *c, const struct backend *be,
+			 struct registration *leaks, size_t n,
+			 struct registration *regs, const struct name_set *byid,
+			 FILE *out, struct reconcile_report *rep)
+{
+	int *fds = xcalloc(CHUNK + 1, sizeof(*fds));
+	size_t first, i, j;
+
+	for (first = 0; first < n; first += CHUNK) {
+		struct registration *chunk = leaks + first;
+		size_t count = n - first < CHUNK ? n - first : CHUNK, kept = 0;
+
+		for (i = 0; i < count; i++) {
+			int fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
+					      chunk[i].node, 0);
+
+			if (fd < 0 && errno == EWOULDBLOCK) {
+				rep->skipped_busy++;	/* a hook of ours has it */
+				continue;
+			}
+			if (fd < 0) {
+				/* Not busy: StateDir trouble. Loud, counted as
+				 * an error, and the removal still tried. */
+				log_error("reconcile: %s: StateDir: cannot lock: %s; removing anyway",
+					  chunk[i].node, strerror(errno));
+				metrics_count("slurm_identity_statedir_errors_total", "", 1);
+				rep->errors++;
+			}
+			fds[kept] = fd;
+			chunk[kept++] = chunk[i];
+		}
+		/* The view the leaks were found in is a snapshot: under the
+		 * nodes' locks (which resume takes too), ask Slurm again, and
+		 * leave alone every node that came up meanwhile. */
+		if (kept)
+			kept = recheck_leaks(chunk, fds, kept, rep);
+		if (kept)
+			be->remove(&c->ctx, chunk, kept);
+		for (i = 0; i < kept; i++) {
+			if (chunk[i].removed && name_set_find(byid, chunk[i].id, &j))
+				regs[j].removed = true;
+			if (chunk[i].removed) {
+				rep->removed++;
+				report_line(out, "deregistered %s %s %s: %s", be->name,
+					    chunk[i].node, chunk[i].id, chunk[i].detail);
+			} else {
+				rep->failed++;
+				report_line(out, "failed %s %s %s: %s", be->name,
+					    chunk[i].node, chunk[i].id, chunk[i].error);
+			}
+			journal_unlock(fds[i]);
+		}
+	}
+	free(fds);
+}
+
 int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 			 struct reconcile_report *rep)
 {
 	struct registration *regs[CONTROLLER_MAX_BACKENDS] = { NULL };
 	size_t nregs[CONTROLLER_MAX_BACKENDS] = { 0 };
 	struct slurm_node_set slurm = { 0 };
-	struct ec2_instance_set ec2 = { NULL, 0, NULL, 0 };
-	struct record_set records = { NULL, 0 };
+	struct ec2_view ec2;
+	struct record_set records;
 	const char **ids = NULL;
 	size_t nids = 0, b, j;
 	bool ec2_ok = false, all_listed = true;
@@ -693,6 +778,9 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	int rc = -1;
 
 	memset(rep, 0, sizeof(*rep));
+	memset(&ec2, 0, sizeof(ec2));
+	name_set_init(&ec2.found);
+	name_set_init(&ec2.missing);
 	if (journal_init(c->conf->state_dir, CONTROLLER_ROLE, err,
 			 sizeof(err)) < 0) {
 		log_error("reconcile: %s", err);
@@ -725,9 +813,10 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 		}
 	}
 	if (nids) {
-		if (ec2_describe_instances(c->ctx.aws, ids, nids, &ec2, err,
+		if (ec2_describe_instances(c->ctx.aws, ids, nids, &ec2.set, err,
 					   sizeof(err)) == 0) {
 			ec2_ok = true;
+			ec2_view_index(&ec2);
 		} else {
 			/* Could not look is not gone: fall back to Slurm only. */
 			log_error("reconcile: ec2: %s; judging by Slurm states only",
@@ -739,15 +828,16 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	}
 	for (b = 0; b < c->backend_count; b++) {
 		struct registration *leaks = xcalloc(nregs[b] + 1, sizeof(*leaks));
-		int *fds = xcalloc(nregs[b] + 1, sizeof(*fds));
-		size_t nleaks = 0, k;
+		struct name_set byid;
+		size_t nleaks = 0;
 
+		name_set_init(&byid);
 		for (j = 0; j < nregs[b]; j++) {
 			struct registration *r = &regs[b][j];
 			const struct slurm_node *sn = slurm_nodes_find(&slurm, r->node);
 			const char *why = NULL;
-			int fd;
 
+			name_set_add(&byid, r->id, j);
 			if (!sn) {
 				rep->foreign++;
 				continue;
@@ -767,51 +857,16 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 					    c->backends[b]->name, r->node, r->id, why);
 				continue;
 			}
-			/* A hook working on this node now has the last word. */
-			fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
-					  r->node, 0);
-			if (fd < 0 && errno == EWOULDBLOCK) {
-				rep->skipped_busy++;	/* a hook of ours has it */
-				continue;
-			}
-			if (fd < 0) {
-				/* Not busy: StateDir trouble. Loud, counted as
-				 * an error, and the removal still tried. */
-				log_error("reconcile: %s: StateDir: cannot lock: %s; removing anyway",
-					  r->node, strerror(errno));
-				metrics_count("slurm_identity_statedir_errors_total", "", 1);
-				rep->errors++;
-			}
-			snprintf(r->detail, sizeof(r->detail), "%s", why);
-			fds[nleaks] = fd;
-			leaks[nleaks++] = *r;
+			leaks[nleaks] = *r;
+			snprintf(leaks[nleaks].detail, sizeof(leaks[nleaks].detail),
+				 "%s", why);
+			nleaks++;
 		}
-		/* The view above is a snapshot: under the nodes' locks (which
-		 * resume takes too), ask Slurm again, and leave alone every
-		 * node that came up meanwhile. */
 		if (nleaks)
-			nleaks = recheck_leaks(leaks, fds, nleaks, rep);
-		if (nleaks)
-			c->backends[b]->remove(&c->ctx, leaks, nleaks);
-		for (k = 0; k < nleaks; k++) {
-			for (j = 0; j < nregs[b]; j++)
-				if (strcmp(regs[b][j].id, leaks[k].id) == 0)
-					regs[b][j].removed = leaks[k].removed;
-			if (leaks[k].removed) {
-				rep->removed++;
-				report_line(out, "deregistered %s %s %s: %s",
-					    c->backends[b]->name, leaks[k].node,
-					    leaks[k].id, leaks[k].detail);
-			} else {
-				rep->failed++;
-				report_line(out, "failed %s %s %s: %s",
-					    c->backends[b]->name, leaks[k].node,
-					    leaks[k].id, leaks[k].error);
-			}
-			journal_unlock(fds[k]);
-		}
+			remove_leaks(c, c->backends[b], leaks, nleaks, regs[b], &byid,
+				     out, rep);
+		name_set_free(&byid);
 		free(leaks);
-		free(fds);
 	}
 	settle_records(c, &records, &slurm, regs, nregs, all_listed, dry_run,
 		       out, rep);
@@ -830,7 +885,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	for (b = 0; b < c->backend_count; b++)
 		free(regs[b]);
 	free(ids);
-	ec2_instance_set_free(&ec2);
+	ec2_view_free(&ec2);
 	slurm_nodes_free(&slurm);
 	return rc;
 }
