@@ -7,6 +7,9 @@
 # Prints numbers; not a test. As root, on loopback only. Default N: 100
 # 1000 10000.
 #
+# Rows "reconcile": `slurm-identity reconcile` finding N leaks (its CPU/RSS
+# in the hook column).
+#
 # Columns: hook = time until slurm-identity-suspend returned; gone = time
 # from the hook's start until the backend held none of the N; bound = the
 # physical bound (N x 50 ms / 16, or N / 20 TPS); calls/node = OpsWorks
@@ -48,14 +51,16 @@ export AWS_ENDPOINT_URL_OPSWORKS=$ow AWS_REGION=us-east-1 AWS_EC2_METADATA_DISAB
 fake() { # fake METHOD PATH [JSON]
 	curl -sf -X "$1" ${3:+-H 'Content-Type: application/json' -d "$3"} "$ow$2"
 }
-plant() { # plant N: N registrations n1..nN in the stack, on one connection
-	"$py" - "$ow" "$1" <<'EOP'
+plant() { # plant N [noec2]: N registrations n1..nN in the stack, on one connection
+	"$py" - "$ow" "$1" "${2:-}" <<'EOP'
 import http.client, json, sys, urllib.parse
 url, n = urllib.parse.urlparse(sys.argv[1]), int(sys.argv[2])
 c = http.client.HTTPConnection(url.hostname, url.port)
 for i in range(1, n + 1):
-    body = json.dumps({"StackId": "s-bench", "Hostname": "n%d" % i,
-                       "Ec2InstanceId": "i-%017x" % i})
+    reg = {"StackId": "s-bench", "Hostname": "n%d" % i}
+    if sys.argv[3] != "noec2":
+        reg["Ec2InstanceId"] = "i-%017x" % i
+    body = json.dumps(reg)
     c.request("POST", "/_fake/register", body, {"Content-Type": "application/json"})
     r = c.getresponse(); r.read()
     assert r.status == 200, r.status
@@ -115,6 +120,28 @@ for n in $sizes; do
 			"$(awk -v u="$hook_u" -v s="$hook_s" -v m="$hook_m" 'BEGIN { printf "%.2fs/%d", u + s, m / 1024 }')" \
 			"$(worker_stat | awk '{ printf "%ss/%d", $1, $2 }')"
 	done
+	# Reconcile of N leaks (powered-down nodes still registered), as the
+	# timer would find them after a crash. Planted without EC2 ids, so
+	# the run is OpsWorks calls only (bound N x 50 ms / 16 + one listing).
+	if [ "${BENCH_RECONCILE:-1}" = 1 ]; then
+		fake POST /_fake/reset >/dev/null
+		fake POST /_fake/faults '{"latency_ms": 50}' >/dev/null
+		plant "$n" noec2 || { echo "bench: planting failed"; exit 1; }
+		t0=$(date +%s.%N)
+		/usr/bin/time -f '%e %U %S %M' -o "$D/rec.time" \
+			"$build/slurm-identity" reconcile >"$D/rec.out" 2>&1
+		t1=$(date +%s.%N)
+		left=$(registered)
+		calls=$(fake GET /_fake/calls)
+		read -r rec_e rec_u rec_s rec_m <"$D/rec.time"
+		printf '%-7s %-11s %6s  %7.1fs %7ss %10s %9s %14s %14s\n' "$n" "reconcile" "-" \
+			"$(echo "$t1 - $t0" | bc)" \
+			"$(awk -v n="$n" 'BEGIN { printf "%.1f", n * 0.05 / 16 }')" \
+			"$(echo "$calls" | "$py" -c "import json,sys; c=json.load(sys.stdin); print('%.3f' % ((c.get('DeregisterInstance',0)+c.get('DescribeInstances',0)+sum(c.get('_rejected',{}).values()))/$n))")" \
+			"$(echo "$calls" | "$py" -c 'import json,sys; print(json.load(sys.stdin).get("_rejected",{}).get("ThrottlingException",0))')" \
+			"$(awk -v u="$rec_u" -v s="$rec_s" -v m="$rec_m" 'BEGIN { printf "%.2fs/%d", u + s, m / 1024 }')" "-"
+		[ "$left" = 0 ] || echo "  (reconcile left $left registered: $(tail -1 "$D/rec.out"))"
+	fi
 done
 
 # The practice we replace: every minute, list the stack, ask EC2 about each
