@@ -88,6 +88,7 @@ static const struct key_spec keys[] = {
 	{ "MaxRequestRate", VALUE_DOUBLE, FIELD(max_request_rate), 0, 10000 },
 	{ "MaxAttempts", VALUE_INT, FIELD(max_attempts), 1, 10 },
 	{ "RequestTimeout", VALUE_INT, FIELD(request_timeout), 1, 600 },
+	{ "Ec2NotFoundGrace", VALUE_INT, FIELD(ec2_not_found_grace), 0, 86400 },
 };
 
 static const char *const backend_names[] = { "opsworks", "ad", "ssm" };
@@ -165,6 +166,7 @@ void config_init(struct identity_conf *conf)
 	conf->max_request_rate = 0;	/* adaptive */
 	conf->max_attempts = 3;
 	conf->request_timeout = 10;
+	conf->ec2_not_found_grace = 600;
 }
 
 void config_free(struct identity_conf *conf)

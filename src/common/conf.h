@@ -65,6 +65,7 @@ struct identity_conf {
 	double max_request_rate;	/* calls per second per API */
 	int max_attempts;	/* AWS retry attempts, including the first */
 	int request_timeout;	/* seconds, one HTTP attempt */
+	int ec2_not_found_grace;	/* seconds "not found" must last to be gone */
 };
 
 /* Where identity.conf is: $SLURM_IDENTITY_CONF, else the directory of

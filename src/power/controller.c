@@ -8,9 +8,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/aws/clock.h"
 #include "common/aws/services.h"
@@ -20,6 +22,7 @@
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
 #include "controller.h"
+#include "missing.h"
 
 #define LOCK_WAIT_MS 5000
 
@@ -487,6 +490,9 @@ size_t controller_deregister(struct controller *c, const struct node_list *nodes
 	return pending;
 }
 
+static void report_line(FILE *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* EC2's answer, indexed by instance id. */
 struct ec2_view {
 	struct ec2_instance_set set;
@@ -511,26 +517,36 @@ static void ec2_view_free(struct ec2_view *v)
 	ec2_instance_set_free(&v->set);
 }
 
-static bool instance_gone(const struct ec2_view *v, const char *id,
-			  const char **why)
+/* Gone: terminated, or not found for Ec2NotFoundGrace seconds (EC2 is
+ * eventually consistent: a new instance can be "not found" for a while). */
+static bool instance_gone(const struct ec2_view *v, struct missing_set *m,
+			  int grace, const struct registration *r, FILE *out,
+			  char *why, size_t whylen)
 {
+	const char *id = r->instance_id;
 	size_t i;
 
 	if (name_set_find(&v->missing, id, NULL)) {
-		*why = "instance no longer exists";
-		return true;
+		time_t now = time(NULL), since = missing_mark(m, id, now);
+
+		if (now - since >= grace) {
+			snprintf(why, whylen, "instance not found for %jd s",
+				 (intmax_t)(now - since));
+			return true;
+		}
+		report_line(out, "waiting: %s %s: instance %s not found for %jd s; gone after %d s (Ec2NotFoundGrace)",
+			    r->node, r->id, id, (intmax_t)(now - since), grace);
+		return false;
 	}
 	if (name_set_find(&v->found, id, &i) &&
 	    (strcmp(v->set.items[i].state, "terminated") == 0 ||
 	     strcmp(v->set.items[i].state, "shutting-down") == 0)) {
-		*why = "instance terminated";
+		snprintf(why, whylen, "instance terminated");
 		return true;
 	}
 	return false;
 }
 
-static void report_line(FILE *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 static void report_line(FILE *out, const char *fmt, ...)
 {
 	va_list ap;
@@ -770,6 +786,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	size_t nregs[CONTROLLER_MAX_BACKENDS] = { 0 };
 	struct slurm_node_set slurm = { 0 };
 	struct ec2_view ec2;
+	struct missing_set missing;
 	struct record_set records;
 	const char **ids = NULL;
 	size_t nids = 0, b, j;
@@ -779,6 +796,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&ec2, 0, sizeof(ec2));
+	memset(&missing, 0, sizeof(missing));
 	name_set_init(&ec2.found);
 	name_set_init(&ec2.missing);
 	if (journal_init(c->conf->state_dir, CONTROLLER_ROLE, err,
@@ -817,6 +835,12 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 					   sizeof(err)) == 0) {
 			ec2_ok = true;
 			ec2_view_index(&ec2);
+			err[0] = '\0';
+			if (missing_load(c->conf->state_dir, &missing, err,
+					 sizeof(err)) < 0 || err[0]) {
+				log_error("reconcile: %s", err);
+				rep->errors++;
+			}
 		} else {
 			/* Could not look is not gone: fall back to Slurm only. */
 			log_error("reconcile: ec2: %s; judging by Slurm states only",
@@ -835,7 +859,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 		for (j = 0; j < nregs[b]; j++) {
 			struct registration *r = &regs[b][j];
 			const struct slurm_node *sn = slurm_nodes_find(&slurm, r->node);
-			const char *why = NULL;
+			char why[128] = "";
 
 			name_set_add(&byid, r->id, j);
 			if (!sn) {
@@ -843,13 +867,14 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 				continue;
 			}
 			if (sn->powered_down || sn->powering_down)
-				why = "node powered down";
+				snprintf(why, sizeof(why), "node powered down");
 			else if (ec2_ok && r->instance_id[0] &&
-				 instance_gone(&ec2, r->instance_id, &why))
+				 instance_gone(&ec2, &missing, c->conf->ec2_not_found_grace,
+					       r, out, why, sizeof(why)))
 				;
 			else if (journaled_for_removal(&records, c->backends[b], r))
-				why = "left pending by a suspend";
-			if (!why)
+				snprintf(why, sizeof(why), "left pending by a suspend");
+			if (!why[0])
 				continue;
 			rep->leaks++;
 			if (dry_run) {
@@ -865,9 +890,20 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 		if (nleaks)
 			remove_leaks(c, c->backends[b], leaks, nleaks, regs[b], &byid,
 				     out, rep);
+		for (j = 0; j < nregs[b]; j++)
+			if (regs[b][j].removed && regs[b][j].instance_id[0])
+				missing_forget(&missing, regs[b][j].instance_id);
 		name_set_free(&byid);
 		free(leaks);
 	}
+	/* Instances not found this time keep their first sighting; the rest
+	 * are forgotten. Unknown when EC2 could not be asked: kept as is. */
+	if (ec2_ok && !dry_run &&
+	    missing_save(c->conf->state_dir, &missing, err, sizeof(err)) < 0) {
+		log_error("reconcile: %s", err);
+		rep->errors++;
+	}
+	missing_free(&missing);
 	settle_records(c, &records, &slurm, regs, nregs, all_listed, dry_run,
 		       out, rep);
 	free_records(&records);

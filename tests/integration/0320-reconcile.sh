@@ -5,7 +5,9 @@
 #  - a node killed (-9) and its instance terminated behind Slurm's back:
 #    reconcile deregisters it; with EC2 unreachable it removes nothing of
 #    a live node ("could not look" is not "gone"); a registration of some
-#    other cluster is never touched.
+#    other cluster is never touched;
+#    an instance EC2 does not know is gone only after Ec2NotFoundGrace
+#    (EC2 is eventually consistent), counted across reconcile runs.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/cluster.sh"
@@ -75,14 +77,34 @@ scontrol update nodename=n1 state=down reason="instance lost"
 out=$(AWS_ENDPOINT_URL_EC2=http://127.0.0.1:9 reconcile)
 echo "$out" | grep -q '^warning: ec2: ' && [ "$(registered)" = "n1 othercluster-7" ]
 ok $? "EC2 unreachable: warned, nothing removed from a node Slurm thinks is up"
+# A second registration of n1, with an instance EC2 has never heard of
+# (as a just-launched one can be: EC2 is eventually consistent).
+opsworks_fake POST /_fake/register '{"Hostname": "n1", "Ec2InstanceId": "i-0bbbbbbbbbbbbbbbb", "StackId": "'"$AWS_ENV_STACK_ID"'"}' >/dev/null
+echo "Ec2NotFoundGrace=4" >>"$CLUSTER_DIR/etc/identity.conf"
 out=$(reconcile)
 echo "$out" | sed 's/^/# /'
 echo "$out" | grep -q "^deregistered opsworks n1 .*: instance terminated$"
 ok $? "reconcile deregistered the dead node"
+echo "$out" | grep -q ', 1 foreign$'
+ok $? "the other cluster's registration is counted as foreign"
+echo "$out" | grep -q '^waiting: n1 .*: instance i-0bbbbbbbbbbbbbbbb not found for [0-3] s; gone after 4 s (Ec2NotFoundGrace)$' &&
+	[ "$(registered)" = "n1 othercluster-7" ]
+ok $? "an instance EC2 does not know is not taken as gone at once ($(registered))"
+grep -q '^i-0bbbbbbbbbbbbbbbb [0-9]*$' "$CLUSTER_DIR/identity/controller/.ec2-missing"
+ok $? "its first sighting is kept in StateDir for the next run"
+# Reconcile again until the grace has passed (the timer would, less often).
+for i in $(seq 60); do
+	out=$(reconcile)
+	echo "$out" | grep -q '^deregistered opsworks n1 ' && break
+	sleep 1
+done
+echo "$out" | sed 's/^/# /'
+echo "$out" | grep -Eq '^deregistered opsworks n1 .*: instance not found for ([4-9]|[1-9][0-9]+) s$'
+ok $? "once not found for the grace, it is gone and deregistered"
+! grep -qs 'i-0bbbbbbbbbbbbbbbb' "$CLUSTER_DIR/identity/controller/.ec2-missing"
+ok $? "and forgotten from the sightings"
 [ "$(registered)" = "othercluster-7" ]
 ok $? "the other cluster's registration is untouched ($(registered))"
-echo "$out" | grep -q ', 1 foreign$'
-ok $? "it is counted as foreign"
 
 # 3. An id planted in a node's Extra (anyone with node root or operator
 # rights can) is not what its suspend removes.
@@ -114,4 +136,5 @@ else
 	ok 0 "# SKIP no immutable attribute on this file system"
 	ok 0 "# SKIP no immutable attribute on this file system"
 fi
+
 tap_done

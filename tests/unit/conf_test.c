@@ -71,6 +71,7 @@ int main(void)
 		   "DomainPasswordParameter=\"/slurm/DomainPassword\"\n"
 		   "MaxConcurrency=8   # trailing comment\n"
 		   "MaxRequestRate=2.5\n"
+		   "Ec2NotFoundGrace=0\n"
 		   "DebugLevel=debug2\n"
 		   "StateDir=/var/lib/si\n",
 		   0644, &conf);
@@ -87,6 +88,7 @@ int main(void)
 	tap_is_int(conf.debug_level, LOG_LEVEL_DEBUG2, "level name parsed");
 	tap_is_str(conf.state_dir, "/var/lib/si", "StateDir set");
 	tap_is_int(conf.max_attempts, 3, "default MaxAttempts is 3");
+	tap_is_int(conf.ec2_not_found_grace, 0, "Ec2NotFoundGrace=0 allowed");
 	config_free(&conf);
 
 	err = load("", 0644, &conf);
@@ -94,7 +96,11 @@ int main(void)
 	tap_is_str(conf.state_dir, "/var/spool/slurm-identity",
 		   "default StateDir");
 	tap_is_int(conf.backends, 0, "no backends by default");
+	tap_is_int(conf.ec2_not_found_grace, 600, "default Ec2NotFoundGrace is 600 s");
 	config_free(&conf);
+	tap_is_str(load_err("Ec2NotFoundGrace=-1\n", 0644),
+		   "identity.conf:1: Ec2NotFoundGrace: \"-1\" is not a whole number from 0 to 86400",
+		   "negative grace refused");
 
 	tap_is_str(load_err("Bogus=1\n", 0644),
 		   "identity.conf:1: unknown key \"Bogus\"", "unknown key");
