@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "common/xmalloc.h"
 #include "controller.h"
 #include "queue.h"
+#include "rates.h"
 #include "worker.h"
 
 /* Failed removals are tried again after 5, 10, 20, ... s (at most 60 s
@@ -66,6 +68,28 @@ static void take_batches(const char *state_dir, struct node_list *nodes,
 			log_error("worker: %s; left in place", err);
 }
 
+/* The client starts from the rates earlier workers learned, once. */
+static void seed_rates(struct program *prog, struct aws_client *aws)
+{
+	static bool seeded;
+	struct rate_entry e[8];
+	char err[512];
+	int n;
+
+	if (seeded || !aws)
+		return;
+	seeded = true;
+	n = rates_load(prog->conf.state_dir, e, 8, time(NULL), err, sizeof(err));
+	if (n < 0 || err[0])
+		log_error("worker: %s", err);
+	if (n > 0)
+		rates_seed(aws, e, (size_t)n);
+	while (n-- > 0)
+		log_verbose("worker: %s starts at 70%% of %.1f calls/s, the rate throttled %ld s ago",
+			    e[n].service->signing_name, e[n].rate,
+			    (long)(time(NULL) - e[n].when));
+}
+
 /* One pass over nodes; what failed goes into pending. */
 static void deregister(struct program *prog, struct node_list *nodes,
 		       struct node_list *pending)
@@ -78,9 +102,13 @@ static void deregister(struct program *prog, struct node_list *nodes,
 	aws = program_aws(prog, err, sizeof(err));
 	if (!aws)
 		log_error("worker: aws: %s", err);
+	seed_rates(prog, aws);
 	controller_init(&ctl, &prog->conf, aws, 0);
 	controller_deregister(&ctl, nodes, pending);
 	controller_free(&ctl);
+	if (aws && rates_save(prog->conf.state_dir, aws, time(NULL), err,
+			      sizeof(err)) < 0)
+		log_error("worker: %s", err);
 	log_info("worker: %zu node(s) done in %.1f s, %zu pending", nodes->count,
 		 clock_monotonic() - t0, pending->count);
 }

@@ -12,8 +12,10 @@
  * of recent accepted calls) against a client that sends whenever its
  * bucket lets it: the adaptive rate must find the limit, with few
  * throttles, starting from a burst. */
-static void adaptive_against(double limit, double seconds, double *rate,
-			     double *throttled_share)
+static size_t early_throttles;	/* in the first 5 s of the last run */
+
+static void adaptive_against(double limit, double seconds, double seed,
+			     double *rate, double *throttled_share)
 {
 	struct rate_limiter rl;
 	struct adaptive_rate ar;
@@ -22,6 +24,9 @@ static void adaptive_against(double limit, double seconds, double *rate,
 
 	rate_limiter_init(&rl, 0.0, 1.0, 0.0);
 	adaptive_rate_init(&ar, 0.0);
+	if (seed > 0)
+		adaptive_rate_seed(&ar, &rl, seed, 0.0);
+	early_throttles = 0;
 	for (t = 0; t < seconds; t += 0.001) {
 		/* Up to 16 calls per millisecond when nothing holds us back. */
 		int burst;
@@ -36,6 +41,8 @@ static void adaptive_against(double limit, double seconds, double *rate,
 				accepted[naccepted++] = t;
 			sent++;
 			throttled += throttle;
+			if (t < 5)
+				early_throttles += throttle;
 			/* Judge the steady state: the last half of the run. */
 			if (t >= seconds / 2) {
 				late++;
@@ -58,12 +65,26 @@ static void adaptive(void)
 {
 	double rate = 0, share = 0;
 
-	adaptive_against(20, 120, &rate, &share);
+	size_t cold;
+
+	adaptive_against(20, 120, 0, &rate, &share);
 	tap_ok(rate >= 15 && rate <= 20.5,
 	       "adaptive rate finds a 20/s limit (%.1f/s accepted)", rate);
 	tap_ok(share < 0.10, "with few throttled calls (%.1f%%)", share * 100);
+	cold = early_throttles;
 	rate = share = 0;
-	adaptive_against(200, 120, &rate, &share);
+	/* Seeded with the rate an earlier run was throttled at. */
+	adaptive_against(20, 120, 20, &rate, &share);
+	tap_ok(rate >= 15 && rate <= 20.5 && early_throttles <= 2 && early_throttles < cold,
+	       "seeded with a learned 20/s: %zu throttles in the first 5 s (cold: %zu), %.1f/s",
+	       early_throttles, cold, rate);
+	rate = share = 0;
+	/* Seeded far below a limit that went up: it grows past the seed. */
+	adaptive_against(200, 120, 20, &rate, &share);
+	tap_ok(rate >= 150 && rate <= 205,
+	       "a low seed under a 200/s limit still grows to it (%.1f/s)", rate);
+	rate = share = 0;
+	adaptive_against(200, 120, 0, &rate, &share);
 	tap_ok(rate >= 150 && rate <= 205,
 	       "and a 200/s limit (%.1f/s accepted, %.1f%% throttled)", rate,
 	       share * 100);

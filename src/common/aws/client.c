@@ -218,6 +218,35 @@ static struct service_state *service_state(struct aws_client *c,
 	return st;
 }
 
+size_t aws_client_rate_hints(const struct aws_client *c,
+			     struct aws_rate_hint *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->service_count && n < max; i++) {
+		const struct adaptive_rate *ar = &c->services[i].adaptive;
+
+		if (c->opts.max_request_rate > 0)
+			break;
+		out[n].service = c->services[i].service;
+		out[n].throttled_at = ar->throttled ? ar->last_max : 0;
+		out[n].peak = ar->peak;
+		n++;
+	}
+	return n;
+}
+
+void aws_client_seed_rate(struct aws_client *c, const struct aws_service *s,
+			  double rate)
+{
+	struct service_state *st;
+
+	if (c->opts.max_request_rate > 0 || rate <= 0)
+		return;
+	st = service_state(c, s);
+	adaptive_rate_seed(&st->adaptive, &st->limiter, rate, clock_monotonic());
+}
+
 static double random01(void)
 {
 	unsigned int r;

@@ -77,6 +77,18 @@ struct imds *aws_client_imds(struct aws_client *c);
 int aws_client_load_credentials(struct aws_client *c, char *err,
 				size_t errlen);
 const char *aws_client_credentials_source(const struct aws_client *c);
+/* What the adaptive rate (MaxRequestRate unset) learned of a service, for
+ * the next client to start from. */
+struct aws_rate_hint {
+	const struct aws_service *service;
+	double throttled_at;	/* rate of this run's last throttle; 0: none */
+	double peak;		/* highest rate this run sent */
+};
+size_t aws_client_rate_hints(const struct aws_client *c,
+			     struct aws_rate_hint *out, size_t max);
+/* Start service's adaptive rate from what an earlier run learned. */
+void aws_client_seed_rate(struct aws_client *c, const struct aws_service *s,
+			  double rate);
 /* Retry quota left (tests, status output). */
 int aws_client_retry_quota(const struct aws_client *c);
 

@@ -47,7 +47,26 @@ void adaptive_rate_init(struct adaptive_rate *ar, double now)
 	ar->last_max = 0;
 	ar->last_throttle = now;
 	ar->calculated = 0;
+	ar->peak = 0;
 	ar->enabled = false;
+	ar->throttled = false;
+}
+
+void adaptive_rate_seed(struct adaptive_rate *ar, struct rate_limiter *rl,
+			double rate, double now)
+{
+	if (rate < ADAPTIVE_MIN_RATE)
+		rate = ADAPTIVE_MIN_RATE;
+	ar->last_max = rate;
+	ar->last_throttle = now;
+	ar->calculated = rate * ADAPTIVE_BETA;
+	/* As if sent at that rate: the "twice what is sent" cap starts there. */
+	ar->measured = ar->calculated;
+	ar->enabled = true;
+	rl->rate = ar->calculated;
+	rl->burst = 1.0;
+	rl->tokens = 1.0;
+	rl->last = now;
 }
 
 /* The sending rate, measured per half second and smoothed. */
@@ -61,6 +80,8 @@ static void measure(struct adaptive_rate *ar, double now)
 
 		ar->measured = rate * ADAPTIVE_SMOOTH +
 			       ar->measured * (1 - ADAPTIVE_SMOOTH);
+		if (rate > ar->peak)
+			ar->peak = rate;
 		ar->bucket_count = 0;
 		ar->bucket_start = bucket;
 	}
@@ -86,6 +107,7 @@ void adaptive_rate_update(struct adaptive_rate *ar, struct rate_limiter *rl,
 		ar->last_throttle = now;
 		ar->calculated = rate * ADAPTIVE_BETA;
 		ar->enabled = true;
+		ar->throttled = true;
 	} else if (ar->enabled) {
 		window = cbrt(ar->last_max * (1 - ADAPTIVE_BETA) / ADAPTIVE_SCALE);
 		ar->calculated = ADAPTIVE_SCALE *

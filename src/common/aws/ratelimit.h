@@ -29,7 +29,9 @@ struct adaptive_rate {
 	double last_max;	/* rate at the last throttle */
 	double last_throttle;	/* time of the last throttle */
 	double calculated;	/* what the cubic curve allows now */
-	bool enabled;		/* a throttle has been seen */
+	double peak;		/* highest measured sending rate */
+	bool enabled;		/* a throttle has been seen (or seeded) */
+	bool throttled;		/* a throttle has been seen */
 };
 
 void adaptive_rate_init(struct adaptive_rate *ar, double now);
@@ -37,5 +39,9 @@ void adaptive_rate_init(struct adaptive_rate *ar, double now);
  * down. Sets rl's rate (and burst) for what follows. */
 void adaptive_rate_update(struct adaptive_rate *ar, struct rate_limiter *rl,
 			  bool throttled, double now);
+/* Start as if throttled at rate just now (what an earlier run learned):
+ * 70% of it, growing back along the cubic curve. */
+void adaptive_rate_seed(struct adaptive_rate *ar, struct rate_limiter *rl,
+			double rate, double now);
 
 #endif
