@@ -4,8 +4,12 @@
 # 50 ms per call, unthrottled and throttled at 20 calls per second, with
 # MaxConcurrency=16 and MaxRequestRate unset (adaptive). Then the practice
 # we replace, a per-minute cron script with the AWS CLI, at N = 100, 200.
+# The 20 TPS run is made twice per N: the second starts from the rate the
+# first worker learned (StateDir/queue/.rates).
 # Prints numbers; not a test. As root, on loopback only. Default N: 100
 # 1000 10000.
+#
+# BENCH_KEEP_LOGS=DIR keeps each run's identity.log there.
 #
 # Rows "reconcile": `slurm-identity reconcile` finding N leaks (its CPU/RSS
 # in the hook column).
@@ -14,7 +18,9 @@
 # from the hook's start until the backend held none of the N; bound = the
 # physical bound (N x 50 ms / 16, or N / 20 TPS); calls/node = OpsWorks
 # calls made per node; throttled = ThrottlingException answers; CPU and
-# max RSS of the hook and of the worker.
+# max RSS of the hook and of the worker; endpoint = CPU seconds the
+# OpsWorks fake (one Python process, SigV4 checked by botocore) spent on
+# the run: where it nears "gone", the fake is what bounds it.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/_build}
@@ -41,7 +47,8 @@ echo '{"AKIDBENCH": {"secret": "bench", "policy": null}}' >"$D/creds.json"
 /usr/bin/python3 "$top/tests/fakes/fake_opsworks.py" --bind 127.0.0.1 --port 0 \
 	--port-file "$D/opsworks.port" --credentials "$D/creds.json" \
 	--stack s-bench:bench 2>"$D/opsworks.err" &
-pids="$pids $!"
+fake_pid=$!
+pids="$pids $fake_pid"
 for i in $(seq 100); do [ -s "$D/opsworks.port" ] && break; sleep 0.1; done
 ow=http://127.0.0.1:$(cat "$D/opsworks.port")
 export AWS_ENDPOINT_URL_OPSWORKS=$ow AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
@@ -66,7 +73,7 @@ for i in range(1, n + 1):
     assert r.status == 200, r.status
 EOP
 }
-registered() { fake GET /_fake/registry | "$py" -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+registered() { fake GET /_fake/count; }
 
 cluster_for() { # cluster_for N: slurmctld with N powered-down CLOUD nodes
 	local n=$1
@@ -84,15 +91,20 @@ cluster_for() { # cluster_for N: slurmctld with N powered-down CLOUD nodes
 	wait_for 'scontrol ping 2>/dev/null | grep -q UP' 60
 }
 
+fake_cpu() { # CPU seconds the OpsWorks fake has used so far
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$fake_pid/stat"
+}
+
 worker_stat() { # worker_stat: "cpu_user+cpu_sys maxrss_kB" of the last worker
 	sed -n 's/.*queue empty, exiting (cpu \([0-9.]*\) s user, \([0-9.]*\) s system, max rss \([0-9]*\) kB).*/\1 \2 \3/p' \
 		"$D/log/identity.log" | tail -1 | awk '{ printf "%.2f %d", $1 + $2, $3 / 1024 }'
 }
 
-printf '%-7s %-11s %7s %8s %8s %10s %9s %14s %14s\n' N API hook gone bound calls/node throttled "hook cpu/MiB" "worker cpu/MiB"
+printf '%-7s %-13s %7s %8s %8s %10s %9s %14s %14s %9s\n' N API hook gone bound calls/node throttled "hook cpu/MiB" "worker cpu/MiB" "endpoint"
 for n in $sizes; do
 	cluster_for "$n" || { echo "bench: slurmctld with $n nodes did not start"; exit 1; }
-	for mode in ${BENCH_MODES:-none 20}; do
+	seen20=""
+	for mode in ${BENCH_MODES:-none 20 20}; do
 		fake POST /_fake/reset >/dev/null
 		if [ "$mode" = none ]; then
 			fake POST /_fake/faults '{"latency_ms": 50}' >/dev/null
@@ -103,6 +115,7 @@ for n in $sizes; do
 		fi
 		plant "$n" || { echo "bench: planting failed"; exit 1; }
 		: >"$D/log/identity.log"
+		fake_cpu0=$(fake_cpu)
 		t0=$(date +%s.%N)
 		/usr/bin/time -f '%e %U %S %M' -o "$D/hook.time" \
 			"$build/slurm-identity-suspend" "n[1-$n]"
@@ -110,15 +123,19 @@ for n in $sizes; do
 		while [ "$(registered)" != 0 ]; do sleep 0.2; done
 		t2=$(date +%s.%N)
 		wait_for worker_idle 60
+		fake_cpu1=$(fake_cpu)
 		calls=$(fake GET /_fake/calls)
 		read -r hook_e hook_u hook_s hook_m <"$D/hook.time"
-		printf '%-7s %-11s %6.2fs %7.1fs %7ss %10s %9s %14s %14s\n' "$n" \
-			"$([ "$mode" = none ] && echo unthrottled || echo "20 TPS")" \
+		printf '%-7s %-13s %6.2fs %7.1fs %7ss %10s %9s %14s %14s %8ss\n' "$n" \
+			"$([ "$mode" = none ] && echo unthrottled || echo "20 TPS$seen20")" \
 			"$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t0" | bc)" "$bound" \
 			"$(echo "$calls" | "$py" -c "import json,sys; c=json.load(sys.stdin); print('%.3f' % ((c.get('DeregisterInstance',0)+c.get('DescribeInstances',0)+sum(c.get('_rejected',{}).values()))/$n))")" \
 			"$(echo "$calls" | "$py" -c 'import json,sys; print(json.load(sys.stdin).get("_rejected",{}).get("ThrottlingException",0))')" \
 			"$(awk -v u="$hook_u" -v s="$hook_s" -v m="$hook_m" 'BEGIN { printf "%.2fs/%d", u + s, m / 1024 }')" \
-			"$(worker_stat | awk '{ printf "%ss/%d", $1, $2 }')"
+			"$(worker_stat | awk '{ printf "%ss/%d", $1, $2 }')" \
+			"$(echo "$fake_cpu1 - $fake_cpu0" | bc)"
+		[ -n "${BENCH_KEEP_LOGS:-}" ] && cp "$D/log/identity.log" "$BENCH_KEEP_LOGS/identity-$n-$mode${seen20:+-again}.log"
+		[ "$mode" = none ] || seen20=" again"
 	done
 	# Reconcile of N leaks (powered-down nodes still registered), as the
 	# timer would find them after a crash. Planted without EC2 ids, so
@@ -134,7 +151,7 @@ for n in $sizes; do
 		left=$(registered)
 		calls=$(fake GET /_fake/calls)
 		read -r rec_e rec_u rec_s rec_m <"$D/rec.time"
-		printf '%-7s %-11s %6s  %7.1fs %7ss %10s %9s %14s %14s\n' "$n" "reconcile" "-" \
+		printf '%-7s %-13s %6s  %7.1fs %7ss %10s %9s %14s %14s\n' "$n" "reconcile" "-" \
 			"$(echo "$t1 - $t0" | bc)" \
 			"$(awk -v n="$n" 'BEGIN { printf "%.1f", n * 0.05 / 16 }')" \
 			"$(echo "$calls" | "$py" -c "import json,sys; c=json.load(sys.stdin); print('%.3f' % ((c.get('DeregisterInstance',0)+c.get('DescribeInstances',0)+sum(c.get('_rejected',{}).values()))/$n))")" \

@@ -31,6 +31,7 @@ the OpsWorks model):
 
 Control API (plain HTTP, unsigned, only under /_fake/):
   GET  /_fake/registry   registered instances, a JSON list
+  GET  /_fake/count      how many are registered, a JSON number (cheap to poll)
   GET  /_fake/calls      {"<Operation>": n, ..., "_rejected": {"<code>": n}}
   GET  /_fake/faults     the faults in force
   GET  /_fake/stacks     the stacks, a JSON list
@@ -915,6 +916,7 @@ class Fake:
             return 400, {"message": "control body is not JSON"}
         routes = {
             ("GET", "/_fake/registry"): self.ctl_registry,
+            ("GET", "/_fake/count"): self.ctl_count,
             ("GET", "/_fake/calls"): self.ctl_calls,
             ("GET", "/_fake/faults"): lambda _: dict(self.faults),
             ("GET", "/_fake/stacks"): lambda _: list(self.stacks.values()),
@@ -934,6 +936,10 @@ class Fake:
     def ctl_registry(self, _):
         with self.lock:
             return sorted(self.registry.values(), key=lambda r: r["RegisteredAt"])
+
+    def ctl_count(self, _):
+        with self.lock:
+            return len(self.registry)
 
     def ctl_calls(self, _):
         with self.lock:
@@ -1000,6 +1006,13 @@ class Server(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-opsworks"
+
+    def setup(self):
+        super().setup()
+        # Headers and body leave in two writes; with Nagle on, the body
+        # waits for the client's delayed ACK (40 ms on Linux) on every
+        # kept-alive request, which no AWS endpoint does.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def version_string(self):
         return self.server_version
