@@ -67,3 +67,36 @@ int atomic_write_file(const char *path, const char *data, size_t len,
 	free(dir);
 	return rc;
 }
+
+char *atomic_read_at(int dirfd, const char *name, size_t max, size_t *len,
+		     bool *missing, char *err, size_t errlen)
+{
+	char *data;
+	ssize_t got;
+	int fd;
+
+	*len = 0;
+	*missing = false;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		*missing = errno == ENOENT;
+		snprintf(err, errlen, "cannot open %s: %s", name, strerror(errno));
+		return NULL;
+	}
+	data = xmalloc(max + 1);
+	while (*len < max && (got = read(fd, data + *len, max - *len)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, errlen, "cannot read %s: %s", name,
+				 strerror(errno));
+			close(fd);
+			free(data);
+			return NULL;
+		}
+		*len += (size_t)got;
+	}
+	close(fd);
+	data[*len] = '\0';
+	return data;
+}

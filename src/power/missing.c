@@ -2,12 +2,10 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/atomic.h"
 #include "common/aws/services.h"
@@ -47,40 +45,24 @@ static size_t add(struct missing_set *m, const char *id, time_t since)
 int missing_load(const char *state_dir, struct missing_set *m, char *err,
 		 size_t errlen)
 {
-	char *data = NULL, *line, *next;
-	size_t len = 0, bad = 0;
-	ssize_t got;
-	int dirfd, fd;
+	char *data, *line, *next, why[256];
+	size_t len, bad = 0;
+	bool absent;
+	int dirfd;
 
 	memset(m, 0, sizeof(*m));
 	name_set_init(&m->index);
 	dirfd = journal_dir_fd(state_dir, CONTROLLER_ROLE, err, errlen);
 	if (dirfd < 0)
 		return -1;
-	fd = openat(dirfd, MISSING_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
+	data = atomic_read_at(dirfd, MISSING_FILE, MISSING_MAX_BYTES, &len, &absent,
+			      why, sizeof(why));
+	if (!data) {
+		if (absent)
 			return 0;
-		snprintf(err, errlen, "cannot open %s/%s/%s: %s", state_dir,
-			 CONTROLLER_ROLE, MISSING_FILE, strerror(errno));
+		snprintf(err, errlen, "%s/%s: %s", state_dir, CONTROLLER_ROLE, why);
 		return -1;
 	}
-	data = xmalloc(MISSING_MAX_BYTES + 1);
-	while (len < MISSING_MAX_BYTES &&
-	       (got = read(fd, data + len, MISSING_MAX_BYTES - len)) != 0) {
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(err, errlen, "cannot read %s/%s/%s: %s", state_dir,
-				 CONTROLLER_ROLE, MISSING_FILE, strerror(errno));
-			close(fd);
-			free(data);
-			return -1;
-		}
-		len += (size_t)got;
-	}
-	close(fd);
-	data[len] = '\0';
 	/* "<instance id> <first seen, seconds since the epoch>" per line. */
 	for (line = data; line; line = next) {
 		char id[32], *end;

@@ -1,14 +1,12 @@
 /* rates.c: learned API rates, kept in StateDir/queue/.rates. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/atomic.h"
 #include "common/aws/service.h"
@@ -36,33 +34,23 @@ static const struct aws_service *service_named(const char *name)
 int rates_load(const char *state_dir, struct rate_entry *out, size_t max,
 	       time_t now, char *err, size_t errlen)
 {
-	char data[2048], *line, *next;
-	size_t n = 0, bad = 0, len = 0;
-	ssize_t got;
-	int dirfd, fd;
+	char *data, *line, *next, why[256];
+	size_t n = 0, bad = 0, len;
+	bool absent;
+	int dirfd;
 
 	err[0] = '\0';
 	dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, errlen);
 	if (dirfd < 0)
 		return -1;
-	fd = openat(dirfd, RATES_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
+	data = atomic_read_at(dirfd, RATES_FILE, 4096, &len, &absent, why,
+			      sizeof(why));
+	if (!data) {
+		if (absent)
 			return 0;
-		snprintf(err, errlen, "cannot open %s/%s/%s: %s", state_dir,
-			 QUEUE_ROLE, RATES_FILE, strerror(errno));
+		snprintf(err, errlen, "%s/%s: %s", state_dir, QUEUE_ROLE, why);
 		return -1;
 	}
-	while (len < sizeof(data) - 1 &&
-	       (got = read(fd, data + len, sizeof(data) - 1 - len)) != 0) {
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			break;
-		len += (size_t)got;
-	}
-	close(fd);
-	data[len] = '\0';
 	/* "<service> <calls per second> <seconds since the epoch>" */
 	for (line = data; line; line = next) {
 		char name[32];
@@ -89,6 +77,7 @@ int rates_load(const char *state_dir, struct rate_entry *out, size_t max,
 		out[n].when = (time_t)when;
 		n++;
 	}
+	free(data);
 	if (bad)
 		snprintf(err, errlen, "%s/%s/%s: %zu damaged line(s) skipped",
 			 state_dir, QUEUE_ROLE, RATES_FILE, bad);

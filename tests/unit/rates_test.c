@@ -20,27 +20,17 @@
 static void put(const char *dir, const char *text)
 {
 	char *path = xasprintf("%s/queue/.rates", dir);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
-	if (fd >= 0) {
-		if (write(fd, text, strlen(text)) < 0)
-			perror("write");
-		close(fd);
-	}
+	tap_write_file(path, text);
 	free(path);
 }
 
 static char *slurp(const char *dir)
 {
-	char *path = xasprintf("%s/queue/.rates", dir), buf[4096];
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	char *path = xasprintf("%s/queue/.rates", dir), *text = tap_read_file(path);
 
-	if (fd >= 0)
-		close(fd);
 	free(path);
-	buf[n > 0 ? n : 0] = '\0';
-	return xstrdup(buf);
+	return text;
 }
 
 int main(void)

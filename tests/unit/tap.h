@@ -6,10 +6,12 @@
 #ifndef SLURM_IDENTITY_TAP_H
 #define SLURM_IDENTITY_TAP_H
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int tap_count;
 static int tap_failed;
@@ -64,6 +66,30 @@ __attribute__((unused)) static void tap_remove_tree(const char *dir)
 
 		(void)ignored;
 	}
+}
+
+/* Write text to path (created 0600, truncated). */
+__attribute__((unused)) static void tap_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		tap_ok(0, "cannot write %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The first 4 KiB of path, "" if unreadable; the caller frees it. */
+__attribute__((unused)) static char *tap_read_file(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strdup(buf);
 }
 
 static int tap_done(void)
