@@ -687,8 +687,8 @@ static void settle_records(struct controller *c, const struct record_set *rs,
 
 /* Keep the leaks whose node Slurm, asked now, still has down; unlock and
  * drop the others. Returns how many are kept. */
-static size_t recheck_leaks(struct registration *leaks, int *fds, size_t n,
-			    struct reconcile_report *rep)
+static size_t recheck_leaks(struct registration *leaks, int *fds,
+			    size_t *where, size_t n, struct reconcile_report *rep)
 {
 	struct slurm_node_set now = { 0 };
 	char err[512];
@@ -714,30 +714,33 @@ static size_t recheck_leaks(struct registration *leaks, int *fds, size_t n,
 			continue;
 		}
 		leaks[kept] = leaks[i];
+		where[kept] = where[i];
 		fds[kept++] = fds[i];
 	}
 	slurm_nodes_free(&now);
 	return kept;
 }
 
-/* Remove n leaks of one backend, CHUNK at a time: each node's lock taken
- * (a hook working on it has the last word), Slurm asked again, then the
- * calls. What was removed is marked in regs (byid: id -> index). */
+/* Remove the leaks regs[leak[0..n)] of one backend, CHUNK at a time:
+ * each node's lock taken (a hook working on it has the last word), Slurm
+ * asked again, then the calls; what was removed is marked in regs. Only
+ * one chunk is copied at a time. */
 static void remove_leaks(struct controller *c, const struct backend *be,
-			 struct registration *leaks, size_t n,
-			 struct registration *regs, const struct name_set *byid,
+			 struct registration *regs, const size_t *leak, size_t n,
 			 FILE *out, struct reconcile_report *rep)
 {
+	struct registration *chunk = xcalloc(CHUNK + 1, sizeof(*chunk));
+	size_t *where = xcalloc(CHUNK + 1, sizeof(*where));
 	int *fds = xcalloc(CHUNK + 1, sizeof(*fds));
-	size_t first, i, j;
+	size_t first, i;
 
 	for (first = 0; first < n; first += CHUNK) {
-		struct registration *chunk = leaks + first;
 		size_t count = n - first < CHUNK ? n - first : CHUNK, kept = 0;
 
 		for (i = 0; i < count; i++) {
+			const struct registration *r = &regs[leak[first + i]];
 			int fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
-					      chunk[i].node, 0);
+					      r->node, 0);
 
 			if (fd < 0 && errno == EWOULDBLOCK) {
 				rep->skipped_busy++;	/* a hook of ours has it */
@@ -747,23 +750,23 @@ static void remove_leaks(struct controller *c, const struct backend *be,
 				/* Not busy: StateDir trouble. Loud, counted as
 				 * an error, and the removal still tried. */
 				log_error("reconcile: %s: StateDir: cannot lock: %s; removing anyway",
-					  chunk[i].node, strerror(errno));
+					  r->node, strerror(errno));
 				metrics_count("slurm_identity_statedir_errors_total", "", 1);
 				rep->errors++;
 			}
 			fds[kept] = fd;
-			chunk[kept++] = chunk[i];
+			where[kept] = leak[first + i];
+			chunk[kept++] = *r;
 		}
 		/* The view the leaks were found in is a snapshot: under the
 		 * nodes' locks (which resume takes too), ask Slurm again, and
 		 * leave alone every node that came up meanwhile. */
 		if (kept)
-			kept = recheck_leaks(chunk, fds, kept, rep);
+			kept = recheck_leaks(chunk, fds, where, kept, rep);
 		if (kept)
 			be->remove(&c->ctx, chunk, kept);
 		for (i = 0; i < kept; i++) {
-			if (chunk[i].removed && name_set_find(byid, chunk[i].id, &j))
-				regs[j].removed = true;
+			regs[where[i]].removed = chunk[i].removed;
 			if (chunk[i].removed) {
 				rep->removed++;
 				report_line(out, "deregistered %s %s %s: %s", be->name,
@@ -776,6 +779,8 @@ static void remove_leaks(struct controller *c, const struct backend *be,
 			journal_unlock(fds[i]);
 		}
 	}
+	free(chunk);
+	free(where);
 	free(fds);
 }
 
@@ -851,17 +856,13 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 		}
 	}
 	for (b = 0; b < c->backend_count; b++) {
-		struct registration *leaks = xcalloc(nregs[b] + 1, sizeof(*leaks));
-		struct name_set byid;
-		size_t nleaks = 0;
+		size_t *leaks = xcalloc(nregs[b] + 1, sizeof(*leaks)), nleaks = 0;
 
-		name_set_init(&byid);
 		for (j = 0; j < nregs[b]; j++) {
 			struct registration *r = &regs[b][j];
 			const struct slurm_node *sn = slurm_nodes_find(&slurm, r->node);
 			char why[128] = "";
 
-			name_set_add(&byid, r->id, j);
 			if (!sn) {
 				rep->foreign++;
 				continue;
@@ -882,18 +883,15 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 					    c->backends[b]->name, r->node, r->id, why);
 				continue;
 			}
-			leaks[nleaks] = *r;
-			snprintf(leaks[nleaks].detail, sizeof(leaks[nleaks].detail),
-				 "%s", why);
-			nleaks++;
+			/* The listing's detail is for printing: say why. */
+			snprintf(r->detail, sizeof(r->detail), "%s", why);
+			leaks[nleaks++] = j;
 		}
 		if (nleaks)
-			remove_leaks(c, c->backends[b], leaks, nleaks, regs[b], &byid,
-				     out, rep);
+			remove_leaks(c, c->backends[b], regs[b], leaks, nleaks, out, rep);
 		for (j = 0; j < nregs[b]; j++)
 			if (regs[b][j].removed && regs[b][j].instance_id[0])
 				missing_forget(&missing, regs[b][j].instance_id);
-		name_set_free(&byid);
 		free(leaks);
 	}
 	/* Instances not found this time keep their first sighting; the rest
