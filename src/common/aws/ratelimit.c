@@ -41,11 +41,6 @@ bool rate_limiter_take(struct rate_limiter *rl, double now, double *wait)
 
 void adaptive_rate_init(struct adaptive_rate *ar, double now)
 {
-	size_t i;
-
-	for (i = 0; i < ADAPTIVE_WINDOW; i++)
-		ar->accepted[i] = -1e9;
-	ar->accepted_next = 0;
 	ar->measured = 0;
 	ar->bucket_start = floor(now * 2) / 2;
 	ar->bucket_count = 0;
@@ -92,41 +87,20 @@ static void measure(struct adaptive_rate *ar, double now)
 	}
 }
 
-/* Answers the service let through in the last second: a rate it has
- * just shown it accepts. */
-static double accepted_rate(const struct adaptive_rate *ar, double now)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < ADAPTIVE_WINDOW; i++)
-		if (ar->accepted[i] > now - 1.0)
-			n++;
-	return (double)n;
-}
-
 void adaptive_rate_update(struct adaptive_rate *ar, struct rate_limiter *rl,
 			  bool throttled, double now)
 {
 	double window, rate;
 
 	measure(ar, now);
-	if (!throttled) {
-		ar->accepted[ar->accepted_next] = now;
-		ar->accepted_next = (ar->accepted_next + 1) % ADAPTIVE_WINDOW;
-	}
 	if (throttled) {
 		/* Throttled at what we were allowed, or at what we sent (in
-		 * the first half second, what the current one has seen)... */
+		 * the first half second, what the current one has seen). */
 		rate = ar->measured;
 		if (rate <= 0 && now > ar->bucket_start)
 			rate = ar->bucket_count / fmax(now - ar->bucket_start, 0.1);
 		if (ar->enabled)
 			rate = fmin(rate, rl->rate);
-		/* ...but never above what the service let through in the last
-		 * second: a cold start that sent 300/s into a 20/s limit cuts
-		 * to 14/s at once, not to 210/s and down again in steps. */
-		if (accepted_rate(ar, now) < ADAPTIVE_WINDOW)
-			rate = fmin(rate, fmax(accepted_rate(ar, now), ADAPTIVE_MIN_RATE));
 		if (rate < ADAPTIVE_MIN_RATE)
 			rate = ADAPTIVE_MIN_RATE;
 		ar->last_max = rate;

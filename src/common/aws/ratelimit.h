@@ -6,7 +6,6 @@
 #define SLURM_IDENTITY_RATELIMIT_H
 
 #include <stdbool.h>
-#include <stddef.h>
 
 struct rate_limiter {
 	double rate;		/* tokens per second; 0 means unlimited */
@@ -21,15 +20,9 @@ void rate_limiter_init(struct rate_limiter *rl, double rate, double burst,
  * will be. */
 bool rate_limiter_take(struct rate_limiter *rl, double now, double *wait);
 
-/* Answers let through in the last second, kept up to this many (a rate
- * above it is not what a throttle cuts to). */
-#define ADAPTIVE_WINDOW 1024
-
 /* Adaptive rate. Until the first throttle the bucket is off (rate 0,
  * unlimited); from then on its rate follows the answers. */
 struct adaptive_rate {
-	double accepted[ADAPTIVE_WINDOW];	/* times of recent answers let through */
-	size_t accepted_next;	/* ring position */
 	double measured;	/* smoothed sending rate, calls per second */
 	double bucket_start;	/* start of the current measuring half second */
 	double bucket_count;	/* calls in it */
