@@ -4,9 +4,23 @@
 set -u
 d=$1 n=$2
 nd=$d/nodes/$n
+uts_of() { readlink "/proc/$1/ns/uts" 2>/dev/null; }
+# The instance is its own UTS namespace (boot-node.sh): slurmd, the job
+# steps it started (slurmstepd outlives a killed slurmd) and their tasks.
+uts=""
+[ -s "$d/run/slurmd-$n.pid" ] && uts=$(uts_of "$(cat "$d/run/slurmd-$n.pid")")
 for f in "$nd/slurmd.pid" "$d/run/slurmd-$n.pid" "$nd/imds.pid"; do
 	[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
 	rm -f "$f"
 done
+# A surviving slurmstepd still talks to slurmctld, and 24.11 takes that as
+# the node answering (ReturnToService=2 returns it to service): a dead
+# instance leaves nothing running. Only that namespace, never our own.
+if [ -n "$uts" ] && [ "$uts" != "$(uts_of $$)" ]; then
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$(uts_of "$p")" = "$uts" ] && kill -9 "$p" 2>/dev/null
+	done
+fi
 rm -f "$d/identity/node/$n" "$d/identity/node/$n.key" "$d/identity/node/.$n.lock"
 exit 0
