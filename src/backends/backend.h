@@ -56,7 +56,8 @@ struct backend {
 	bool needs_imds;
 	/* Journal key holding this backend's id for a node ("opsworks.id"). */
 	const char *id_key;
-	/* Controller: everything registered that may be ours. */
+	/* Controller: everything registered that may be ours (on failure
+	 * *regs is NULL and *count 0). */
 	int (*list)(struct backend_context *ctx, struct registration **regs,
 		    size_t *count, char *err, size_t errlen);
 	/* Controller, on resume, before the nodes boot (NULL: nothing to

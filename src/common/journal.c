@@ -183,6 +183,35 @@ int journal_dir_fd(const char *state_dir, const char *role, char *err,
 	return role_fd(state_dir, role, true, err, errlen);
 }
 
+char *journal_file_read(const char *state_dir, const char *role,
+			const char *name, size_t max, size_t *len, bool *absent,
+			char *err, size_t errlen)
+{
+	char why[256];
+	char *data;
+	int dirfd;
+
+	*absent = false;
+	dirfd = journal_dir_fd(state_dir, role, err, errlen);
+	if (dirfd < 0)
+		return NULL;
+	data = atomic_read_at(dirfd, name, max, len, absent, why, sizeof(why));
+	if (!data && !*absent)
+		snprintf(err, errlen, "%s/%s: %s", state_dir, role, why);
+	return data;
+}
+
+int journal_file_write(const char *state_dir, const char *role,
+		       const char *name, const char *data, size_t len,
+		       char *err, size_t errlen)
+{
+	int dirfd = journal_dir_fd(state_dir, role, err, errlen);
+
+	if (dirfd < 0)
+		return -1;
+	return atomic_write_at(dirfd, name, data, len, 0600, err, errlen);
+}
+
 void journal_close_all(void)
 {
 	size_t i;

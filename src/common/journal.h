@@ -35,6 +35,16 @@ int journal_init(const char *state_dir, const char *role, char *err,
  * own there (the resume copies); not to be closed by the caller. */
 int journal_dir_fd(const char *state_dir, const char *role, char *err,
 		   size_t errlen);
+/* A small file of our own in StateDir/role (a batch, learned rates): read
+ * whole into a new NUL-terminated buffer of at most max bytes; NULL with
+ * *absent set (err untouched) if there is none, else NULL with err set.
+ * Written by atomic replacement, mode 0600. */
+char *journal_file_read(const char *state_dir, const char *role,
+			const char *name, size_t max, size_t *len, bool *absent,
+			char *err, size_t errlen);
+int journal_file_write(const char *state_dir, const char *role,
+		       const char *name, const char *data, size_t len,
+		       char *err, size_t errlen);
 /* Close what journal_init opened (at exit; valgrind). */
 void journal_close_all(void);
 /* Read; a missing file gives an empty entry and returns 1. */

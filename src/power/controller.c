@@ -223,11 +223,6 @@ static const struct listing *listing_get(struct controller *c,
 		return l;
 	listing_free(l);
 	l->rc = b->list(&c->ctx, &l->regs, &l->count, l->err, sizeof(l->err));
-	if (l->rc < 0) {
-		free(l->regs);
-		l->regs = NULL;
-		l->count = 0;
-	}
 	l->taken = clock_monotonic();
 	return l;
 }

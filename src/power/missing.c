@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/atomic.h"
 #include "common/aws/services.h"
 #include "common/journal.h"
 #include "common/xmalloc.h"
@@ -45,24 +44,16 @@ static size_t add(struct missing_set *m, const char *id, time_t since)
 int missing_load(const char *state_dir, struct missing_set *m, char *err,
 		 size_t errlen)
 {
-	char *data, *line, *next, why[256];
+	char *data, *line, *next;
 	size_t len, bad = 0;
 	bool absent;
-	int dirfd;
 
 	memset(m, 0, sizeof(*m));
 	name_set_init(&m->index);
-	dirfd = journal_dir_fd(state_dir, CONTROLLER_ROLE, err, errlen);
-	if (dirfd < 0)
-		return -1;
-	data = atomic_read_at(dirfd, MISSING_FILE, MISSING_MAX_BYTES, &len, &absent,
-			      why, sizeof(why));
-	if (!data) {
-		if (absent)
-			return 0;
-		snprintf(err, errlen, "%s/%s: %s", state_dir, CONTROLLER_ROLE, why);
-		return -1;
-	}
+	data = journal_file_read(state_dir, CONTROLLER_ROLE, MISSING_FILE,
+				 MISSING_MAX_BYTES, &len, &absent, err, errlen);
+	if (!data)
+		return absent ? 0 : -1;
 	/* "<instance id> <first seen, seconds since the epoch>" per line. */
 	for (line = data; line; line = next) {
 		char id[32], *end;
@@ -118,17 +109,15 @@ int missing_save(const char *state_dir, const struct missing_set *m,
 {
 	char *data = xmalloc(m->count * 64 + 1);
 	size_t len = 0, i;
-	int dirfd, rc;
+	int rc;
 
 	data[0] = '\0';
 	for (i = 0; i < m->count; i++)
 		if (m->seen[i])
 			len += (size_t)snprintf(data + len, 64, "%s %jd\n", m->ids[i],
 						(intmax_t)m->since[i]);
-	dirfd = journal_dir_fd(state_dir, CONTROLLER_ROLE, err, errlen);
-	rc = dirfd < 0 ? -1
-		       : atomic_write_at(dirfd, MISSING_FILE, data, len, 0600, err,
-					 errlen);
+	rc = journal_file_write(state_dir, CONTROLLER_ROLE, MISSING_FILE, data,
+				len, err, errlen);
 	free(data);
 	return rc;
 }

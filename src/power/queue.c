@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/atomic.h"
 #include "common/journal.h"
 #include "common/xmalloc.h"
 #include "queue.h"
@@ -27,11 +26,8 @@ int queue_put(const char *state_dir, const struct node_list *nodes, char *err,
 	struct strbuf b;
 	char name[64];
 	size_t i;
-	int dirfd, rc;
+	int rc;
 
-	dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, errlen);
-	if (dirfd < 0)
-		return -1;
 	clock_gettime(CLOCK_REALTIME, &now);
 	/* Sorts by time; the pid keeps two hooks of one instant apart. */
 	snprintf(name, sizeof(name), "%020lld.%09ld-%ld%s",
@@ -41,7 +37,8 @@ int queue_put(const char *state_dir, const struct node_list *nodes, char *err,
 	for (i = 0; i < nodes->count; i++)
 		strbuf_printf(&b, "%s%s", i ? "," : "", nodes->names[i]);
 	strbuf_putc(&b, '\n');
-	rc = atomic_write_at(dirfd, name, b.data, b.len, 0600, err, errlen);
+	rc = journal_file_write(state_dir, QUEUE_ROLE, name, b.data, b.len, err,
+				errlen);
 	strbuf_free(&b);
 	return rc;
 }

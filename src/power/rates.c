@@ -8,14 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/atomic.h"
 #include "common/aws/service.h"
 #include "common/journal.h"
 #include "queue.h"
 #include "rates.h"
 
 #define RATES_FILE ".rates"
-#define RATES_MAX_SERVICES 8
 
 static const struct aws_service *const known[] = {
 	&aws_opsworks, &aws_ssm, &aws_ec2, &aws_secretsmanager, &aws_sts,
@@ -34,23 +32,15 @@ static const struct aws_service *service_named(const char *name)
 int rates_load(const char *state_dir, struct rate_entry *out, size_t max,
 	       time_t now, char *err, size_t errlen)
 {
-	char *data, *line, *next, why[256];
+	char *data, *line, *next;
 	size_t n = 0, bad = 0, len;
 	bool absent;
-	int dirfd;
 
 	err[0] = '\0';
-	dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, errlen);
-	if (dirfd < 0)
-		return -1;
-	data = atomic_read_at(dirfd, RATES_FILE, 4096, &len, &absent, why,
-			      sizeof(why));
-	if (!data) {
-		if (absent)
-			return 0;
-		snprintf(err, errlen, "%s/%s: %s", state_dir, QUEUE_ROLE, why);
-		return -1;
-	}
+	data = journal_file_read(state_dir, QUEUE_ROLE, RATES_FILE, 4096, &len,
+				 &absent, err, errlen);
+	if (!data)
+		return absent ? 0 : -1;
 	/* "<service> <calls per second> <seconds since the epoch>" */
 	for (line = data; line; line = next) {
 		char name[32];
@@ -133,7 +123,6 @@ int rates_save(const char *state_dir, const struct aws_client *aws,
 	int got = rates_load(state_dir, e, RATES_MAX_SERVICES, now, why,
 			     sizeof(why));
 	bool changed;
-	int dirfd;
 
 	/* Unreadable: what this run learned still counts. */
 	n = rates_merge(e, got < 0 ? 0 : (size_t)got, RATES_MAX_SERVICES, h, nh,
@@ -144,8 +133,6 @@ int rates_save(const char *state_dir, const struct aws_client *aws,
 		len += (size_t)snprintf(data + len, sizeof(data) - len, "%s %.3f %jd\n",
 					e[i].service->signing_name, e[i].rate,
 					(intmax_t)e[i].when);
-	dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, errlen);
-	if (dirfd < 0)
-		return -1;
-	return atomic_write_at(dirfd, RATES_FILE, data, len, 0600, err, errlen);
+	return journal_file_write(state_dir, QUEUE_ROLE, RATES_FILE, data, len,
+				  err, errlen);
 }

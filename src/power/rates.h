@@ -10,6 +10,9 @@
 
 #include "common/aws/client.h"
 
+/* Services with a learned rate, at most. */
+#define RATES_MAX_SERVICES 8
+
 /* A learned rate is trusted this long; then the start is cold again. */
 #define RATES_MAX_AGE (6 * 3600)
 

@@ -72,14 +72,15 @@ static void take_batches(const char *state_dir, struct node_list *nodes,
 static void seed_rates(struct program *prog, struct aws_client *aws)
 {
 	static bool seeded;
-	struct rate_entry e[8];
+	struct rate_entry e[RATES_MAX_SERVICES];
 	char err[512];
 	int n;
 
 	if (seeded || !aws)
 		return;
 	seeded = true;
-	n = rates_load(prog->conf.state_dir, e, 8, time(NULL), err, sizeof(err));
+	n = rates_load(prog->conf.state_dir, e, RATES_MAX_SERVICES, time(NULL), err,
+		       sizeof(err));
 	if (n < 0 || err[0])
 		log_error("worker: %s", err);
 	if (n > 0)

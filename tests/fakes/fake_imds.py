@@ -40,6 +40,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -269,6 +270,13 @@ class Server(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server_version = "EC2ws"
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # Headers and body leave in two writes: without TCP_NODELAY the
+        # body waits for the client's delayed ACK (40 ms) on every
+        # kept-alive request (see fake_opsworks.py).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def version_string(self):
         return self.server_version  # "EC2ws" alone, as the real one says

@@ -33,6 +33,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -289,6 +290,13 @@ class FakeSsm:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # Headers and body leave in two writes: without TCP_NODELAY the
+        # body waits for the client's delayed ACK (40 ms) on every
+        # kept-alive request (see fake_opsworks.py).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, fmt, *args):
         pass

@@ -13,21 +13,7 @@
 #include "power/missing.h"
 #include "tap.h"
 
-static void put(const char *dir, const char *text)
-{
-	char *path = xasprintf("%s/controller/.ec2-missing", dir);
-
-	tap_write_file(path, text);
-	free(path);
-}
-
-static char *slurp(const char *dir)
-{
-	char *path = xasprintf("%s/controller/.ec2-missing", dir), *text = tap_read_file(path);
-
-	free(path);
-	return text;
-}
+#define FILE_NAME "controller/.ec2-missing"
 
 int main(void)
 {
@@ -47,7 +33,7 @@ int main(void)
 	tap_is_int((long)missing_mark(&m, "i-11111111", 1300), 1300, "another id");
 	tap_is_int(missing_save(dir, &m, err, sizeof(err)), 0, "saved");
 	missing_free(&m);
-	text = slurp(dir);
+	text = tap_read_file(dir, FILE_NAME);
 	tap_is_str(text, "i-0123456789abcdef0 1000\ni-11111111 1300\n", "one line per id");
 	free(text);
 
@@ -60,7 +46,7 @@ int main(void)
 	missing_forget(&m, "i-00000000");
 	tap_is_int(missing_save(dir, &m, err, sizeof(err)), 0, "saved again");
 	missing_free(&m);
-	text = slurp(dir);
+	text = tap_read_file(dir, FILE_NAME);
 	tap_is_str(text, "i-11111111 1300\n", "an id not missing this run, or removed, is forgotten");
 	free(text);
 
@@ -77,7 +63,7 @@ int main(void)
 	tap_is_int((long)missing_mark(&m, "i-11111111", 9999), 1300, "the first one too");
 	missing_free(&m);
 
-	put(dir, "i-22222222 100\n"
+	tap_write_file(dir, FILE_NAME, "i-22222222 100\n"
 		 "garbage\n"
 		 "i-33333333\n"
 		 "i-44444444 12x\n"

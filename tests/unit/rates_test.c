@@ -17,21 +17,7 @@
 #include "power/rates.h"
 #include "tap.h"
 
-static void put(const char *dir, const char *text)
-{
-	char *path = xasprintf("%s/queue/.rates", dir);
-
-	tap_write_file(path, text);
-	free(path);
-}
-
-static char *slurp(const char *dir)
-{
-	char *path = xasprintf("%s/queue/.rates", dir), *text = tap_read_file(path);
-
-	free(path);
-	return text;
-}
+#define FILE_NAME "queue/.rates"
 
 int main(void)
 {
@@ -47,7 +33,7 @@ int main(void)
 		return 1;
 	tap_is_int(rates_load(dir, e, 8, 100000, err, sizeof(err)), 0,
 		   "no file: nothing learned");
-	put(dir, "opsworks 20.000 99000\n"
+	tap_write_file(dir, FILE_NAME, "opsworks 20.000 99000\n"
 		 "ssm 5.5 90000\n"
 		 "ec2 7 1\n"
 		 "bogus 3 99000\n"
@@ -74,7 +60,7 @@ int main(void)
 	tap_ok(h[0].throttled_at == 0 && h[0].peak == 0,
 	       "seeding is not learning: nothing to save");
 	tap_is_int(rates_save(dir, aws, 100000, err, sizeof(err)), 0, "save");
-	text = slurp(dir);
+	text = tap_read_file(dir, FILE_NAME);
 	tap_ok(strncmp(text, "opsworks 20.000 99000\n", 22) == 0,
 	       "a run that learned nothing leaves the file alone");
 	free(text);

@@ -68,24 +68,31 @@ __attribute__((unused)) static void tap_remove_tree(const char *dir)
 	}
 }
 
-/* Write text to path (created 0600, truncated). */
-__attribute__((unused)) static void tap_write_file(const char *path, const char *text)
+/* Write text to dir/name (created 0600, truncated). */
+__attribute__((unused)) static void tap_write_file(const char *dir, const char *name,
+						   const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	char path[4096];
+	int fd;
 
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		tap_ok(0, "cannot write %s", path);
 	if (fd >= 0)
 		close(fd);
 }
 
-/* The first 4 KiB of path, "" if unreadable; the caller frees it. */
-__attribute__((unused)) static char *tap_read_file(const char *path)
+/* The first 4 KiB of dir/name, "" if unreadable; the caller frees it. */
+__attribute__((unused)) static char *tap_read_file(const char *dir, const char *name)
 {
-	char buf[4096];
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	char path[4096], buf[4096];
+	int fd;
+	ssize_t n;
 
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 	if (fd >= 0)
 		close(fd);
 	buf[n > 0 ? n : 0] = '\0';

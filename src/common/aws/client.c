@@ -223,11 +223,11 @@ size_t aws_client_rate_hints(const struct aws_client *c,
 {
 	size_t i, n = 0;
 
+	if (c->opts.max_request_rate > 0)
+		return 0;	/* a fixed rate learns nothing */
 	for (i = 0; i < c->service_count && n < max; i++) {
 		const struct adaptive_rate *ar = &c->services[i].adaptive;
 
-		if (c->opts.max_request_rate > 0)
-			break;
 		out[n].service = c->services[i].service;
 		out[n].throttled_at = ar->throttled ? ar->last_max : 0;
 		out[n].peak = ar->peak;
