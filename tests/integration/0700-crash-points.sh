@@ -8,10 +8,12 @@
 # (the endpoint answers in 150 ms, MaxConcurrency=2, so the worker's run is
 # a couple of seconds wide and calls are in flight at most points). Then
 # one reconcile. Every trial must end with n1-n20 gone and n21 registered.
-# Backends: OpsWorks (the strict fake) and SSM (moto's EC2 tags).
+# Backends: OpsWorks (the strict fake), SSM (moto's EC2 tags) and, where a
+# Samba AD DC can run, AD (computer accounts and their join secrets).
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/cluster.sh"
+. "$top_srcdir/tests/lib/samba.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (slurmctld)"
 command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
@@ -21,6 +23,7 @@ pids=""
 cleanup() {
 	local p
 	for p in $pids; do kill "$p" 2>/dev/null; done
+	samba_stop
 	cluster_stop
 	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$D"
 }
@@ -53,6 +56,28 @@ export AWS_ENDPOINT_URL_OPSWORKS=$ow AWS_ENDPOINT_URL_EC2=$(cat "$D/moto/endpoin
 	AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null \
 	AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID=AKIDCRASH \
 	AWS_SECRET_ACCESS_KEY=crash
+export AWS_ENDPOINT_URL=$(cat "$D/moto/endpoint")	# Secrets Manager, KMS
+backends=${CRASH_BACKENDS:-opsworks ssm}
+# AD: a Samba AD DC, the domain password in moto's SSM as a KMS
+# SecureString (as 0500 has it).
+if [ -z "${CRASH_BACKENDS:-}" ] && command -v samba >/dev/null &&
+	command -v adcli >/dev/null && command -v ldapsearch >/dev/null &&
+	[ -d /usr/share/samba/setup ] && samba_ports_free; then
+	samba_start "$D/dc" || bail "cannot start the Samba AD DC"
+	"$py" - "$SAMBA_DOMAIN" 3<<<"$SAMBA_ADMIN_PASSWORD" <<'EOP' || bail "cannot store the domain password"
+import boto3, os, sys
+kms = boto3.client("kms", region_name="us-east-1")
+key = kms.create_key()["KeyMetadata"]["KeyId"]
+kms.create_alias(AliasName="alias/crash-ad", TargetKeyId=key)
+ssm = boto3.client("ssm", region_name="us-east-1")
+ssm.put_parameter(Name="/crash/ad/domain", Type="String", Value=sys.argv[1])
+ssm.put_parameter(Name="/crash/ad/password", Type="SecureString", KeyId="alias/crash-ad",
+                  Value=os.fdopen(3).readline().rstrip("\n"))
+EOP
+	backends="$backends ad"
+else
+	echo "# no Samba AD DC here (or CRASH_BACKENDS set): backends $backends"
+fi
 fake() { curl -sf -X "$1" ${3:+-H 'Content-Type: application/json' -d "$3"} "$ow$2"; }
 
 # What is registered, per backend: the nodes, sorted, on one line.
@@ -67,8 +92,26 @@ print(" ".join(sorted(t["Value"] for res in r["Reservations"] for i in res["Inst
                       for t in i.get("Tags", []) if t["Key"] == "slurm-identity:node")))
 EOP
 }
+# AD: nodes with a computer account or a join secret left.
+ad_nodes() {
+	{
+		samba_computers | tr ' A-Z' '\na-z'
+		echo
+		"$py" - <<'EOP'
+import boto3
+sm = boto3.client("secretsmanager", region_name="us-east-1")
+for s in sm.list_secrets()["SecretList"]:
+    if s["Name"].startswith("slurm-identity/crash/join/"):
+        print(s["Name"].rsplit("/", 1)[1])
+EOP
+	} | grep . | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
 plant() { # plant BACKEND: all 21 nodes registered
-	if [ "$1" = opsworks ]; then
+	if [ "$1" = ad ]; then
+		# The controller's own resume makes the accounts it records.
+		"$top_builddir/slurm-identity-resume" 'n[1-21]' >"$D/plant.out" 2>&1 ||
+			echo "# plant: $(tail -1 "$D/plant.out")"
+	elif [ "$1" = opsworks ]; then
 		fake POST /_fake/reset >/dev/null
 		fake POST /_fake/faults '{"latency_ms": 150}' >/dev/null
 		"$py" - "$ow" <<'EOP'
@@ -97,19 +140,37 @@ EOP
 
 all_but_n21="n1 n10 n11 n12 n13 n14 n15 n16 n17 n18 n19 n2 n20 n3 n4 n5 n6 n7 n8 n9"
 points=0 leaks=0 wrong=0 killed_in_flight=0
-for backend in ${CRASH_BACKENDS:-opsworks ssm}; do
+for backend in $backends; do
 	# The worker's run: ~2 s against the slow fake OpsWorks, ~0.3 s
 	# against moto's EC2: kill points spread over each.
-	if [ "$backend" = opsworks ]; then
-		extra="OpsWorksStackId=s-crash" step=0.2
-	else
-		extra="SsmOnlineTimeout=20" step=0.025
-	fi
+	case $backend in
+	opsworks) extra="OpsWorksStackId=s-crash" step=0.2 ;;
+	ssm) extra="SsmOnlineTimeout=20" step=0.025 ;;
+	ad) extra="DomainNameParameter=/crash/ad/domain
+DomainPasswordParameter=/crash/ad/password
+DomainController=127.0.0.1
+ComputerOU=$SAMBA_OU
+LdapTlsReqCert=never" step= ;;
+	esac
 	printf '%s\n' "Backends=$backend" "$extra" "StateDir=$D/identity-$backend" \
 		"LogFile=$D/log/identity-$backend.log" "MaxConcurrency=2" "RequestTimeout=10" \
 		>"$D/etc/identity-$backend.conf"
 	export SLURM_CONF=$D/etc/slurm.conf SLURM_IDENTITY_CONF=$D/etc/identity-$backend.conf
 	q=$D/identity-$backend/queue
+	nodes_now() { case $backend in opsworks) opsworks_nodes ;; ssm) ssm_nodes ;; ad) ad_nodes ;; esac; }
+	if [ -z "$step" ]; then
+		# The worker's run against the DC, measured once: kill points
+		# spread over it.
+		plant "$backend"
+		[ "$(nodes_now)" = "$(seq -f 'n%g' 1 21 | sort | tr '\n' ' ' | sed 's/ $//')" ]
+		ok $? "$backend: the controller's resume planted 21 registrations ($(nodes_now | wc -w))"
+		t0=$(date +%s.%N)
+		"$top_builddir/slurm-identity-suspend" 'n[1-20]' >/dev/null 2>&1
+		wait_for "flock -n '$q/.worker.lock' true && [ \"\$(nodes_now)\" = n21 ]" 60
+		ok $? "$backend: a suspend without a kill removes n1-n20 ($(nodes_now))"
+		step=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { s = (b - a) / 11; printf "%.3f", s < 0.02 ? 0.02 : s }')
+		echo "# $backend: the worker's run takes about $(awk -v s="$step" 'BEGIN { print s * 11 }') s"
+	fi
 	# Kill points: the hook at 0-12 ms (journal, fork), the worker over its
 	# run (locks, Slurm check, listing, removals in flight), by turns
 	# suspend and resume-fail.
@@ -142,7 +203,7 @@ for backend in ${CRASH_BACKENDS:-opsworks ssm}; do
 		"$top_builddir/slurm-identity" reconcile >"$D/reconcile.out" 2>&1
 		# A worker the kill did not reach finishes its batch.
 		wait_for "flock -n '$q/.worker.lock' true" 60
-		now=$([ "$backend" = opsworks ] && opsworks_nodes || ssm_nodes)
+		now=$(nodes_now)
 		case " $now " in *" n21 "*) ;; *) wrong=$((wrong + 1)); echo "# $backend $what: n21 was removed" ;; esac
 		left=$(echo "$now" | tr ' ' '\n' | grep -c -v '^n21$' | tr -d ' ')
 		[ -z "$now" ] && left=0
@@ -152,7 +213,7 @@ for backend in ${CRASH_BACKENDS:-opsworks ssm}; do
 done
 echo "# crash points: $points (worker killed mid-run at $killed_in_flight of them), leaks $leaks, wrong removals $wrong"
 [ "$points" -ge 30 ] && [ "$killed_in_flight" -ge 10 ]
-ok $? "at least 30 kill points, hooks and workers, on OpsWorks and SSM ($points, $killed_in_flight mid-run)"
+ok $? "at least 30 kill points, hooks and workers, on $backends ($points, $killed_in_flight mid-run)"
 [ "$leaks" = 0 ]
 ok $? "no registration left after one reconcile ($leaks)"
 [ "$wrong" = 0 ]
