@@ -22,8 +22,7 @@ static void adaptive_against(double limit, double seconds, double seed,
 	double *accepted = calloc(200000, sizeof(*accepted)), t, wait;
 	size_t naccepted = 0, first = 0, sent = 0, throttled = 0, late = 0;
 
-	rate_limiter_init(&rl, 0.0, 1.0, 0.0);
-	adaptive_rate_init(&ar, 0.0);
+	adaptive_rate_init(&ar, &rl, 0.0);
 	if (seed > 0)
 		adaptive_rate_seed(&ar, &rl, seed, 0.0);
 	early_throttles = 0;
@@ -51,7 +50,7 @@ static void adaptive_against(double limit, double seconds, double seed,
 				else
 					(*throttled_share)++;
 			}
-			adaptive_rate_update(&ar, &rl, throttle, t);
+			adaptive_rate_update(&ar, &rl, throttle, t, t);
 		}
 	}
 	*rate /= seconds / 2;
@@ -59,6 +58,82 @@ static void adaptive_against(double limit, double seconds, double seed,
 	free(accepted);
 	(void)sent;
 	(void)throttled;
+}
+
+/* A batch of calls as the worker makes them: each answered latency
+ * seconds after it is sent, at most 16 in flight, a throttled one sent
+ * again (no backoff, the worst case). The service allows limit calls in
+ * any one second (0: no limit). Returns the time the last one is
+ * accepted; *throttles counts throttled answers. */
+static double batch_against(size_t calls, double limit, double latency,
+			    size_t *throttles)
+{
+	struct rate_limiter rl;
+	struct adaptive_rate ar;
+	double accepted[64], sent[16], t, wait, done = 0;
+	size_t naccepted = 0, left = calls, inflight = 0, i;
+	bool verdict[16];
+
+	adaptive_rate_init(&ar, &rl, 0.0);
+	*throttles = 0;
+	for (t = 0; left > 0 || inflight > 0; t += 0.0005) {
+		/* Answers due now. */
+		for (i = 0; i < inflight;) {
+			if (sent[i] + latency > t) {
+				i++;
+				continue;
+			}
+			adaptive_rate_update(&ar, &rl, verdict[i], sent[i], t);
+			if (verdict[i]) {
+				(*throttles)++;
+				left++;
+			} else {
+				done = t;
+			}
+			sent[i] = sent[inflight - 1];
+			verdict[i] = verdict[inflight - 1];
+			inflight--;
+		}
+		while (left > 0 && inflight < 16 && rate_limiter_take(&rl, t, &wait)) {
+			size_t recent = 0, k;
+
+			for (k = 0; k < naccepted && k < 64; k++)
+				recent += accepted[k] > t - 1.0;
+			verdict[inflight] = limit > 0 && recent >= (size_t)limit;
+			if (!verdict[inflight])
+				accepted[naccepted++ % 64] = t;
+			sent[inflight++] = t;
+			left--;
+		}
+		if (t > 3600)
+			break;
+	}
+	return done;
+}
+
+static void cold_start(void)
+{
+	size_t throttles;
+	double done;
+
+	done = batch_against(100, 20, 0.05, &throttles);
+	tap_ok(throttles <= 5,
+	       "cold start, 100 calls against 20/s, 50 ms answers: %zu throttled in %.1f s",
+	       throttles, done);
+	tap_ok(done <= 100 / 20.0 * 1.2 + 2,
+	       "and done within 1.2x 5 s + 2 s (%.1f s)", done);
+	done = batch_against(1000, 20, 0.05, &throttles);
+	tap_ok(throttles <= 50 && done <= 1000 / 20.0 * 1.2 + 2,
+	       "1000 calls against 20/s: %zu throttled, %.1f s", throttles, done);
+	done = batch_against(100, 0, 0.05, &throttles);
+	tap_ok(throttles == 0 && done <= 100 * 0.05 / 16 * 1.2 + 2,
+	       "100 calls with no limit: done in %.2f s (bound 0.31 s)", done);
+	done = batch_against(1000, 0, 0.05, &throttles);
+	tap_ok(done <= 1000 * 0.05 / 16 * 1.2 + 2,
+	       "1000 calls with no limit: done in %.2f s (bound 3.1 s)", done);
+	done = batch_against(10000, 0, 0.05, &throttles);
+	tap_ok(done <= 10000 * 0.05 / 16 * 1.2 + 2,
+	       "10000 calls with no limit: done in %.2f s (bound 31.2 s)", done);
 }
 
 static void adaptive(void)
@@ -124,5 +199,6 @@ int main(void)
 	       "slow rate waits 2s per token");
 	tap_ok(!rate_limiter_take(&rl, 0.5, &wait), "time going backwards is safe");
 	adaptive();
+	cold_start();
 	return tap_done();
 }

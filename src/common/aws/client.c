@@ -214,7 +214,9 @@ static struct service_state *service_state(struct aws_client *c,
 	burst = c->opts.max_request_rate < 1 ? 1 : c->opts.max_request_rate;
 	rate_limiter_init(&st->limiter, c->opts.max_request_rate, burst,
 			  clock_monotonic());
-	adaptive_rate_init(&st->adaptive, clock_monotonic());
+	if (c->opts.max_request_rate <= 0)
+		adaptive_rate_init(&st->adaptive, &st->limiter,
+				   clock_monotonic());
 	return st;
 }
 
@@ -403,7 +405,7 @@ static void attempt_done(struct aws_client *c, struct aws_call *call,
 		struct service_state *st = service_state(c, call->service);
 
 		adaptive_rate_update(&st->adaptive, &st->limiter,
-				     cls == RETRY_THROTTLED, now);
+				     cls == RETRY_THROTTLED, call->sent, now);
 	}
 	if (call->status == AWS_CALL_BAD_REPLY || cls == RETRY_NO) {
 		finish_call(c, call, now);
@@ -501,6 +503,7 @@ size_t aws_perform(struct aws_client *c, struct aws_call **calls, size_t n,
 				finish_call(c, call, now);
 				continue;
 			}
+			call->sent = now;
 			if (start_attempt(c, st, call) < 0)
 				finish_call(c, call, now);
 		}

@@ -60,6 +60,7 @@ struct aws_call {
 	/* Private to client.c. */
 	double not_before;
 	double started;
+	double sent;		/* this attempt's send */
 	int quota_taken;
 	bool skew_retried;
 	long long signed_skew;	/* the clock offset its attempt was signed with */

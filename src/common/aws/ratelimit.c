@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "ratelimit.h"
 
@@ -38,8 +39,13 @@ bool rate_limiter_take(struct rate_limiter *rl, double now, double *wait)
 #define ADAPTIVE_SCALE 0.4	/* cubic growth scale */
 #define ADAPTIVE_SMOOTH 0.8	/* weight of the newest measured rate */
 #define ADAPTIVE_MIN_RATE 0.5	/* never slower than this */
+/* The cold start (ours; the SDKs start unlimited). */
+#define ADAPTIVE_START_RATE 16.0	/* calls per second at first */
+#define ADAPTIVE_START_LAG 0.3		/* seconds */
+#define ADAPTIVE_START_END 40		/* calls a second that end it */
 
-void adaptive_rate_init(struct adaptive_rate *ar, double now)
+void adaptive_rate_init(struct adaptive_rate *ar, struct rate_limiter *rl,
+			double now)
 {
 	ar->measured = 0;
 	ar->bucket_start = floor(now * 2) / 2;
@@ -48,8 +54,16 @@ void adaptive_rate_init(struct adaptive_rate *ar, double now)
 	ar->last_throttle = now;
 	ar->calculated = 0;
 	ar->peak = 0;
+	ar->start = -1;
+	memset(ar->accepted, 0, sizeof(ar->accepted));
+	ar->accepted_slot = (long long)floor(now * ADAPTIVE_SECOND_SLOTS);
+	ar->slow_start = true;
 	ar->enabled = false;
 	ar->throttled = false;
+	rl->rate = ADAPTIVE_START_RATE;
+	rl->burst = 1.0;
+	rl->tokens = 1.0;
+	rl->last = now;
 }
 
 void adaptive_rate_seed(struct adaptive_rate *ar, struct rate_limiter *rl,
@@ -62,6 +76,7 @@ void adaptive_rate_seed(struct adaptive_rate *ar, struct rate_limiter *rl,
 	ar->calculated = rate * ADAPTIVE_BETA;
 	/* As if sent at that rate: the "twice what is sent" cap starts there. */
 	ar->measured = ar->calculated;
+	ar->slow_start = false;
 	ar->enabled = true;
 	rl->rate = ar->calculated;
 	rl->burst = 1.0;
@@ -87,27 +102,96 @@ static void measure(struct adaptive_rate *ar, double now)
 	}
 }
 
+/* Answers accepted within the last second, counted per tenth of a second:
+ * what the service has shown it lets through. */
+static unsigned accepted_last_second(struct adaptive_rate *ar, double now,
+				     bool count)
+{
+	long long slot = (long long)floor(now * ADAPTIVE_SECOND_SLOTS);
+	unsigned sum = 0;
+	int i;
+
+	if (slot - ar->accepted_slot >= ADAPTIVE_SECOND_SLOTS)
+		memset(ar->accepted, 0, sizeof(ar->accepted));
+	else
+		while (ar->accepted_slot < slot)
+			ar->accepted[++ar->accepted_slot %
+				     ADAPTIVE_SECOND_SLOTS] = 0;
+	if (slot > ar->accepted_slot)
+		ar->accepted_slot = slot;
+	if (count)
+		ar->accepted[slot % ADAPTIVE_SECOND_SLOTS]++;
+	for (i = 0; i < ADAPTIVE_SECOND_SLOTS; i++)
+		sum += ar->accepted[i];
+	return sum;
+}
+
+/* The rate to cut from at a throttle: what got through in the last
+ * second, or before anything did, what was being sent; never more than
+ * the rate we allowed ourselves. */
+static double throttled_at(struct adaptive_rate *ar,
+			   const struct rate_limiter *rl, double now)
+{
+	double rate = accepted_last_second(ar, now, false);
+
+	if (rate < 1) {
+		rate = ar->measured;
+		if (rate <= 0 && now > ar->bucket_start)
+			rate = ar->bucket_count / fmax(now - ar->bucket_start, 0.1);
+		if (rl->rate > 0)
+			rate = fmin(rate, rl->rate);
+	}
+	return rate < ADAPTIVE_MIN_RATE ? ADAPTIVE_MIN_RATE : rate;
+}
+
+/* Before the first throttle: twice the rate that got through over the
+ * last second, and at least the start rate; as TCP's slow start follows
+ * ACKs, growth follows the answers, so the burst that finds a limit is
+ * small. While younger than a second, the count is over the time since
+ * the first answer plus ADAPTIVE_START_LAG (answers still on their way).
+ * Once ADAPTIVE_START_END calls a second get through unthrottled, the
+ * limit (if any) is past what a slow start protects cheaply, and the
+ * rate is left to MaxConcurrency and the cubic curve. */
+static void slow_start_rate(struct adaptive_rate *ar, struct rate_limiter *rl,
+			    double now)
+{
+	double rate;
+
+	unsigned accepted = accepted_last_second(ar, now, false);
+
+	if (ar->start < 0)
+		ar->start = now;
+	if (accepted >= ADAPTIVE_START_END) {
+		ar->slow_start = false;	/* no small limit here: unlimited */
+		rl->rate = 0;
+		return;
+	}
+	rate = accepted / fmin(1.0, now - ar->start + ADAPTIVE_START_LAG);
+	rl->rate = fmax(ADAPTIVE_START_RATE, 2.0 * rate);
+	rl->burst = 1.0;
+}
+
 void adaptive_rate_update(struct adaptive_rate *ar, struct rate_limiter *rl,
-			  bool throttled, double now)
+			  bool throttled, double sent, double now)
 {
 	double window, rate;
 
 	measure(ar, now);
+	if (!throttled)
+		accepted_last_second(ar, now, true);
+	if (throttled && ar->throttled && sent < ar->last_throttle)
+		return;	/* sent before the last cut: already answered for */
 	if (throttled) {
-		/* Throttled at what we were allowed, or at what we sent (in
-		 * the first half second, what the current one has seen). */
-		rate = ar->measured;
-		if (rate <= 0 && now > ar->bucket_start)
-			rate = ar->bucket_count / fmax(now - ar->bucket_start, 0.1);
-		if (ar->enabled)
-			rate = fmin(rate, rl->rate);
-		if (rate < ADAPTIVE_MIN_RATE)
-			rate = ADAPTIVE_MIN_RATE;
+		rate = throttled_at(ar, rl, now);
 		ar->last_max = rate;
 		ar->last_throttle = now;
 		ar->calculated = rate * ADAPTIVE_BETA;
+		ar->slow_start = false;
 		ar->enabled = true;
 		ar->throttled = true;
+	} else if (ar->slow_start) {
+		slow_start_rate(ar, rl, now);
+		return;
 	} else if (ar->enabled) {
 		window = cbrt(ar->last_max * (1 - ADAPTIVE_BETA) / ADAPTIVE_SCALE);
 		ar->calculated = ADAPTIVE_SCALE *

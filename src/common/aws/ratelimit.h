@@ -20,8 +20,14 @@ void rate_limiter_init(struct rate_limiter *rl, double rate, double burst,
  * will be. */
 bool rate_limiter_take(struct rate_limiter *rl, double now, double *wait);
 
-/* Adaptive rate. Until the first throttle the bucket is off (rate 0,
- * unlimited); from then on its rate follows the answers. */
+/* Adaptive rate. Until the first throttle, a slow start: 16 calls per
+ * second at first, then at most twice what the service let through in the
+ * last second, so the burst that finds an unknown limit (below 40 calls a
+ * second) costs a few throttled calls rather than MaxConcurrency of them;
+ * once 40 a second get through, no limit until a throttle. From the first
+ * throttle on, the SDKs' cubic curve. */
+#define ADAPTIVE_SECOND_SLOTS 10	/* accepted answers, per tenth of a second */
+
 struct adaptive_rate {
 	double measured;	/* smoothed sending rate, calls per second */
 	double bucket_start;	/* start of the current measuring half second */
@@ -30,15 +36,23 @@ struct adaptive_rate {
 	double last_throttle;	/* time of the last throttle */
 	double calculated;	/* what the cubic curve allows now */
 	double peak;		/* highest measured sending rate */
-	bool enabled;		/* a throttle has been seen (or seeded) */
+	double start;		/* the slow start's first answer; < 0 before */
+	unsigned accepted[ADAPTIVE_SECOND_SLOTS];
+	long long accepted_slot;	/* the tenth of a second last counted */
+	bool slow_start;	/* no throttle yet and no seed */
+	bool enabled;		/* the cubic curve sets the rate */
 	bool throttled;		/* a throttle has been seen */
 };
 
-void adaptive_rate_init(struct adaptive_rate *ar, double now);
-/* One answer came back at now; throttled: the service asked us to slow
- * down. Sets rl's rate (and burst) for what follows. */
+/* Starts the cold start: rl is set to its first rate. */
+void adaptive_rate_init(struct adaptive_rate *ar, struct rate_limiter *rl,
+			double now);
+/* One answer came back at now to an attempt sent at sent; throttled: the
+ * service asked us to slow down. Sets rl's rate (and burst) for what
+ * follows. Throttles of attempts sent before the last cut are the same
+ * episode and cut nothing more. */
 void adaptive_rate_update(struct adaptive_rate *ar, struct rate_limiter *rl,
-			  bool throttled, double now);
+			  bool throttled, double sent, double now);
 /* Start as if throttled at rate just now (what an earlier run learned):
  * 70% of it, growing back along the cubic curve. */
 void adaptive_rate_seed(struct adaptive_rate *ar, struct rate_limiter *rl,
