@@ -120,7 +120,7 @@ for n in $sizes; do
 		/usr/bin/time -f '%e %U %S %M' -o "$D/hook.time" \
 			"$build/slurm-identity-suspend" "n[1-$n]"
 		t1=$(date +%s.%N)
-		while [ "$(registered)" != 0 ]; do sleep 0.05; done
+		while [ "$(registered)" != 0 ]; do sleep 0.2; done
 		t2=$(date +%s.%N)
 		wait_for worker_idle 60
 		fake_cpu1=$(fake_cpu)
