@@ -14,6 +14,7 @@
 #include "rates.h"
 
 #define RATES_FILE ".rates"
+#define RATES_MAX_BYTES 4096	/* a line per service: far more than enough */
 
 static const struct aws_service *const known[] = {
 	&aws_opsworks, &aws_ssm, &aws_ec2, &aws_secretsmanager, &aws_sts,
@@ -37,8 +38,8 @@ int rates_load(const char *state_dir, struct rate_entry *out, size_t max,
 	bool absent;
 
 	err[0] = '\0';
-	data = journal_file_read(state_dir, QUEUE_ROLE, RATES_FILE, 4096, &len,
-				 &absent, err, errlen);
+	data = journal_file_read(state_dir, QUEUE_ROLE, RATES_FILE,
+				 RATES_MAX_BYTES, &len, &absent, err, errlen);
 	if (!data)
 		return absent ? 0 : -1;
 	/* "<service> <calls per second> <seconds since the epoch>" */

@@ -8,19 +8,43 @@
 #include "common/aws/ratelimit.h"
 #include "tap.h"
 
-/* A service that allows limit calls in any one second (a sliding window
- * of recent accepted calls) against a client that sends whenever its
- * bucket lets it: the adaptive rate must find the limit, with few
- * throttles, starting from a burst. */
+/* A service that lets limit calls through in any one second (a sliding
+ * window over the calls it accepted; limit 0: no limit). The last limit
+ * acceptances are kept: a call is throttled when the oldest of them is
+ * less than a second old. */
+#define SERVICE_MAX_LIMIT 256
+
+struct service {
+	size_t limit, count;
+	double accepted[SERVICE_MAX_LIMIT];	/* a ring of the last limit */
+};
+
+static bool service_throttles(struct service *s, double t)
+{
+	size_t oldest;
+
+	if (s->limit == 0)
+		return false;
+	oldest = s->count % s->limit;
+	if (s->count >= s->limit && s->accepted[oldest] > t - 1.0)
+		return true;
+	s->accepted[oldest] = t;
+	s->count++;
+	return false;
+}
+
+/* A client that sends whenever its bucket lets it, answered at once:
+ * the adaptive rate must find the limit, with few throttles. */
 static size_t early_throttles;	/* in the first 5 s of the last run */
 
 static void adaptive_against(double limit, double seconds, double seed,
 			     double *rate, double *throttled_share)
 {
+	struct service svc = { .limit = (size_t)limit };
 	struct rate_limiter rl;
 	struct adaptive_rate ar;
-	double *accepted = calloc(200000, sizeof(*accepted)), t, wait;
-	size_t naccepted = 0, first = 0, sent = 0, throttled = 0, late = 0;
+	double t, wait;
+	size_t late = 0;
 
 	adaptive_rate_init(&ar, &rl, 0.0);
 	if (seed > 0)
@@ -31,15 +55,8 @@ static void adaptive_against(double limit, double seconds, double seed,
 		int burst;
 
 		for (burst = 0; burst < 16 && rate_limiter_take(&rl, t, &wait); burst++) {
-			bool throttle;
+			bool throttle = service_throttles(&svc, t);
 
-			while (first < naccepted && accepted[first] <= t - 1.0)
-				first++;
-			throttle = naccepted - first >= (size_t)limit;
-			if (!throttle && naccepted < 200000)
-				accepted[naccepted++] = t;
-			sent++;
-			throttled += throttle;
 			if (t < 5)
 				early_throttles += throttle;
 			/* Judge the steady state: the last half of the run. */
@@ -55,28 +72,25 @@ static void adaptive_against(double limit, double seconds, double seed,
 	}
 	*rate /= seconds / 2;
 	*throttled_share = late ? *throttled_share / (double)late : 1;
-	free(accepted);
-	(void)sent;
-	(void)throttled;
 }
 
 /* A batch of calls as the worker makes them: each answered latency
  * seconds after it is sent, at most 16 in flight, a throttled one sent
- * again (no backoff, the worst case). The service allows limit calls in
- * any one second (0: no limit). Returns the time the last one is
+ * again (no backoff, the worst case). Returns the time the last one is
  * accepted; *throttles counts throttled answers. */
-static double batch_against(size_t calls, double limit, double latency,
+static double batch_against(size_t calls, size_t limit, double latency,
 			    size_t *throttles)
 {
+	struct service svc = { .limit = limit };
 	struct rate_limiter rl;
 	struct adaptive_rate ar;
-	double accepted[64], sent[16], t, wait, done = 0;
-	size_t naccepted = 0, left = calls, inflight = 0, i;
+	double sent[16], t, wait, done = 0;
+	size_t left = calls, inflight = 0, i;
 	bool verdict[16];
 
 	adaptive_rate_init(&ar, &rl, 0.0);
 	*throttles = 0;
-	for (t = 0; left > 0 || inflight > 0; t += 0.0005) {
+	for (t = 0; (left > 0 || inflight > 0) && t < 3600; t += 0.0005) {
 		/* Answers due now. */
 		for (i = 0; i < inflight;) {
 			if (sent[i] + latency > t) {
@@ -95,18 +109,10 @@ static double batch_against(size_t calls, double limit, double latency,
 			inflight--;
 		}
 		while (left > 0 && inflight < 16 && rate_limiter_take(&rl, t, &wait)) {
-			size_t recent = 0, k;
-
-			for (k = 0; k < naccepted && k < 64; k++)
-				recent += accepted[k] > t - 1.0;
-			verdict[inflight] = limit > 0 && recent >= (size_t)limit;
-			if (!verdict[inflight])
-				accepted[naccepted++ % 64] = t;
+			verdict[inflight] = service_throttles(&svc, t);
 			sent[inflight++] = t;
 			left--;
 		}
-		if (t > 3600)
-			break;
 	}
 	return done;
 }
@@ -134,6 +140,32 @@ static void cold_start(void)
 	done = batch_against(10000, 0, 0.05, &throttles);
 	tap_ok(done <= 10000 * 0.05 / 16 * 1.2 + 2,
 	       "10000 calls with no limit: done in %.2f s (bound 31.2 s)", done);
+}
+
+/* Throttles of calls sent before a cut are that cut's: one episode of
+ * throttling cuts once, not once per call that was in flight. */
+static void one_cut_per_episode(void)
+{
+	struct rate_limiter rl;
+	struct adaptive_rate ar;
+	double t, first;
+	int i;
+
+	adaptive_rate_init(&ar, &rl, 0.0);
+	for (i = 0, t = 0.05; i < 20; i++, t += 0.03)
+		adaptive_rate_update(&ar, &rl, false, t - 0.05, t);
+	adaptive_rate_update(&ar, &rl, true, t - 0.05, t);
+	first = rl.rate;
+	tap_ok(fabs(first - 20 * 0.7) < 1e-9,
+	       "a throttle cuts to 70%% of what got through in the last second (%.1f/s)",
+	       first);
+	adaptive_rate_update(&ar, &rl, true, t - 0.04, t + 0.01);
+	adaptive_rate_update(&ar, &rl, true, t - 0.01, t + 0.04);
+	tap_ok(rl.rate == first && ar.last_throttle == t,
+	       "calls in flight at the cut do not cut again (%.1f/s)", rl.rate);
+	adaptive_rate_update(&ar, &rl, true, t + 0.1, t + 0.15);
+	tap_ok(ar.last_throttle == t + 0.15,
+	       "a call sent after the cut and throttled is a new cut (%.1f/s)", rl.rate);
 }
 
 static void adaptive(void)
@@ -200,5 +232,6 @@ int main(void)
 	tap_ok(!rate_limiter_take(&rl, 0.5, &wait), "time going backwards is safe");
 	adaptive();
 	cold_start();
+	one_cut_per_episode();
 	return tap_done();
 }

@@ -57,8 +57,7 @@ void adaptive_rate_init(struct adaptive_rate *ar, struct rate_limiter *rl,
 	ar->start = -1;
 	memset(ar->accepted, 0, sizeof(ar->accepted));
 	ar->accepted_slot = (long long)floor(now * ADAPTIVE_SECOND_SLOTS);
-	ar->slow_start = true;
-	ar->enabled = false;
+	ar->phase = ADAPTIVE_SLOW_START;
 	ar->throttled = false;
 	rl->rate = ADAPTIVE_START_RATE;
 	rl->burst = 1.0;
@@ -76,8 +75,7 @@ void adaptive_rate_seed(struct adaptive_rate *ar, struct rate_limiter *rl,
 	ar->calculated = rate * ADAPTIVE_BETA;
 	/* As if sent at that rate: the "twice what is sent" cap starts there. */
 	ar->measured = ar->calculated;
-	ar->slow_start = false;
-	ar->enabled = true;
+	ar->phase = ADAPTIVE_CUBIC;
 	rl->rate = ar->calculated;
 	rl->burst = 1.0;
 	rl->tokens = 1.0;
@@ -102,14 +100,11 @@ static void measure(struct adaptive_rate *ar, double now)
 	}
 }
 
-/* Answers accepted within the last second, counted per tenth of a second:
- * what the service has shown it lets through. */
-static unsigned accepted_last_second(struct adaptive_rate *ar, double now,
-				     bool count)
+/* Move the accepted-answer window up to now: tenths of a second that
+ * fell out of the last second count nothing. */
+static void accepted_advance(struct adaptive_rate *ar, double now)
 {
 	long long slot = (long long)floor(now * ADAPTIVE_SECOND_SLOTS);
-	unsigned sum = 0;
-	int i;
 
 	if (slot - ar->accepted_slot >= ADAPTIVE_SECOND_SLOTS)
 		memset(ar->accepted, 0, sizeof(ar->accepted));
@@ -119,20 +114,28 @@ static unsigned accepted_last_second(struct adaptive_rate *ar, double now,
 				     ADAPTIVE_SECOND_SLOTS] = 0;
 	if (slot > ar->accepted_slot)
 		ar->accepted_slot = slot;
-	if (count)
-		ar->accepted[slot % ADAPTIVE_SECOND_SLOTS]++;
+}
+
+/* Answers accepted within the last second: what the service has shown
+ * it lets through. */
+static unsigned accepted_last_second(struct adaptive_rate *ar, double now)
+{
+	unsigned sum = 0;
+	int i;
+
+	accepted_advance(ar, now);
 	for (i = 0; i < ADAPTIVE_SECOND_SLOTS; i++)
 		sum += ar->accepted[i];
 	return sum;
 }
 
 /* The rate to cut from at a throttle: what got through in the last
- * second, or before anything did, what was being sent; never more than
+ * second; before anything did, what was being sent, but no more than
  * the rate we allowed ourselves. */
 static double throttled_at(struct adaptive_rate *ar,
 			   const struct rate_limiter *rl, double now)
 {
-	double rate = accepted_last_second(ar, now, false);
+	double rate = accepted_last_second(ar, now);
 
 	if (rate < 1) {
 		rate = ar->measured;
@@ -151,23 +154,22 @@ static double throttled_at(struct adaptive_rate *ar,
  * the first answer plus ADAPTIVE_START_LAG (answers still on their way).
  * Once ADAPTIVE_START_END calls a second get through unthrottled, the
  * limit (if any) is past what a slow start protects cheaply, and the
- * rate is left to MaxConcurrency and the cubic curve. */
+ * rate is left to MaxConcurrency until a throttle. */
 static void slow_start_rate(struct adaptive_rate *ar, struct rate_limiter *rl,
 			    double now)
 {
-	double rate;
-
-	unsigned accepted = accepted_last_second(ar, now, false);
+	unsigned accepted = accepted_last_second(ar, now);
 
 	if (ar->start < 0)
 		ar->start = now;
 	if (accepted >= ADAPTIVE_START_END) {
-		ar->slow_start = false;	/* no small limit here: unlimited */
+		ar->phase = ADAPTIVE_UNLIMITED;
 		rl->rate = 0;
 		return;
 	}
-	rate = accepted / fmin(1.0, now - ar->start + ADAPTIVE_START_LAG);
-	rl->rate = fmax(ADAPTIVE_START_RATE, 2.0 * rate);
+	rl->rate = fmax(ADAPTIVE_START_RATE,
+			2.0 * accepted /
+				fmin(1.0, now - ar->start + ADAPTIVE_START_LAG));
 	rl->burst = 1.0;
 }
 
@@ -177,29 +179,30 @@ void adaptive_rate_update(struct adaptive_rate *ar, struct rate_limiter *rl,
 	double window, rate;
 
 	measure(ar, now);
-	if (!throttled)
-		accepted_last_second(ar, now, true);
-	if (throttled && ar->throttled && sent < ar->last_throttle)
+	if (!throttled) {
+		accepted_advance(ar, now);
+		ar->accepted[ar->accepted_slot % ADAPTIVE_SECOND_SLOTS]++;
+	} else if (sent < ar->last_throttle) {
 		return;	/* sent before the last cut: already answered for */
+	}
 	if (throttled) {
 		rate = throttled_at(ar, rl, now);
 		ar->last_max = rate;
 		ar->last_throttle = now;
 		ar->calculated = rate * ADAPTIVE_BETA;
-		ar->slow_start = false;
-		ar->enabled = true;
+		ar->phase = ADAPTIVE_CUBIC;
 		ar->throttled = true;
-	} else if (ar->slow_start) {
+	} else if (ar->phase == ADAPTIVE_SLOW_START) {
 		slow_start_rate(ar, rl, now);
 		return;
-	} else if (ar->enabled) {
+	} else if (ar->phase == ADAPTIVE_UNLIMITED) {
+		return;
+	} else {
 		window = cbrt(ar->last_max * (1 - ADAPTIVE_BETA) / ADAPTIVE_SCALE);
 		ar->calculated = ADAPTIVE_SCALE *
 					 pow(now - ar->last_throttle - window, 3) +
 				 ar->last_max;
 	}
-	if (!ar->enabled)
-		return;
 	/* Never more than twice what is really sent: the rate follows use. */
 	rate = fmin(ar->calculated, 2 * ar->measured);
 	if (rate < ADAPTIVE_MIN_RATE)

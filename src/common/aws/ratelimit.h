@@ -28,6 +28,12 @@ bool rate_limiter_take(struct rate_limiter *rl, double now, double *wait);
  * throttle on, the SDKs' cubic curve. */
 #define ADAPTIVE_SECOND_SLOTS 10	/* accepted answers, per tenth of a second */
 
+enum adaptive_phase {
+	ADAPTIVE_SLOW_START,	/* no throttle yet: growth follows answers */
+	ADAPTIVE_UNLIMITED,	/* the slow start ended without a throttle */
+	ADAPTIVE_CUBIC,		/* throttled, or seeded: the cubic curve */
+};
+
 struct adaptive_rate {
 	double measured;	/* smoothed sending rate, calls per second */
 	double bucket_start;	/* start of the current measuring half second */
@@ -39,9 +45,8 @@ struct adaptive_rate {
 	double start;		/* the slow start's first answer; < 0 before */
 	unsigned accepted[ADAPTIVE_SECOND_SLOTS];
 	long long accepted_slot;	/* the tenth of a second last counted */
-	bool slow_start;	/* no throttle yet and no seed */
-	bool enabled;		/* the cubic curve sets the rate */
-	bool throttled;		/* a throttle has been seen */
+	enum adaptive_phase phase;
+	bool throttled;		/* a throttle has been seen (not only a seed) */
 };
 
 /* Starts the cold start: rl is set to its first rate. */
