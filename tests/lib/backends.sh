@@ -1,0 +1,173 @@
+# backends.sh: the three backends' endpoints, for tests that drive the
+# controller's programs directly against a cloud-only slurmctld (0700,
+# 0710). OpsWorks is the strict fake, SSM is moto with the SSM fake in
+# front (managed-instance calls), and, where a Samba AD DC can run, AD with
+# the domain password in moto's SSM as a KMS SecureString (as 0500 has it).
+# No IAM here: signatures and policies are other tests'.
+#
+# Needs D (the test's directory, with D/etc and D/log), py, top_srcdir and
+# top_builddir; sources moto.sh and samba.sh itself.
+#
+#   backends_start NAME   starts the endpoints for cluster NAME; sets
+#                         `backends` (opsworks ssm [ad]; BACKENDS in the
+#                         environment picks a subset and skips the DC),
+#                         `ow` (the OpsWorks fake's URL), appends to `pids`
+#                         and exports the AWS_* variables.
+#   backends_stop         stops what backends_start started (by pid).
+#   backends_conf BACKEND [LINE...]
+#                         writes D/etc/identity-BACKEND.conf (StateDir
+#                         D/identity-BACKEND, LogFile D/log/identity-BACKEND.log,
+#                         MaxConcurrency=2; AD's DomainController is
+#                         BK_DC, default 127.0.0.1) plus LINEs, and
+#                         exports SLURM_IDENTITY_CONF and SLURM_CONF.
+#   backends_plant BACKEND
+#                         registers n1-n21 (OpsWorks: calls answered in
+#                         150 ms from then on; AD: the controller's own
+#                         slurm-identity-resume makes the accounts).
+#   backends_nodes BACKEND
+#                         the registered nodes, sorted, on one line (AD:
+#                         nodes with an account or a join secret left).
+#   opsworks_fake METHOD PATH [JSON]
+#                         the OpsWorks fake's control API.
+. "$top_srcdir/tests/lib/moto.sh"
+. "$top_srcdir/tests/lib/samba.sh"
+
+backends_start() {
+	local name=${1:?backends_start NAME}
+
+	bk_name=$name
+	echo '{"AKIDBK": {"secret": "bk", "policy": null}}' >"$D/creds.json"
+	/usr/bin/python3 "$top_srcdir/tests/fakes/fake_opsworks.py" --bind 127.0.0.1 --port 0 \
+		--port-file "$D/opsworks.port" --credentials "$D/creds.json" \
+		--stack "s-$name:$name" 2>"$D/log/opsworks.err" &
+	pids="${pids:-} $!"
+	moto_start "$D/moto" 100000000 >/dev/null || return 1
+	pids="$pids $(cat "$D/moto/pid")"
+	/usr/bin/python3 "$top_srcdir/tests/fakes/fake_ssm.py" --upstream "$(cat "$D/moto/endpoint")" \
+		--credentials "$D/creds.json" --port-file "$D/ssm.port" 2>"$D/log/ssm.err" &
+	pids="$pids $!"
+	wait_for "[ -s '$D/opsworks.port' ] && [ -s '$D/ssm.port' ]" 20 || return 1
+	ow=http://127.0.0.1:$(cat "$D/opsworks.port")
+	export AWS_ENDPOINT_URL_OPSWORKS=$ow AWS_ENDPOINT_URL_EC2=$(cat "$D/moto/endpoint") \
+		AWS_ENDPOINT_URL_SSM=http://127.0.0.1:$(cat "$D/ssm.port") AWS_REGION=us-east-1 \
+		AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null \
+		AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID=AKIDBK \
+		AWS_SECRET_ACCESS_KEY=bk
+	export AWS_ENDPOINT_URL=$(cat "$D/moto/endpoint")	# Secrets Manager, KMS
+	backends=${BACKENDS:-opsworks ssm}
+	if [ -z "${BACKENDS:-}" ] && command -v samba >/dev/null &&
+		command -v adcli >/dev/null && command -v ldapsearch >/dev/null &&
+		[ -d /usr/share/samba/setup ] && samba_ports_free; then
+		samba_start "$D/dc" || return 1
+		"$py" - "$SAMBA_DOMAIN" "$name" 3<<<"$SAMBA_ADMIN_PASSWORD" <<'EOP' || return 1
+import boto3, os, sys
+domain, name = sys.argv[1], sys.argv[2]
+kms = boto3.client("kms", region_name="us-east-1")
+key = kms.create_key()["KeyMetadata"]["KeyId"]
+kms.create_alias(AliasName="alias/%s-ad" % name, TargetKeyId=key)
+ssm = boto3.client("ssm", region_name="us-east-1")
+ssm.put_parameter(Name="/%s/ad/domain" % name, Type="String", Value=domain)
+ssm.put_parameter(Name="/%s/ad/password" % name, Type="SecureString",
+                  KeyId="alias/%s-ad" % name, Value=os.fdopen(3).readline().rstrip("\n"))
+EOP
+		backends="$backends ad"
+	else
+		echo "# no Samba AD DC here (or BACKENDS set): backends $backends"
+	fi
+}
+
+backends_stop() {
+	samba_stop
+}
+
+opsworks_fake() {
+	curl -sf -X "$1" ${3:+-H 'Content-Type: application/json' -d "$3"} "$ow$2"
+}
+
+backends_conf() {
+	local backend=${1:?backends_conf BACKEND} extra
+
+	shift
+	case $backend in
+	opsworks) extra="OpsWorksStackId=s-$bk_name" ;;
+	ssm) extra="SsmOnlineTimeout=20" ;;
+	ad) extra="DomainNameParameter=/$bk_name/ad/domain
+DomainPasswordParameter=/$bk_name/ad/password
+DomainController=${BK_DC:-127.0.0.1}
+ComputerOU=$SAMBA_OU
+LdapTlsReqCert=never" ;;
+	esac
+	printf '%s\n' "Backends=$backend" "$extra" "StateDir=$D/identity-$backend" \
+		"LogFile=$D/log/identity-$backend.log" "MaxConcurrency=2" "RequestTimeout=10" \
+		"$@" >"$D/etc/identity-$backend.conf"
+	export SLURM_CONF=$D/etc/slurm.conf SLURM_IDENTITY_CONF=$D/etc/identity-$backend.conf
+}
+
+backends_plant() {
+	case $1 in
+	ad)
+		"$top_builddir/slurm-identity-resume" 'n[1-21]' >"$D/plant.out" 2>&1 ||
+			echo "# plant: $(tail -1 "$D/plant.out")"
+		;;
+	opsworks)
+		opsworks_fake POST /_fake/reset >/dev/null
+		opsworks_fake POST /_fake/faults '{"latency_ms": 150}' >/dev/null
+		"$py" - "$ow" "$bk_name" <<'EOP'
+import http.client, json, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1]); c = http.client.HTTPConnection(u.hostname, u.port)
+for i in range(1, 22):
+    c.request("POST", "/_fake/register", json.dumps({"StackId": "s-" + sys.argv[2],
+              "Hostname": "n%d" % i, "Ec2InstanceId": "i-%017x" % i}),
+              {"Content-Type": "application/json"})
+    c.getresponse().read()
+EOP
+		;;
+	ssm)
+		"$py" - "$bk_name" <<'EOP'
+import boto3, os, sys
+ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL_EC2"], region_name="us-east-1")
+old = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+       if i["State"]["Name"] == "running"]
+if old:
+    ec2.terminate_instances(InstanceIds=old)
+for n in range(1, 22):
+    iid = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    ec2.create_tags(Resources=[iid], Tags=[{"Key": "slurm-identity:node", "Value": "n%d" % n},
+                                           {"Key": "slurm-identity:cluster", "Value": sys.argv[1]}])
+EOP
+		;;
+	esac
+}
+
+backends_nodes() {
+	case $1 in
+	opsworks)
+		opsworks_fake GET /_fake/registry |
+			"$py" -c 'import json,sys; print(" ".join(sorted(i["Hostname"] for i in json.load(sys.stdin))))'
+		;;
+	ssm)
+		"$py" - "$bk_name" <<'EOP'
+import boto3, os, sys
+ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL_EC2"], region_name="us-east-1")
+r = ec2.describe_instances(Filters=[{"Name": "tag:slurm-identity:cluster", "Values": [sys.argv[1]]},
+                                    {"Name": "instance-state-name", "Values": ["running"]}])
+print(" ".join(sorted(t["Value"] for res in r["Reservations"] for i in res["Instances"]
+                      for t in i.get("Tags", []) if t["Key"] == "slurm-identity:node")))
+EOP
+		;;
+	ad)
+		{
+			samba_computers | tr ' A-Z' '\na-z'
+			echo
+			"$py" - "$bk_name" <<'EOP'
+import boto3, sys
+sm = boto3.client("secretsmanager", region_name="us-east-1")
+prefix = "slurm-identity/%s/join/" % sys.argv[1]
+for s in sm.list_secrets()["SecretList"]:
+    if s["Name"].startswith(prefix):
+        print(s["Name"].rsplit("/", 1)[1])
+EOP
+		} | grep . | sort -u | tr '\n' ' ' | sed 's/ $//'
+		;;
+	esac
+}
