@@ -1,0 +1,157 @@
+#!/bin/bash
+# 0710-races.sh: the fault issue's races, on each backend (OpsWorks, SSM
+# and, where a Samba AD DC can run, AD). A real slurmctld holds 21 CLOUD
+# nodes, all powered down; each backend has all 21 registered (leaks).
+#  1. Stale view: reconcile takes Slurm's node states, then lists the
+#     backend. A gate in front of the backend's endpoint holds that listing
+#     while the backend's race node is powered up; once the gate opens,
+#     reconcile must ask Slurm again under the node's lock and leave the
+#     node's registration alone, removing the others.
+#  2. A resume that comes while the worker removes a node (AD: resume makes
+#     the account): it waits for the node's lock, so what it makes is made
+#     after the removal and kept.
+#  3. StateDir trouble is never silence: with the queue and journal
+#     directories immutable and no lock file yet, the suspend hook exits 1
+#     and still removes the registrations; reconcile does the same, counts
+#     errors and exits non-zero; neither calls it "busy".
+set -u
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/cluster.sh"
+. "$top_srcdir/tests/lib/backends.sh"
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (slurmctld)"
+command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
+CLUSTER_DIR=$(test_dir races)
+D=$CLUSTER_DIR
+pids=""
+proxy_pid=""
+cleanup() {
+	local p
+	for p in $pids $proxy_pid; do kill "$p" 2>/dev/null; done
+	for p in "$D"/identity-*/queue "$D"/identity-*/controller; do
+		[ -d "$p" ] && chattr -i "$p" 2>/dev/null
+	done
+	backends_stop
+	cluster_stop
+	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$D"
+}
+trap cleanup EXIT
+py=$(python3 -c 'import sys; print(sys.executable)')
+munge_ensure || bail "munge"
+cluster_configure_cloud_only races 21 || bail "cannot configure"
+cluster_start || bail "cannot start slurmctld"
+wait_for '[ "$(node_state n21)" = "idle~" ]' 30 || bail "nodes not powered down"
+backends_start races || bail "cannot start the endpoints"
+
+# proxy_start LISTEN UPSTREAM: a gate proxy (tests/lib/gate_proxy.py);
+# sets proxy_port. The gate is $D/gate, each held connection a line in
+# $D/held.
+proxy_start() {
+	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+	rm -f "$D/proxy.port" "$D/gate" "$D/held"
+	/usr/bin/python3 "$top_srcdir/tests/lib/gate_proxy.py" --listen "$1" --upstream "$2" \
+		--gate "$D/gate" --held "$D/held" --port-file "$D/proxy.port" \
+		2>>"$D/log/proxy.err" &
+	proxy_pid=$!
+	wait_for "[ -s '$D/proxy.port' ]" 20 && proxy_port=$(cat "$D/proxy.port")
+}
+hostport() { echo "$1" | sed 's|^http://||; s|/.*||'; }
+sorted() { echo "$@" | tr ' ' '\n' | grep . | sort | tr '\n' ' ' | sed 's/ $//'; }
+
+up=""		# the race nodes powered up so far: every backend keeps them
+node=0
+for backend in $backends; do
+	node=$((node + 1))
+	rn=n$node
+	log=$D/log/identity-$backend.log
+	# The gate sits where the backend's listing goes: OpsWorks' endpoint,
+	# EC2 (SSM's tags), the DC's LDAPS port (on 127.0.0.2, the DC being
+	# bound to 127.0.0.1 only).
+	case $backend in
+	opsworks) proxy_start 127.0.0.1:0 "$(hostport "$ow")" &&
+		via="AWS_ENDPOINT_URL_OPSWORKS=http://127.0.0.1:$proxy_port" ;;
+	ssm) proxy_start 127.0.0.1:0 "$(hostport "$AWS_ENDPOINT_URL_EC2")" &&
+		via="AWS_ENDPOINT_URL_EC2=http://127.0.0.1:$proxy_port" ;;
+	ad) proxy_start 127.0.0.2:636 127.0.0.1:636 && via="" ;;
+	esac
+	ok $? "$backend: a gate in front of the backend's listing"
+	BK_DC=127.0.0.2 backends_conf "$backend"
+	backends_plant "$backend"
+	all=$(backends_nodes "$backend")
+	[ "$(echo "$all" | wc -w)" = 21 ]
+	ok $? "$backend: 21 registrations planted ($(echo "$all" | wc -w))"
+
+	# 1. Stale view.
+	touch "$D/gate"
+	env $via "$top_builddir/slurm-identity" reconcile >"$D/reconcile.out" 2>&1 &
+	rpid=$!
+	wait_for "[ -s '$D/held' ]" 30
+	ok $? "$backend: reconcile took Slurm's view and is held in its listing"
+	scontrol update nodename="$rn" state=power_up
+	wait_for "[ \"\$(node_state $rn)\" = 'idle#' ]" 30
+	ok $? "$backend: meanwhile $rn is powering up ($(node_state "$rn"))"
+	rm -f "$D/gate"
+	wait "$rpid"
+	up=$(sorted $up $rn)
+	now=$(backends_nodes "$backend")
+	[ "$now" = "$up" ]
+	ok $? "$backend: reconcile removed the powered-down nodes' and kept $rn's ('$now', want '$up')" ||
+		sed 's/^/# /' "$D/reconcile.out"
+	grep -q "reconcile: $rn is [a-z#+~]* now; .* left alone" "$log"
+	ok $? "$backend: and said why: $(grep -o "reconcile: $rn is .*" "$log" | head -1)"
+
+	# 2. A resume while the worker removes the node (AD: the resume
+	# makes an account and a join secret).
+	if [ "$backend" = ad ]; then
+		backends_plant "$backend"
+		guid() { samba_ldap -b "$SAMBA_OU" '(sAMAccountName=N5$)' objectGUID 2>/dev/null | sed -n 's/^objectGUID:: //p'; }
+		old=$(guid)
+		touch "$D/gate"
+		: >"$D/held"
+		"$top_builddir/slurm-identity-suspend" n5 >/dev/null 2>&1
+		wait_for "[ -s '$D/held' ]" 30
+		ok $? "$backend: the worker took n5's lock, checked Slurm and is held in its calls"
+		"$top_builddir/slurm-identity-resume" n5 >"$D/resume.out" 2>&1 &
+		spid=$!
+		sleep 1
+		kill -0 "$spid" 2>/dev/null
+		ok $? "$backend: a resume of n5 meanwhile waits for the node's lock"
+		rm -f "$D/gate"
+		wait "$spid"
+		ok $? "$backend: and succeeds once the worker is done ($(tail -1 "$D/resume.out"))"
+		wait_for "flock -n '$D/identity-$backend/queue/.worker.lock' true" 60
+		case " $(backends_nodes "$backend") " in *" n5 "*) true ;; *) false ;; esac
+		ok $? "$backend: n5's new account is kept ($(backends_nodes "$backend"))"
+		[ -n "$old" ] && [ -n "$(guid)" ] && [ "$(guid)" != "$old" ]
+		ok $? "$backend: and it is the resume's new account, not the removed one ($old -> $(guid))"
+	fi
+
+	# 3. StateDir trouble.
+	sd=$D/identity-$backend
+	backends_plant "$backend"
+	mkdir -p "$sd/queue" "$sd/controller"
+	rm -f "$sd"/controller/.n*.lock
+	if ! chattr +i "$sd/queue" "$sd/controller" 2>/dev/null; then
+		for i in 1 2 3 4; do ok 0 "# SKIP $backend: no immutable attribute on this file system"; done
+		continue
+	fi
+	"$top_builddir/slurm-identity-suspend" 'n[6-13]' >"$D/suspend.out" 2>&1
+	rc=$?
+	now=$(backends_nodes "$backend")
+	[ "$rc" = 1 ] && ! echo " $now " | grep -q -E ' n([6-9]|1[0-3]) '
+	ok $? "$backend: StateDir unwritable: the hook exits 1 ($rc) and still removes n[6-13] ($now)"
+	grep -q "n\[6-13\]: error: deregister: StateDir: cannot journal the batch: " "$log" &&
+		grep -q "error: n6: deregister: StateDir: cannot lock or read the journal (.*); removing anyway" "$log"
+	ok $? "$backend: and the log says why, node by node"
+	"$top_builddir/slurm-identity" reconcile >"$D/reconcile.out" 2>&1
+	rc=$?
+	now=$(backends_nodes "$backend")
+	[ "$rc" != 0 ] && [ "$now" = "$up" ] && ! grep -q ', [1-9][0-9]* busy' "$D/reconcile.out" &&
+		! grep -q ', [1-9][0-9]* busy' "$log"
+	ok $? "$backend: reconcile removes the rest all the same, exits $rc, nothing called busy ($now)" ||
+		sed 's/^/# /' "$D/reconcile.out"
+	grep -q "reconcile: n14: StateDir: cannot lock: .*; removing anyway" "$log"
+	ok $? "$backend: and logs each node's StateDir error"
+	chattr -i "$sd/queue" "$sd/controller"
+done
+tap_done
