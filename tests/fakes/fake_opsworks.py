@@ -38,7 +38,7 @@ Control API (plain HTTP, unsigned, only under /_fake/):
   POST /_fake/reset      clear registry, counters and faults (stacks stay)
   POST /_fake/faults     {"latency_ms", "throttle_above_rps", "error_5xx",
                           "error_5xx_status", "reset", "garbage",
-                          "operations"}; {} clears them
+                          "clock_offset_s", "operations"}; {} clears them
   POST /_fake/stacks     {"StackId": ..., "Name": ...}
   POST /_fake/register   {"StackId", "Ec2InstanceId", "Hostname", ...}
                          plants a registration (leak tests)
@@ -54,7 +54,10 @@ to a signed request that would make more than that many let through within
 one second (0: every one); error_5xx makes the next N signed requests fail with 500
 InternalFailure (503 ServiceUnavailable with error_5xx_status 503); reset
 closes the next N connections with a TCP reset and no answer; garbage
-answers the next N with 200 and a body that is not JSON.
+answers the next N with 200 and a body that is not JSON. clock_offset_s
+(not limited by "operations") sets the service's clock that many seconds
+off ours, for signature times and the Date header: past 15 minutes, every
+request is refused as AWS refuses a skewed one.
 """
 import argparse
 import base64
@@ -95,7 +98,7 @@ EC2_ID = re.compile(r"^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
 HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.I)
 FAULT_KEYS = {"latency_ms": (int, float), "throttle_above_rps": (int, float),
               "error_5xx": int, "error_5xx_status": int, "reset": int,
-              "garbage": int, "operations": list}
+              "garbage": int, "clock_offset_s": (int, float), "operations": list}
 BAD_SIGNATURE = ("The request signature we calculated does not match the signature you "
                  "provided. Check your AWS Secret Access Key and signing method. "
                  "Consult the service documentation for details.")
@@ -385,10 +388,11 @@ def signed_request(method, path, headers, body, signed_names):
     return AWSRequest(method=method, url=url, data=body, headers=chosen)
 
 
-def authenticate(method, path, headers, body, credential, region, log):
+def authenticate(method, path, headers, body, credential, region, log, now=None):
     """Check the request's SigV4 signature; return (key_id, credential entry).
 
-    credential(key_id) gives the key's entry, or None for an unknown key.
+    credential(key_id) gives the key's entry, or None for an unknown key;
+    now is the service's time (default: this machine's).
     """
     auth = headers.get("Authorization")
     if not auth:
@@ -409,7 +413,7 @@ def authenticate(method, path, headers, body, credential, region, log):
         # Unsigned, the date could be replaced to replay the request later.
         fail("IncompleteSignatureException",
              "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.")
-    check_request_time(amz_date, utc_now())
+    check_request_time(amz_date, now or utc_now())
     key_id = check_scope(params["Credential"], amz_date, region)
     entry = credential(key_id)
     if entry is None:
@@ -637,6 +641,10 @@ class Fake:
             self.admitted.append(now)
             return False
 
+    def now(self):
+        """The service's clock: ours, off by the clock_offset_s fault."""
+        return utc_now() + datetime.timedelta(seconds=self.faults.get("clock_offset_s", 0))
+
     def set_faults(self, spec):
         for key, value in spec.items():
             if key not in FAULT_KEYS:
@@ -858,7 +866,7 @@ class Fake:
     def handle(self, method, path, headers, body, operation):
         """Answer one API request: (status, reply dict), or raise ApiError."""
         caller_key, entry = authenticate(method, path, headers, body, self.credential,
-                                         self.args.region, self.log)
+                                         self.args.region, self.log, self.now())
         caller = {"key": caller_key, "entry": entry,
                   "arn": entry.get("arn") or "arn:aws:iam::%s:user/%s" % (self.args.account,
                                                                           caller_key)}
@@ -1013,6 +1021,12 @@ class Handler(BaseHTTPRequestHandler):
         # waits for the client's delayed ACK (40 ms on Linux) on every
         # kept-alive request, which no AWS endpoint does.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def date_time_string(self, timestamp=None):
+        """The Date header, from the service's clock (clock_offset_s)."""
+        if timestamp is None:
+            timestamp = self.server.fake.now().timestamp()
+        return super().date_time_string(timestamp)
 
     def version_string(self):
         return self.server_version

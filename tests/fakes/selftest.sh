@@ -244,6 +244,13 @@ grep -q '^400 InvalidSignatureException Signature expired' "$D/out" &&
 	raw --key AKIDADMIN --secret admin-secret --clock-skew 1200 | grep -q '^400 InvalidSignatureException Signature not yet current' &&
 	raw --key AKIDADMIN --secret admin-secret --clock-skew -600 | grep -q '^200 '
 ok $? "opsworks: a clock 20 minutes off is refused, 10 minutes is not ($(cat "$D/out"))"
+ctl POST /_fake/faults '{"clock_offset_s": 1200}' >/dev/null
+raw --key AKIDADMIN --secret admin-secret >"$D/out"
+date_ahead=$(curl -sI "$ow/_fake/count" | sed -n 's/^Date: //Ip' | tr -d '\r')
+ctl POST /_fake/faults '{}' >/dev/null
+grep -q '^400 InvalidSignatureException Signature expired' "$D/out" &&
+	[ $(( $(date -d "$date_ahead" +%s) - $(date +%s) )) -ge 1190 ]
+ok $? "opsworks: clock_offset_s 1200: our clock's signatures expired, Date 20 minutes ahead ($date_ahead)"
 
 aws_as AKIDREADER reader-secret register-instance --cli-input-json "file://$D/register.json" >"$D/out" 2>&1
 status=$?; fails_with 'AccessDeniedException.*opsworks:RegisterInstance' "$D/out" &&

@@ -3,7 +3,8 @@
 # (Debian's aws-cli 2.9, which still has `aws opsworks`), then our client's
 # transport against it: calls in parallel over one multi handle, the
 # per-API rate limit, standard-mode retries on throttling, 5xx, resets and
-# garbage bodies, the retry quota, and policy enforcement.
+# garbage bodies, clock skew for every call in flight, the retry quota,
+# and policy enforcement.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 
@@ -97,6 +98,14 @@ ctl POST /_fake/faults '{"garbage": 1}' >/dev/null
 out=$("$driver" opsworks-stack "$stack" 2>&1)
 [ $? != 0 ] && echo "$out" | grep -q 'unreadable reply: reply is not a JSON object'
 ok $? "a garbage body is reported, not trusted ($out)"
+# The service's clock 20 minutes ahead: all 16 calls are signed with our
+# clock and in flight when the first refusal comes back; each is retried
+# once with the corrected offset, none fails.
+ctl POST /_fake/faults '{"clock_offset_s": 1200, "latency_ms": 300}' >/dev/null
+out=$("$driver" --verbose --concurrency 16 --rate 1000 parallel-stacks 16 "$stack" 2>"$D/skew.err")
+[ $? = 0 ] && [ "$(num "$out" ok)" = 16 ] && [ "$(num "$out" attempts)" = 32 ] &&
+	grep -q 'clock differs from opsworks by 1[12][0-9][0-9]s, correcting' "$D/skew.err"
+ok $? "clock skew: every call in flight retried with the corrected offset ($out)"
 ctl POST /_fake/faults '{"error_5xx": 100000}' >/dev/null
 out=$("$driver" --attempts 10 parallel-stacks 60 "$stack" 2>/dev/null | tail -1)
 [ "$(num "$out" attempts)" -le 160 ] && [ "$(num "$out" quota)" -lt 10 ]
