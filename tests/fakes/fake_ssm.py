@@ -19,10 +19,13 @@ ManagedInstance resources.
 
 Control API (plain HTTP under /_fake/):
   POST /_fake/agent    {"InstanceId", "ComputerName", "OnlineAfter": s,
+                        "OnlineAfterLook": s,
                         "ResourceType": "EC2Instance"|"ManagedInstance",
                         "ActivationId" (hybrid)}
                        an agent starts on an instance: it shows as a managed
-                       instance, Online, OnlineAfter seconds from now
+                       instance, Online, OnlineAfter seconds from now (or
+                       OnlineAfterLook seconds after the first
+                       DescribeInstanceInformation naming its id)
   POST /_fake/silence  {"ComputerNames": [...]} agents on these never come
                        Online (they show ConnectionLost)
   GET  /_fake/managed  the managed instances, with tags
@@ -164,6 +167,12 @@ class FakeSsm:
         now = time.time()
         out = []
         with self.lock:
+            # An agent Online some seconds after the node first asks
+            # about itself: a wait measured from the asker's start.
+            for iid in filters.get("InstanceIds", ()):
+                m = self.managed.get(iid)
+                if m and m.get("after_look") is not None:
+                    m["online_at"] = now + m.pop("after_look")
             for m in sorted(self.managed.values(), key=lambda m: m["InstanceId"]):
                 if not self.known(m, now):
                     continue
@@ -273,6 +282,9 @@ class FakeSsm:
                     "online_at": now + float(spec.get("OnlineAfter", 0)),
                     "registered": now, "tags": {},
                     "ActivationId": spec.get("ActivationId")}
+                if "OnlineAfterLook" in spec:
+                    self.managed[iid]["online_at"] = float("inf")
+                    self.managed[iid]["after_look"] = float(spec["OnlineAfterLook"])
             return {}
         if (method, path) == ("POST", "/_fake/silence"):
             with self.lock:

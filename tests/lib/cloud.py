@@ -119,7 +119,8 @@ HYBRID_ACTIVATION = "0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5"
 
 def start_ssm_agent(d, env, node, iid):
     """With the SSM fake in use, the instance's agent registers a few
-    seconds after boot (DIR/agent-delay-NODE: that many); a node marked hybrid (DIR/hybrid-NODE) registers
+    seconds after boot (DIR/agent-delay-NODE: that many, or "look+S": S
+    seconds after the node first asks about itself); a node marked hybrid (DIR/hybrid-NODE) registers
     as an on-premises managed instance (mi-...) instead, and its agent
     writes the registration file the node reads."""
     if not env.get("ssm_fake"):
@@ -131,11 +132,14 @@ def start_ssm_agent(d, env, node, iid):
         write_private(reg, json.dumps({"ManagedInstanceID": iid, "Region": env["region"]}))
     elif os.path.exists(reg):
         os.unlink(reg)
-    delay = 3
+    spec = {"InstanceId": iid, "ComputerName": node, "OnlineAfter": 3}
     delay_file = os.path.join(d, "agent-delay-" + node)
     if os.path.exists(delay_file):
-        delay = float(open(delay_file).read().strip())
-    spec = {"InstanceId": iid, "ComputerName": node, "OnlineAfter": delay}
+        delay = open(delay_file).read().strip()
+        if delay.startswith("look+"):
+            spec["OnlineAfterLook"] = float(delay[5:])
+        else:
+            spec["OnlineAfter"] = float(delay)
     if iid.startswith("mi-"):
         # Hybrid nodes register with the cluster's activation.
         spec["ActivationId"] = HYBRID_ACTIVATION
