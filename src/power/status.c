@@ -95,6 +95,7 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 					 sn->name, &e, err, sizeof(err)) == 0;
 		char instance[32] = "-", since[32], state[192];
 		const char *error = have ? journal_get(&e, "error") : NULL;
+		const char *reason = NULL;
 		json_t *row;
 
 		if (hostlist && !name_set_find(&wanted, sn->name, NULL)) {
@@ -108,12 +109,14 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 			snprintf(instance, sizeof(instance), "-");
 		format_time(have ? journal_get(&e, "updated") : NULL, since,
 			    sizeof(since));
-		if (!error && strncmp(sn->reason, "identity:", 9) == 0)
-			error = sn->reason;
-		/* A failed node is power-cycled and loses its reason; the
-		 * comment keeps it until the next good registration. */
-		if (!error && strncmp(sn->comment, "identity:", 9) == 0)
-			error = sn->comment;
+		/* Why the node itself failed: Slurm's reason, or, once the
+		 * node was power-cycled and lost it, the comment that keeps
+		 * it until the next good registration. Shown beside a
+		 * pending removal's error, not hidden by it. */
+		if (strncmp(sn->reason, "identity:", 9) == 0)
+			reason = sn->reason;
+		else if (strncmp(sn->comment, "identity:", 9) == 0)
+			reason = sn->comment;
 		row = json_object();
 		json_object_set_new(row, "node", json_string(sn->name));
 		json_object_set_new(row, "slurm_state", json_string(sn->state));
@@ -131,9 +134,16 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 				printf(" %-46s", state);
 		}
 		json_object_set_new(row, "since", json_string(since));
-		json_object_set_new(row, "error", error ? json_string(error) : json_null());
+		json_object_set_new(row, "error", error ? json_string(error)
+						: reason ? json_string(reason)
+							 : json_null());
+		json_object_set_new(row, "reason", reason ? json_string(reason)
+							  : json_null());
 		if (!json)
-			printf(" %-19s %s\n", since, error ? error : "-");
+			printf(" %-19s %s%s%s\n", since,
+			       error ? error : reason ? reason : "-",
+			       error && reason ? "; node: " : "",
+			       error && reason ? reason : "");
 		json_array_append_new(rows, row);
 		journal_entry_clear(&e);
 	}

@@ -18,15 +18,14 @@ job_field() { scontrol show job "$1" 2>/dev/null | grep -o "$2=[^ ]*" | head -1 
 opsworks_fake POST /_fake/faults '{"error_5xx": 1000, "operations": ["RegisterInstance"]}' >/dev/null
 job=$(sbatch -N1 --parsable --wrap 'hostname' -o /dev/null)
 ok $? "job submitted ($job)"
-# The node is drained and power-cycled at once: Slurm's reason lasts only
-# until it is powered down, so the reason is kept in its Comment too.
-comment() { scontrol show node n1 2>/dev/null | sed -n 's/^ *Comment=//p' | sed 's/^(null)$//'; }
+# Drained and power-cycled at once: the reason is kept in the Comment.
+comment() { node_comment n1; }
 wait_for "comment | grep -q '^identity: opsworks: register: '" 90
 ok $? "node drained with an identity reason, kept in its Comment: $(comment)" || dump_logs 30
 comment | grep -q 'InternalFailure'
 ok $? "the reason names the AWS error"
 SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" status n1 --json |
-	python3 -c 'import json,sys; r = json.load(sys.stdin)[0]; assert (r["error"] or "").startswith("identity: opsworks: register: "), r'
+	python3 -c 'import json,sys; r = json.load(sys.stdin)[0]; assert (r["reason"] or "").startswith("identity: opsworks: register: "), r'
 ok $? "slurm-identity status shows why the node was cycled"
 wait_for '[ "$(job_field $job Restarts)" -ge 1 ] 2>/dev/null' 60
 ok $? "job requeued (Restarts=$(job_field $job Restarts), state $(job_field $job JobState))"

@@ -161,11 +161,15 @@ sed -i "3a [ -e '$d/stop-dc' ] && { kill \$(cat '$SAMBA_DIR/samba.pid'); rm -f '
 	"$d/bin/cloud-resume"
 touch "$d/stop-dc"
 job=$(sbatch -N1 -w n1 --parsable --wrap 'hostname' -o /dev/null)
-wait_for "sinfo -h -R -o '%n %E' | grep -q '^n1 identity: ad: '" 120
-ok $? "DC down at join: node drained: $(sinfo -h -R -o '%n: %E' -n n1)" || dump_logs 30
-reason=$(sinfo -h -R -o '%E' -n n1)
-echo "$reason" | grep -q 'identity: ad: register: join N1: adcli join:'
+# Drained and power-cycled at once (a poll of sinfo -R can miss that):
+# the reason is kept in the node's Comment.
+wait_for "node_comment n1 | grep -q '^identity: ad: '" 120
+ok $? "DC down at join: node drained: $(node_comment n1)" || dump_logs 30
+node_comment n1 | grep -q '^identity: ad: register: join N1: adcli join:'
 ok $? "the reason names the backend, the step and adcli's error"
+"$top_builddir/slurm-identity" status n1 --json |
+	python3 -c 'import json,sys; r = json.load(sys.stdin)[0]; assert (r["reason"] or "").startswith("identity: ad: register: join N1: "), r'
+ok $? "slurm-identity status shows why the node was cycled, beside its pending removal"
 samba_run
 ok $? "DC back"
 wait_for '[ "$(job_field $job Restarts)" -ge 1 ] 2>/dev/null' 60

@@ -97,11 +97,14 @@ ok $? "hybrid node tagged through SSM AddTagsToResource ($(managed mi-))"
 scontrol show node n4 | grep -q "Extra=identity=ready .*ssm=mi-"
 ok $? "node record mirrors the managed instance id"
 # Drained and power-cycled at once: the reason stays in n3's Comment.
-n3_why() { scontrol show node n3 2>/dev/null | sed -n 's/^ *Comment=//p' | sed 's/^(null)$//'; }
+n3_why() { node_comment n3; }
 wait_for "n3_why | grep -q '^identity: ssm: '" 120
 ok $? "an agent that never comes Online gets the node drained: $(n3_why)" || dump_logs 20
 n3_why | grep -q -E 'not Online as an SSM managed instance after ([12][0-9]|3[0-9]) s \(agent ConnectionLost\)'
 ok $? "within SsmOnlineTimeout, saying what the agent last reported"
+"$top_builddir/slurm-identity" status n3 --json |
+	python3 -c 'import json,sys; r = json.load(sys.stdin)[0]; assert (r["reason"] or "").startswith("identity: ssm: "), r'
+ok $? "slurm-identity status shows why n3 was cycled"
 scancel "$b"
 
 wait_for '[ "$(job_field $a JobState)" = COMPLETED ] && [ "$(job_field $c JobState)" = COMPLETED ]' 60

@@ -293,6 +293,13 @@ node_state() {
 	sinfo -h -N -n "$1" -o '%T' 2>/dev/null | head -1
 }
 
+# A node's Comment, empty when unset. A node whose registration failed is
+# drained and power-cycled at once: Slurm's reason lasts only until it is
+# powered down, so the product keeps the reason in the Comment too.
+node_comment() {
+	scontrol show node "$1" 2>/dev/null | sed -n 's/^ *Comment=//p' | sed 's/^(null)$//'
+}
+
 dump_logs() {
 	local f
 	for f in "$CLUSTER_DIR"/log/*.log; do
