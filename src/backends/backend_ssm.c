@@ -139,50 +139,58 @@ static int ssm_list(struct backend_context *ctx, struct registration **regs,
 	return 0;
 }
 
+/* What became of one call per registration: removed, or why not. */
+static void ssm_settle(struct registration *r, const struct instance_call *call,
+		       bool hybrid)
+{
+	if (call->ok || call->gone) {
+		r->removed = true;
+		if (hybrid)
+			log_info("%s: ssm: managed instance %s deregistered%s (%.0f ms)",
+				 r->node, r->id, call->gone ? " (already gone)" : "",
+				 call->seconds * 1000);
+		else
+			log_info("%s: ssm: tags removed from %s%s (%.0f ms)", r->node,
+				 r->id, call->gone ? " (instance gone)" : "",
+				 call->seconds * 1000);
+	} else {
+		snprintf(r->error, sizeof(r->error), "%s", call->error);
+	}
+}
+
+/* EC2 instances lose our tags (DeleteTags); hybrid managed instances are
+ * deregistered (DeregisterManagedInstance): each kind in one parallel
+ * batch at the API's rate. */
 static void ssm_remove(struct backend_context *ctx, struct registration *regs,
 		       size_t count)
 {
 	static const char *const keys[] = { TAG_NODE, TAG_CLUSTER };
-	struct ec2_tag_call *tags = xcalloc(count + 1, sizeof(*tags));
-	size_t *which = xcalloc(count + 1, sizeof(*which));
-	size_t ntags = 0, i;
+	struct instance_call *tags = xcalloc(count + 1, sizeof(*tags));
+	struct instance_call *hybrid = xcalloc(count + 1, sizeof(*hybrid));
+	size_t *tag_of = xcalloc(count + 1, sizeof(*tag_of));
+	size_t *hybrid_of = xcalloc(count + 1, sizeof(*hybrid_of));
+	size_t ntags = 0, nhybrid = 0, i;
 
 	for (i = 0; i < count; i++) {
-		bool gone = false;
-
 		if (ec2_instance_id_valid(regs[i].id)) {
 			tags[ntags].instance_id = regs[i].id;
-			which[ntags++] = i;
-			continue;
-		}
-		if (!ssm_managed_id_valid(regs[i].id)) {
+			tag_of[ntags++] = i;
+		} else if (ssm_managed_id_valid(regs[i].id)) {
+			hybrid[nhybrid].instance_id = regs[i].id;
+			hybrid_of[nhybrid++] = i;
+		} else {
 			snprintf(regs[i].error, sizeof(regs[i].error),
 				 "not an instance id: %.64s", regs[i].id);
-			continue;
-		}
-		if (ssm_deregister_managed(ctx->aws, regs[i].id, &gone,
-					   regs[i].error,
-					   sizeof(regs[i].error)) == 0) {
-			regs[i].removed = true;
-			log_info("%s: ssm: managed instance %s deregistered%s",
-				 regs[i].node, regs[i].id,
-				 gone ? " (already gone)" : "");
 		}
 	}
+	if (nhybrid)
+		ssm_deregister_managed(ctx->aws, hybrid, nhybrid, ctx->deadline);
 	if (ntags)
 		ec2_tags(ctx->aws, false, tags, ntags, keys, NULL, 2, ctx->deadline);
-	for (i = 0; i < ntags; i++) {
-		struct registration *r = &regs[which[i]];
-
-		if (tags[i].ok || tags[i].gone) {
-			r->removed = true;
-			log_info("%s: ssm: tags removed from %s%s (%.0f ms)", r->node,
-				 r->id, tags[i].gone ? " (instance gone)" : "",
-				 tags[i].seconds * 1000);
-		} else {
-			snprintf(r->error, sizeof(r->error), "%s", tags[i].error);
-		}
-	}
+	for (i = 0; i < nhybrid; i++)
+		ssm_settle(&regs[hybrid_of[i]], &hybrid[i], true);
+	for (i = 0; i < ntags; i++)
+		ssm_settle(&regs[tag_of[i]], &tags[i], false);
 	for (i = 0; i < count; i++) {
 		if (regs[i].removed) {
 			metrics_count("slurm_identity_deregistrations_total",
@@ -195,7 +203,9 @@ static void ssm_remove(struct backend_context *ctx, struct registration *regs,
 		}
 	}
 	free(tags);
-	free(which);
+	free(hybrid);
+	free(tag_of);
+	free(hybrid_of);
 }
 
 /* A hybrid node's managed instance id, from the agent's registration
@@ -269,7 +279,7 @@ static int ssm_register(struct backend_context *ctx,
 			return -1;
 		}
 	} else {
-		struct ec2_tag_call call = { id, false, false, 0, "" };
+		struct instance_call call = { id, false, false, 0, "" };
 
 		ec2_tags(ctx->aws, true, &call, 1, keys, values, 2, ctx->deadline);
 		if (!call.ok) {

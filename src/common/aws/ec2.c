@@ -260,7 +260,7 @@ int ec2_describe_tagged(struct aws_client *c, const char *key,
 	return rc;
 }
 
-void ec2_tags(struct aws_client *c, bool create, struct ec2_tag_call *items,
+void ec2_tags(struct aws_client *c, bool create, struct instance_call *items,
 	      size_t n, const char *const *keys, const char *const *values,
 	      size_t ntags, double deadline)
 {

@@ -55,15 +55,16 @@ int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 int ec2_describe_tagged(struct aws_client *c, const char *key,
 			const char *value, struct ec2_instance_set *out,
 			char *err, size_t errlen);
-/* CreateTags (create) or DeleteTags on each item's instance, in parallel. */
-struct ec2_tag_call {
+/* One call per instance of a parallel batch, and what came of it. */
+struct instance_call {
 	const char *instance_id;
 	bool ok;
-	bool gone;		/* InvalidInstanceID.NotFound */
+	bool gone;		/* the service does not know the instance */
 	double seconds;
 	char error[256];
 };
-void ec2_tags(struct aws_client *c, bool create, struct ec2_tag_call *items,
+/* CreateTags (create) or DeleteTags on each item's instance, in parallel. */
+void ec2_tags(struct aws_client *c, bool create, struct instance_call *items,
 	      size_t n, const char *const *keys, const char *const *values,
 	      size_t ntags, double deadline);
 /* One page of DescribeInstances with MaxResults=5: a reachability probe. */
@@ -92,9 +93,10 @@ int ssm_list_tagged_managed(struct aws_client *c, const char *key,
 int ssm_tag_managed(struct aws_client *c, const char *id,
 		    const char *const *keys, const char *const *values,
 		    size_t ntags, char *err, size_t errlen);
-/* DeregisterManagedInstance; *gone when it was not registered anyway. */
-int ssm_deregister_managed(struct aws_client *c, const char *id, bool *gone,
-			   char *err, size_t errlen);
+/* DeregisterManagedInstance of each item's managed instance (mi-...), in
+ * parallel; gone when it was not registered anyway. */
+void ssm_deregister_managed(struct aws_client *c, struct instance_call *items,
+			    size_t n, double deadline);
 /* The value of tag key on a managed instance ("" if untagged). */
 int ssm_managed_tag(struct aws_client *c, const char *id, const char *key,
 		    char *value, size_t len, char *err, size_t errlen);

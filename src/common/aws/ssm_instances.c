@@ -164,27 +164,33 @@ int ssm_tag_managed(struct aws_client *c, const char *id,
 	return rc;
 }
 
-int ssm_deregister_managed(struct aws_client *c, const char *id, bool *gone,
-			   char *err, size_t errlen)
+void ssm_deregister_managed(struct aws_client *c, struct instance_call *items,
+			    size_t n, double deadline)
 {
-	json_t *input = json_object();
-	struct aws_call *call;
-	int rc = 0;
+	struct aws_call **calls = xcalloc(n + 1, sizeof(*calls));
+	size_t i;
 
-	*gone = false;
-	json_object_set_new(input, "InstanceId", json_string(id));
-	call = aws_call_json(&aws_ssm, "DeregisterManagedInstance", input);
-	if (aws_perform_one(c, call) < 0) {
-		if (call->status == AWS_CALL_SERVICE_ERROR &&
-		    strcmp(call->code, "InvalidInstanceId") == 0) {
-			*gone = true;
-		} else {
-			aws_call_error(call, err, errlen);
-			rc = -1;
-		}
+	for (i = 0; i < n; i++) {
+		json_t *input = json_object();
+
+		json_object_set_new(input, "InstanceId",
+				    json_string(items[i].instance_id));
+		calls[i] = aws_call_json(&aws_ssm, "DeregisterManagedInstance",
+					 input);
 	}
-	aws_call_free(call);
-	return rc;
+	aws_perform(c, calls, n, deadline);
+	for (i = 0; i < n; i++) {
+		struct aws_call *call = calls[i];
+
+		items[i].gone = call->status == AWS_CALL_SERVICE_ERROR &&
+				strcmp(call->code, "InvalidInstanceId") == 0;
+		items[i].ok = call->status == AWS_CALL_OK;
+		items[i].seconds = call->seconds;
+		if (!items[i].ok && !items[i].gone)
+			aws_call_error(call, items[i].error, sizeof(items[i].error));
+		aws_call_free(call);
+	}
+	free(calls);
 }
 
 int ssm_managed_tag(struct aws_client *c, const char *id, const char *key,
