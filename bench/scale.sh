@@ -9,7 +9,8 @@
 # Prints numbers; not a test. As root, on loopback only. Default N: 100
 # 1000 10000.
 #
-# BENCH_KEEP_LOGS=DIR keeps each run's identity.log there.
+# BENCH_KEEP_LOGS=DIR keeps each run's identity.log there; with
+# BENCH_DEBUG=verbose it holds each chunk's timing.
 #
 # Rows "reconcile": `slurm-identity reconcile` finding N leaks (its CPU/RSS
 # in the hook column).
@@ -85,7 +86,7 @@ cluster_for() { # cluster_for N: slurmctld with N powered-down CLOUD nodes
 	cluster_configure_cloud_only bench "$n" || return 1
 	printf '%s\n' "Backends=opsworks" "OpsWorksStackId=s-bench" \
 		"StateDir=$D/identity" "LogFile=$D/log/identity.log" "MaxConcurrency=16" \
-		"RequestTimeout=10" >"$D/etc/identity.conf"
+		"RequestTimeout=10" "DebugLevel=${BENCH_DEBUG:-info}" >"$D/etc/identity.conf"
 	export SLURM_CONF=$D/etc/slurm.conf SLURM_IDENTITY_CONF=$D/etc/identity.conf
 	slurmctld -f "$SLURM_CONF" -i
 	wait_for 'scontrol ping 2>/dev/null | grep -q UP' 60

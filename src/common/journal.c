@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ struct open_dir {
 
 static struct open_dir open_dirs[8];
 static size_t open_dir_count;
+/* The deregistration's helper thread opens them too. */
+static pthread_mutex_t open_dirs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Like MUNGE's path checks: every directory from / down to path must be
  * owned by root or by us and not writable by group or other (unless
@@ -103,8 +106,8 @@ static int check_own_dir(int fd, const char *what, char *err, size_t errlen)
 
 /* StateDir/role, created (0700) if create and missing, checked and held
  * open. -1 with err; errno ENOENT if it does not exist and !create. */
-static int role_fd(const char *state_dir, const char *role, bool create,
-		   char *err, size_t errlen)
+static int role_fd_locked(const char *state_dir, const char *role,
+			  bool create, char *err, size_t errlen)
 {
 	char *what;
 	size_t i;
@@ -169,6 +172,19 @@ fail:
 	close(sfd);
 	errno = EPERM;
 	return -1;
+}
+
+static int role_fd(const char *state_dir, const char *role, bool create,
+		   char *err, size_t errlen)
+{
+	int fd, saved;
+
+	pthread_mutex_lock(&open_dirs_lock);
+	fd = role_fd_locked(state_dir, role, create, err, errlen);
+	saved = errno;
+	pthread_mutex_unlock(&open_dirs_lock);
+	errno = saved;
+	return fd;
 }
 
 int journal_init(const char *state_dir, const char *role, char *err,

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ static struct series pending[MAX_SERIES];
 static size_t npending;
 static struct series gauges[MAX_SERIES];
 static size_t ngauges;
+/* Series are recorded from the deregistration's helper thread too. */
+static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void add(struct series *set, size_t *n, const char *key, double v)
 {
@@ -64,7 +67,9 @@ void metrics_count(const char *name, const char *labels, double value)
 	char key[256];
 
 	series_key(key, sizeof(key), name, labels, "");
+	pthread_mutex_lock(&record_lock);
 	add(pending, &npending, key, value);
+	pthread_mutex_unlock(&record_lock);
 }
 
 void metrics_gauge(const char *name, const char *labels, double value)
@@ -73,6 +78,7 @@ void metrics_gauge(const char *name, const char *labels, double value)
 	size_t i;
 
 	series_key(key, sizeof(key), name, labels, "");
+	pthread_mutex_lock(&record_lock);
 	for (i = 0; i < ngauges; i++)
 		if (strcmp(gauges[i].key, key) == 0)
 			break;
@@ -80,6 +86,7 @@ void metrics_gauge(const char *name, const char *labels, double value)
 		snprintf(gauges[ngauges++].key, sizeof(gauges[0].key), "%s", key);
 	if (i < MAX_SERIES)
 		gauges[i].value = value;
+	pthread_mutex_unlock(&record_lock);
 }
 
 void metrics_observe(const char *name, const char *labels, double seconds)
@@ -87,6 +94,7 @@ void metrics_observe(const char *name, const char *labels, double seconds)
 	char key[256], metric[128], le[32];
 	size_t i;
 
+	pthread_mutex_lock(&record_lock);
 	for (i = 0; i < NBUCKETS; i++) {
 		snprintf(metric, sizeof(metric), "%s_bucket", name);
 		snprintf(le, sizeof(le), "le=\"%g\"", buckets[i]);
@@ -102,6 +110,7 @@ void metrics_observe(const char *name, const char *labels, double seconds)
 	snprintf(metric, sizeof(metric), "%s_count", name);
 	series_key(key, sizeof(key), metric, labels, "");
 	add(pending, &npending, key, 1);
+	pthread_mutex_unlock(&record_lock);
 }
 
 /* "# TYPE" line once per metric family. */

@@ -23,8 +23,7 @@
 #include "common/xmalloc.h"
 #include "controller.h"
 #include "missing.h"
-
-#define LOCK_WAIT_MS 5000
+#include "pipeline.h"
 
 void controller_init(struct controller *c, const struct identity_conf *conf,
 		     struct aws_client *aws, double deadline)
@@ -109,7 +108,7 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 		const char *phase;
 
 		fds[i] = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
-				      nodes->names[i], LOCK_WAIT_MS);
+				      nodes->names[i], CONTROLLER_LOCK_WAIT_MS);
 		if (fds[i] < 0) {
 			log_error("%s: resume: cannot lock: %s", nodes->names[i],
 				  strerror(errno));
@@ -185,303 +184,6 @@ size_t controller_count_pending(const struct identity_conf *conf)
 		journal_entry_clear(&e);
 	}
 	journal_list_free(nodes, n);
-	return pending;
-}
-
-struct task {
-	const char *node;
-	int lock_fd;
-	struct journal_entry journal;
-	bool pending;		/* some backend could not finish */
-	bool skip;		/* could not even journal: left alone */
-};
-
-/* A backend's listing of this cluster, taken once for a whole pass and
- * again when it is older than LISTING_MAX_AGE: a pass over 10,000 nodes
- * does not list the stack once per chunk. */
-#define LISTING_MAX_AGE 30.0
-
-struct listing {
-	struct registration *regs;
-	size_t count;
-	double taken;		/* clock_monotonic(), 0: not taken yet */
-	int rc;			/* what list() returned */
-	char err[512];
-};
-
-static void listing_free(struct listing *l)
-{
-	free(l->regs);
-	memset(l, 0, sizeof(*l));
-}
-
-static const struct listing *listing_get(struct controller *c,
-					 const struct backend *b,
-					 struct listing *l)
-{
-	if (l->taken && clock_monotonic() - l->taken < LISTING_MAX_AGE)
-		return l;
-	listing_free(l);
-	l->rc = b->list(&c->ctx, &l->regs, &l->count, l->err, sizeof(l->err));
-	l->taken = clock_monotonic();
-	return l;
-}
-
-/* Registrations of one backend for the tasks: the ids we journaled, plus
- * what the backend's listing of this cluster finds for nodes whose id we do
- * not know. */
-static size_t collect_registrations(struct controller *c,
-				    const struct backend *b, struct listing *cache,
-				    struct task *tasks, size_t n,
-				    struct registration **out)
-{
-	struct registration *regs = xcalloc(n + 1, sizeof(*regs));
-	const struct registration *listed = NULL;
-	size_t count = 0, cap = n + 1, nlisted = 0, i, j;
-	struct name_set unknown, ids;
-
-	name_set_init(&unknown);
-	name_set_init(&ids);
-	for (i = 0; i < n; i++) {
-		const char *id;
-
-		if (tasks[i].skip)
-			continue;
-		id = journal_get(&tasks[i].journal, b->id_key);
-		if (id && *id) {
-			snprintf(regs[count].node, sizeof(regs[count].node), "%s",
-				 tasks[i].node);
-			snprintf(regs[count].id, sizeof(regs[count].id), "%s", id);
-			count++;
-		} else {
-			name_set_add(&unknown, tasks[i].node, i);
-		}
-	}
-	for (i = 0; i < count; i++)
-		name_set_add(&ids, regs[i].id, i);
-	if (unknown.count) {
-		const struct listing *l = listing_get(c, b, cache);
-
-		listed = l->regs;
-		nlisted = l->count;
-		if (l->rc < 0) {
-			log_error("%s: cannot list registrations: %s", b->name, l->err);
-			for (i = 0; i < n; i++) {
-				if (!tasks[i].skip &&
-				    name_set_find(&unknown, tasks[i].node, NULL)) {
-					tasks[i].pending = true;
-					journal_setf(&tasks[i].journal, "error",
-						     "%s: cannot list: %.200s", b->name,
-						     l->err);
-				}
-			}
-		}
-	}
-	/* What the listing has for the nodes whose id we do not know. */
-	for (j = 0; j < nlisted; j++) {
-		if (!name_set_find(&unknown, listed[j].node, NULL))
-			continue;
-		if (count + 1 >= cap) {
-			cap *= 2;
-			regs = xrealloc(regs, cap * sizeof(*regs));
-		}
-		regs[count] = listed[j];
-		if (!name_set_add(&ids, regs[count].id, count))
-			continue;	/* listed twice */
-		count++;
-	}
-	name_set_free(&unknown);
-	name_set_free(&ids);
-	*out = regs;
-	return count;
-}
-
-/* Nodes are worked on in chunks: each node's lock is held while its state
- * is checked and its registrations removed, and this many descriptors at a
- * time stay well within the open-file limit. */
-#define CHUNK 512
-
-/* Is the node, as Slurm has it right now, one whose identity may go? A
- * node that is up or coming up is never deregistered, whatever the batch
- * that named it said when it was written. */
-static bool may_remove(const struct slurm_node *sn)
-{
-	return !sn || (!sn->powering_up && (sn->powered_down || sn->powering_down));
-}
-
-static size_t deregister_chunk(struct controller *c, struct listing *listings,
-			       const char *const *names, size_t n,
-			       struct node_list *pending_out)
-{
-	struct task *tasks = xcalloc(n + 1, sizeof(*tasks));
-	struct slurm_node_set slurm = { 0 };
-	struct node_list clean = { NULL, 0 }, done = { NULL, 0 };
-	size_t i, b, pending = 0;
-	bool have_slurm;
-	char err[512];
-
-	/* 1. Take each node's lock and read what we recorded of it. The batch
-	 * file is the journaled intention: nothing is written per node yet. */
-	for (i = 0; i < n; i++) {
-		struct task *t = &tasks[i];
-
-		t->node = names[i];
-		t->lock_fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
-					  t->node, LOCK_WAIT_MS);
-		if (t->lock_fd < 0 && errno == EWOULDBLOCK) {
-			/* Another of our processes works on it: try later. */
-			log_info("%s: deregister: busy; tried again later", t->node);
-			t->skip = true;
-			pending++;
-			node_list_add(pending_out, t->node);
-			continue;
-		}
-		if (t->lock_fd < 0 ||
-		    journal_read(c->conf->state_dir, CONTROLLER_ROLE, t->node,
-				 &t->journal, err, sizeof(err)) < 0) {
-			/* StateDir trouble is loud, never silent: removal is
-			 * idempotent, so it is still tried. */
-			log_error("%s: deregister: StateDir: cannot lock or read the journal (%s); removing anyway",
-				  t->node, t->lock_fd < 0 ? strerror(errno) : err);
-			metrics_count("slurm_identity_statedir_errors_total", "", 1);
-			journal_entry_clear(&t->journal);
-			journal_entry_init(&t->journal, t->node);
-		}
-	}
-	/* 2. Slurm's word now, under the locks that resume takes too. */
-	have_slurm = slurm_nodes_load(&slurm, err, sizeof(err)) == 0;
-	if (!have_slurm)
-		log_error("deregister: %s; nothing removed", err);
-	for (i = 0; i < n; i++) {
-		struct task *t = &tasks[i];
-
-		if (t->skip)
-			continue;
-		if (!have_slurm) {
-			t->skip = true;
-			pending++;
-			node_list_add(pending_out, t->node);
-			continue;
-		}
-		if (!may_remove(slurm_nodes_find(&slurm, t->node))) {
-			log_info("%s: deregister: node is %s now; its identity stays",
-				 t->node, slurm_nodes_find(&slurm, t->node)->state);
-			t->skip = true;
-			continue;
-		}
-		journal_unset(&t->journal, "error");
-	}
-
-	/* 3. Each backend removes what it has, all nodes in parallel. */
-	for (b = 0; b < c->backend_count; b++) {
-		const struct backend *be = c->backends[b];
-		struct registration *regs;
-		struct name_set where;
-		size_t nregs = collect_registrations(c, be, &listings[b], tasks, n,
-						     &regs), j;
-
-		if (nregs)
-			be->remove(&c->ctx, regs, nregs);
-		name_set_init(&where);
-		for (i = 0; i < n; i++)
-			if (!tasks[i].skip)
-				name_set_add(&where, tasks[i].node, i);
-		for (j = 0; j < nregs; j++) {
-			size_t k;
-
-			if (regs[j].removed || !name_set_find(&where, regs[j].node, &k))
-				continue;
-			tasks[k].pending = true;
-			journal_set(&tasks[k].journal, be->id_key, regs[j].id);
-			journal_setf(&tasks[k].journal, "error", "%s: %.200s", be->name,
-				     regs[j].error);
-		}
-		for (i = 0; i < n; i++)
-			if (!tasks[i].skip && !tasks[i].pending)
-				journal_unset(&tasks[i].journal, be->id_key);
-		name_set_free(&where);
-		free(regs);
-	}
-
-	/* 4. Settle: what failed is journaled as pending (one record each,
-	 * failures only); the rest is forgotten, with one sync at the end. */
-	for (i = 0; i < n; i++) {
-		struct task *t = &tasks[i];
-
-		if (t->skip)
-			continue;
-		node_list_add(&done, t->node);
-		if (t->pending) {
-			pending++;
-			node_list_add(pending_out, t->node);
-			journal_set(&t->journal, "phase", "pending");
-			if (journal_write(c->conf->state_dir, CONTROLLER_ROLE,
-					  &t->journal, err, sizeof(err)) < 0)
-				log_error("%s: %s", t->node, err);
-			log_error("%s: deregistration pending: %s", t->node,
-				  journal_get(&t->journal, "error")
-					  ? journal_get(&t->journal, "error")
-					  : "unknown error");
-		} else {
-			if (journal_forget(c->conf->state_dir, CONTROLLER_ROLE,
-					   t->node, err, sizeof(err)) < 0)
-				log_error("%s: %s", t->node, err);
-			node_list_add(&clean, t->node);
-		}
-	}
-	journal_sync(c->conf->state_dir, CONTROLLER_ROLE);
-	/* Extra describes one life of a node and Slurm keeps it across
-	 * power-down: clear it, so nothing of this life is shown as the
-	 * next one's. What is still to remove is in the journal. */
-	if (done.count) {
-		char *hl = node_list_compress(&done);
-
-		if (slurm_node_set_extra(hl, "", err, sizeof(err)) < 0)
-			log_verbose("deregister: %s", err);
-		free(hl);
-	}
-	if (clean.count) {
-		char *hl = node_list_compress(&clean);
-
-		log_info("%s: identity removed", hl);
-		free(hl);
-	}
-	for (i = 0; i < n; i++) {
-		journal_entry_clear(&tasks[i].journal);
-		if (tasks[i].lock_fd >= 0)
-			journal_unlock(tasks[i].lock_fd);
-	}
-	free(tasks);
-	node_list_free(&clean);
-	node_list_free(&done);
-	slurm_nodes_free(&slurm);
-	return pending;
-}
-
-size_t controller_deregister(struct controller *c, const struct node_list *nodes,
-			     struct node_list *pending_out)
-{
-	struct listing listings[CONTROLLER_MAX_BACKENDS];
-	size_t first, pending = 0, b;
-	char err[512];
-
-	memset(listings, 0, sizeof(listings));
-	if (nodes->count == 0)
-		return 0;
-	/* Without a usable StateDir the removals are still tried (each
-	 * node says so); only what fails is left, for reconcile. */
-	if (journal_init(c->conf->state_dir, CONTROLLER_ROLE, err,
-			 sizeof(err)) < 0)
-		log_error("deregister: StateDir: %s", err);
-	for (first = 0; first < nodes->count; first += CHUNK) {
-		size_t n = nodes->count - first < CHUNK ? nodes->count - first : CHUNK;
-
-		pending += deregister_chunk(c, listings,
-					    (const char *const *)nodes->names + first,
-					    n, pending_out);
-	}
-	for (b = 0; b < c->backend_count; b++)
-		listing_free(&listings[b]);
 	return pending;
 }
 
@@ -716,67 +418,117 @@ static size_t recheck_leaks(struct registration *leaks, int *fds,
 	return kept;
 }
 
-/* Remove the leaks regs[leak[0..n)] of one backend, CHUNK at a time:
- * each node's lock taken (a hook working on it has the last word), Slurm
- * asked again, then the calls; what was removed is marked in regs. Only
- * one chunk is copied at a time. */
+/* The leaks of one backend, CONTROLLER_CHUNK at a time through the
+ * pipeline: each node's lock taken (a hook working on it has the last
+ * word) and Slurm asked again, then the calls, then the report; what was
+ * removed is marked in regs. While a chunk's calls are in flight, the
+ * next is locked and checked and the last reported. */
+struct leak_chunk {
+	struct registration regs[CONTROLLER_CHUNK];	/* copies, in flight */
+	size_t where[CONTROLLER_CHUNK];			/* their index in regs */
+	int fds[CONTROLLER_CHUNK];
+	size_t kept;
+};
+
+struct leak_pass {
+	struct controller *c;
+	const struct backend *be;
+	struct registration *regs;
+	const size_t *leak;
+	size_t n;
+	FILE *out;
+	struct reconcile_report *rep;
+	struct leak_chunk slots[PIPELINE_SLOTS];
+};
+
+static void leaks_prepare(void *arg, size_t k)
+{
+	struct leak_pass *p = arg;
+	struct leak_chunk *ch = &p->slots[k % PIPELINE_SLOTS];
+	size_t first = k * CONTROLLER_CHUNK, count = p->n - first, i;
+
+	if (count > CONTROLLER_CHUNK)
+		count = CONTROLLER_CHUNK;
+	ch->kept = 0;
+	for (i = 0; i < count; i++) {
+		const struct registration *r = &p->regs[p->leak[first + i]];
+		int fd = journal_lock(p->c->conf->state_dir, CONTROLLER_ROLE,
+				      r->node, 0);
+
+		if (fd < 0 && errno == EWOULDBLOCK) {
+			p->rep->skipped_busy++;	/* a hook of ours has it */
+			continue;
+		}
+		if (fd < 0) {
+			/* Not busy: StateDir trouble. Loud, counted as an
+			 * error, and the removal still tried. */
+			log_error("reconcile: %s: StateDir: cannot lock: %s; removing anyway",
+				  r->node, strerror(errno));
+			metrics_count("slurm_identity_statedir_errors_total", "", 1);
+			p->rep->errors++;
+		}
+		ch->fds[ch->kept] = fd;
+		ch->where[ch->kept] = p->leak[first + i];
+		ch->regs[ch->kept++] = *r;
+	}
+	/* The view the leaks were found in is a snapshot: under the nodes'
+	 * locks (which resume takes too), ask Slurm again, and leave alone
+	 * every node that came up meanwhile. */
+	if (ch->kept)
+		ch->kept = recheck_leaks(ch->regs, ch->fds, ch->where, ch->kept,
+					 p->rep);
+}
+
+static void leaks_remove(void *arg, size_t k)
+{
+	struct leak_pass *p = arg;
+	struct leak_chunk *ch = &p->slots[k % PIPELINE_SLOTS];
+
+	if (ch->kept)
+		p->be->remove(&p->c->ctx, ch->regs, ch->kept);
+}
+
+static void leaks_settle(void *arg, size_t k)
+{
+	struct leak_pass *p = arg;
+	struct leak_chunk *ch = &p->slots[k % PIPELINE_SLOTS];
+	size_t i;
+
+	for (i = 0; i < ch->kept; i++) {
+		const struct registration *r = &ch->regs[i];
+
+		p->regs[ch->where[i]].removed = r->removed;
+		if (r->removed) {
+			p->rep->removed++;
+			report_line(p->out, "deregistered %s %s %s: %s", p->be->name,
+				    r->node, r->id, r->detail);
+		} else {
+			p->rep->failed++;
+			report_line(p->out, "failed %s %s %s: %s", p->be->name,
+				    r->node, r->id, r->error);
+		}
+		journal_unlock(ch->fds[i]);
+	}
+	ch->kept = 0;
+}
+
 static void remove_leaks(struct controller *c, const struct backend *be,
 			 struct registration *regs, const size_t *leak, size_t n,
 			 FILE *out, struct reconcile_report *rep)
 {
-	struct registration *chunk = xcalloc(CHUNK + 1, sizeof(*chunk));
-	size_t *where = xcalloc(CHUNK + 1, sizeof(*where));
-	int *fds = xcalloc(CHUNK + 1, sizeof(*fds));
-	size_t first, i;
+	struct leak_pass *p = xcalloc(1, sizeof(*p));
+	struct pipeline_steps steps = { leaks_prepare, leaks_remove, leaks_settle, p };
 
-	for (first = 0; first < n; first += CHUNK) {
-		size_t count = n - first < CHUNK ? n - first : CHUNK, kept = 0;
-
-		for (i = 0; i < count; i++) {
-			const struct registration *r = &regs[leak[first + i]];
-			int fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
-					      r->node, 0);
-
-			if (fd < 0 && errno == EWOULDBLOCK) {
-				rep->skipped_busy++;	/* a hook of ours has it */
-				continue;
-			}
-			if (fd < 0) {
-				/* Not busy: StateDir trouble. Loud, counted as
-				 * an error, and the removal still tried. */
-				log_error("reconcile: %s: StateDir: cannot lock: %s; removing anyway",
-					  r->node, strerror(errno));
-				metrics_count("slurm_identity_statedir_errors_total", "", 1);
-				rep->errors++;
-			}
-			fds[kept] = fd;
-			where[kept] = leak[first + i];
-			chunk[kept++] = *r;
-		}
-		/* The view the leaks were found in is a snapshot: under the
-		 * nodes' locks (which resume takes too), ask Slurm again, and
-		 * leave alone every node that came up meanwhile. */
-		if (kept)
-			kept = recheck_leaks(chunk, fds, where, kept, rep);
-		if (kept)
-			be->remove(&c->ctx, chunk, kept);
-		for (i = 0; i < kept; i++) {
-			regs[where[i]].removed = chunk[i].removed;
-			if (chunk[i].removed) {
-				rep->removed++;
-				report_line(out, "deregistered %s %s %s: %s", be->name,
-					    chunk[i].node, chunk[i].id, chunk[i].detail);
-			} else {
-				rep->failed++;
-				report_line(out, "failed %s %s %s: %s", be->name,
-					    chunk[i].node, chunk[i].id, chunk[i].error);
-			}
-			journal_unlock(fds[i]);
-		}
-	}
-	free(chunk);
-	free(where);
-	free(fds);
+	p->c = c;
+	p->be = be;
+	p->regs = regs;
+	p->leak = leak;
+	p->n = n;
+	p->out = out;
+	p->rep = rep;
+	pipeline_run(&steps, (n + CONTROLLER_CHUNK - 1) / CONTROLLER_CHUNK,
+		     CONTROLLER_CHUNK, true);
+	free(p);
 }
 
 int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
@@ -784,6 +536,8 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 {
 	struct registration *regs[CONTROLLER_MAX_BACKENDS] = { NULL };
 	size_t nregs[CONTROLLER_MAX_BACKENDS] = { 0 };
+	size_t *leak_of[CONTROLLER_MAX_BACKENDS] = { NULL };
+	size_t nleaks_of[CONTROLLER_MAX_BACKENDS] = { 0 };
 	struct slurm_node_set slurm = { 0 };
 	struct ec2_view ec2;
 	struct missing_set missing;
@@ -853,6 +607,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	for (b = 0; b < c->backend_count; b++) {
 		size_t *leaks = xcalloc(nregs[b] + 1, sizeof(*leaks)), nleaks = 0;
 
+		leak_of[b] = leaks;
 		for (j = 0; j < nregs[b]; j++) {
 			struct registration *r = &regs[b][j];
 			const struct slurm_node *sn = slurm_nodes_find(&slurm, r->node);
@@ -882,12 +637,21 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 			snprintf(r->detail, sizeof(r->detail), "%s", why);
 			leaks[nleaks++] = j;
 		}
-		if (nleaks)
-			remove_leaks(c, c->backends[b], regs[b], leaks, nleaks, out, rep);
+		nleaks_of[b] = nleaks;
+	}
+	/* The views the leaks were found in are done with: each chunk of
+	 * removals asks Slurm again under its nodes' locks, and the records
+	 * are settled against Slurm as it is after the removals. */
+	ec2_view_free(&ec2);
+	slurm_nodes_free(&slurm);
+	for (b = 0; b < c->backend_count; b++) {
+		if (nleaks_of[b])
+			remove_leaks(c, c->backends[b], regs[b], leak_of[b],
+				     nleaks_of[b], out, rep);
 		for (j = 0; j < nregs[b]; j++)
 			if (regs[b][j].removed && regs[b][j].instance_id[0])
 				missing_forget(&missing, regs[b][j].instance_id);
-		free(leaks);
+		free(leak_of[b]);
 	}
 	/* Instances not found this time keep their first sighting; the rest
 	 * are forgotten. Unknown when EC2 could not be asked: kept as is. */
@@ -897,8 +661,13 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 		rep->errors++;
 	}
 	missing_free(&missing);
-	settle_records(c, &records, &slurm, regs, nregs, all_listed, dry_run,
-		       out, rep);
+	if (slurm_nodes_load(&slurm, err, sizeof(err)) < 0) {
+		log_error("reconcile: %s; journal records not settled", err);
+		rep->errors++;
+	} else {
+		settle_records(c, &records, &slurm, regs, nregs, all_listed,
+			       dry_run, out, rep);
+	}
 	free_records(&records);
 	if (!dry_run) {
 		metrics_gauge("slurm_identity_pending_nodes", "",
@@ -914,7 +683,6 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	for (b = 0; b < c->backend_count; b++)
 		free(regs[b]);
 	free(ids);
-	ec2_view_free(&ec2);
 	slurm_nodes_free(&slurm);
 	return rc;
 }

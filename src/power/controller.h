@@ -12,6 +12,14 @@
 #define CONTROLLER_ROLE "controller"
 #define CONTROLLER_MAX_BACKENDS 8
 
+/* How long resume and deregistration wait for a node's lock. */
+#define CONTROLLER_LOCK_WAIT_MS 5000
+
+/* Nodes are worked on in chunks: each node's lock is held while its state
+ * is checked and its registrations removed, and this many descriptors at a
+ * time stay well within the open-file limit. */
+#define CONTROLLER_CHUNK 512
+
 struct controller {
 	const struct identity_conf *conf;
 	struct backend_context ctx;

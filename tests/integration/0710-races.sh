@@ -14,6 +14,9 @@
 #     directories immutable and no lock file yet, the suspend hook exits 1
 #     and still removes the registrations; reconcile does the same, counts
 #     errors and exits non-zero; neither calls it "busy".
+#  4. A batch of 1,100 nodes, three chunks: while one chunk's calls are in
+#     flight the next is locked and checked and the last settled; the two
+#     nodes Slurm powers up, in the second and third chunk, keep theirs.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/cluster.sh"
@@ -38,7 +41,7 @@ cleanup() {
 trap cleanup EXIT
 py=$(python3 -c 'import sys; print(sys.executable)')
 munge_ensure || bail "munge"
-cluster_configure_cloud_only races 21 || bail "cannot configure"
+cluster_configure_cloud_only races 1100 || bail "cannot configure"
 cluster_start || bail "cannot start slurmctld"
 wait_for '[ "$(node_state n21)" = "idle~" ]' 30 || bail "nodes not powered down"
 backends_start races || bail "cannot start the endpoints"
@@ -154,4 +157,30 @@ for backend in $backends; do
 	ok $? "$backend: and logs each node's StateDir error"
 	chattr -i "$sd/queue" "$sd/controller"
 done
+
+# 4. Three chunks (of 512) in one batch, OpsWorks answering at once.
+BK_CONCURRENCY=16 backends_conf opsworks DebugLevel=verbose
+log=$D/log/identity-opsworks.log
+opsworks_fake POST /_fake/reset >/dev/null
+"$py" - "$ow" <<'EOP'
+import http.client, json, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1]); c = http.client.HTTPConnection(u.hostname, u.port)
+for i in range(1, 1101):
+    c.request("POST", "/_fake/register", json.dumps({"StackId": "s-races", "Hostname": "n%d" % i,
+              "Ec2InstanceId": "i-%017x" % i}), {"Content-Type": "application/json"})
+    c.getresponse().read()
+EOP
+scontrol update nodename=n700,n1050 state=power_up
+wait_for '[ "$(node_state n700)" = "idle#" ] && [ "$(node_state n1050)" = "idle#" ]' 30
+ok $? "opsworks: 1,100 registrations planted; n700 and n1050 powering up"
+t0=$(date +%s)
+"$top_builddir/slurm-identity-suspend" 'n[1-1100]' >/dev/null 2>&1
+wait_for "flock -n '$D/identity-opsworks/queue/.worker.lock' true && [ \"\$(backends_nodes opsworks | wc -w)\" -le 5 ]" 120
+want=$(sorted $up n700 n1050)
+[ "$(backends_nodes opsworks)" = "$want" ]
+ok $? "opsworks: the worker removed 1,095 in $(( $(date +%s) - t0 )) s and kept the nodes Slurm has up ($(backends_nodes opsworks))"
+[ "$(grep -c 'deregister: [0-9]* node(s): locks and Slurm [0-9]* ms, calls' "$log")" = 3 ] &&
+	grep -q "n700: deregister: node is idle# now; its identity stays" "$log" &&
+	grep -q "n1050: deregister: node is idle# now; its identity stays" "$log"
+ok $? "opsworks: in three chunks, each node checked under its lock: $(grep -o 'deregister: [0-9]* node(s): .*' "$log" | tr '\n' ' ')"
 tap_done

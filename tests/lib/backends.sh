@@ -17,8 +17,9 @@
 #   backends_conf BACKEND [LINE...]
 #                         writes D/etc/identity-BACKEND.conf (StateDir
 #                         D/identity-BACKEND, LogFile D/log/identity-BACKEND.log,
-#                         MaxConcurrency=2; AD's DomainController is
-#                         BK_DC, default 127.0.0.1) plus LINEs, and
+#                         MaxConcurrency BK_CONCURRENCY, default 2; AD's
+#                         DomainController BK_DC, default 127.0.0.1) plus
+#                         LINEs, and
 #                         exports SLURM_IDENTITY_CONF and SLURM_CONF.
 #   backends_plant BACKEND
 #                         registers n1-n21 (OpsWorks: calls answered in
@@ -98,7 +99,7 @@ ComputerOU=$SAMBA_OU
 LdapTlsReqCert=never" ;;
 	esac
 	printf '%s\n' "Backends=$backend" "$extra" "StateDir=$D/identity-$backend" \
-		"LogFile=$D/log/identity-$backend.log" "MaxConcurrency=2" "RequestTimeout=10" \
+		"LogFile=$D/log/identity-$backend.log" "MaxConcurrency=${BK_CONCURRENCY:-2}" "RequestTimeout=10" \
 		"$@" >"$D/etc/identity-$backend.conf"
 	export SLURM_CONF=$D/etc/slurm.conf SLURM_IDENTITY_CONF=$D/etc/identity-$backend.conf
 }
