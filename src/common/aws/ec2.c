@@ -281,12 +281,22 @@ void ec2_tags(struct aws_client *c, bool create, struct instance_call *items,
 			}
 		}
 	}
+	instance_calls_perform(c, calls, items, n, "InvalidInstanceID.NotFound",
+			       deadline);
+}
+
+void instance_calls_perform(struct aws_client *c, struct aws_call **calls,
+			    struct instance_call *items, size_t n,
+			    const char *gone_code, double deadline)
+{
+	size_t i;
+
 	aws_perform(c, calls, n, deadline);
 	for (i = 0; i < n; i++) {
 		struct aws_call *call = calls[i];
 
 		items[i].gone = call->status == AWS_CALL_SERVICE_ERROR &&
-				strcmp(call->code, "InvalidInstanceID.NotFound") == 0;
+				strcmp(call->code, gone_code) == 0;
 		items[i].ok = call->status == AWS_CALL_OK;
 		items[i].seconds = call->seconds;
 		if (!items[i].ok)

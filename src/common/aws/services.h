@@ -63,6 +63,11 @@ struct instance_call {
 	double seconds;
 	char error[256];
 };
+/* Performs calls[i] for items[i], all in parallel, and records what came
+ * of each (gone: the service answered gone_code); frees the calls. */
+void instance_calls_perform(struct aws_client *c, struct aws_call **calls,
+			    struct instance_call *items, size_t n,
+			    const char *gone_code, double deadline);
 /* CreateTags (create) or DeleteTags on each item's instance, in parallel. */
 void ec2_tags(struct aws_client *c, bool create, struct instance_call *items,
 	      size_t n, const char *const *keys, const char *const *values,

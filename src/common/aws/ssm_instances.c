@@ -178,19 +178,7 @@ void ssm_deregister_managed(struct aws_client *c, struct instance_call *items,
 		calls[i] = aws_call_json(&aws_ssm, "DeregisterManagedInstance",
 					 input);
 	}
-	aws_perform(c, calls, n, deadline);
-	for (i = 0; i < n; i++) {
-		struct aws_call *call = calls[i];
-
-		items[i].gone = call->status == AWS_CALL_SERVICE_ERROR &&
-				strcmp(call->code, "InvalidInstanceId") == 0;
-		items[i].ok = call->status == AWS_CALL_OK;
-		items[i].seconds = call->seconds;
-		if (!items[i].ok && !items[i].gone)
-			aws_call_error(call, items[i].error, sizeof(items[i].error));
-		aws_call_free(call);
-	}
-	free(calls);
+	instance_calls_perform(c, calls, items, n, "InvalidInstanceId", deadline);
 }
 
 int ssm_managed_tag(struct aws_client *c, const char *id, const char *key,
