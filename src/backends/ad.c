@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "ad.h"
+#include "common/aws/clock.h"
 #include "common/aws/services.h"
 #include "common/log.h"
 #include "common/spawn.h"
@@ -219,6 +220,7 @@ static int run_ldap(const struct identity_conf *conf, const struct ad_domain *d,
 	const char *argv[44];
 	struct spawn s;
 	size_t n = 0, i;
+	double t0;
 	int rc;
 
 	argv[n++] = strrchr(path, '/') + 1;
@@ -244,7 +246,11 @@ static int run_ldap(const struct identity_conf *conf, const struct ad_domain *d,
 	s.stdin_secret = input;
 	s.fd3_secret = d->password;
 	s.timeout = HELPER_TIMEOUT;
+	t0 = clock_monotonic();
 	rc = spawn_run(&s, out, err, errlen);
+	/* One bind per run: the count says how the DC is used. */
+	log_verbose("ad: %s bound to %s, exit %d in %.0f ms", argv[0], uri, rc,
+		    (clock_monotonic() - t0) * 1000);
 	if (rc > 0 && rc != 124 && rc != 126 && rc != 127) {
 		spawn_first_line(out->data, line, sizeof(line));
 		snprintf(err, errlen, "%s: %s (exit %d)", argv[0],
