@@ -28,6 +28,9 @@
 #endif
 
 #define HELPER_TIMEOUT 30
+/* What a search may answer: ~150 bytes an account, so room for 100,000
+ * accounts of an OU; more is an error, never a partial answer. */
+#define LDAP_OUTPUT_MAX (16 * 1024 * 1024)
 
 static bool netbios_char(int c)
 {
@@ -246,6 +249,7 @@ static int run_ldap(const struct identity_conf *conf, const struct ad_domain *d,
 	s.stdin_secret = input;
 	s.fd3_secret = d->password;
 	s.timeout = HELPER_TIMEOUT;
+	s.output_max = LDAP_OUTPUT_MAX;
 	t0 = clock_monotonic();
 	rc = spawn_run(&s, out, err, errlen);
 	/* One bind per run: the count says how the DC is used. */

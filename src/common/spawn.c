@@ -15,7 +15,7 @@
 #include "aws/clock.h"
 #include "spawn.h"
 
-#define OUTPUT_MAX (64 * 1024)
+#define OUTPUT_MAX (64 * 1024)	/* unless the caller says */
 #define ENV_MAX 16
 
 /* Move fd out of the way of 0-3, so that dup2 onto its target always
@@ -88,7 +88,8 @@ int spawn_run(const struct spawn *s, struct strbuf *out, char *err,
 	double timeout = s->timeout > 0 ? s->timeout : 60;
 	double deadline = clock_monotonic() + timeout;
 	int in_fd = -1, fd3 = -1, op[2] = { -1, -1 }, status = 0, rc = -1;
-	bool timed_out = false, eof = false;
+	size_t output_max = s->output_max ? s->output_max : OUTPUT_MAX;
+	bool timed_out = false, eof = false, too_long = false;
 	pid_t pid;
 
 	strbuf_reset(out);
@@ -143,8 +144,10 @@ int spawn_run(const struct spawn *s, struct strbuf *out, char *err,
 			continue;
 		if (r <= 0)
 			eof = true;
-		else if (out->len + (size_t)r <= OUTPUT_MAX)
+		else if (out->len + (size_t)r <= output_max)
 			strbuf_append(out, buf, (size_t)r);
+		else
+			too_long = true;	/* read on, so it can finish */
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -152,6 +155,10 @@ int spawn_run(const struct spawn *s, struct strbuf *out, char *err,
 		snprintf(err, errlen, "%s timed out after %.0f s", s->argv[0],
 			 timeout);
 		rc = 124;
+	} else if (too_long) {
+		snprintf(err, errlen, "%s wrote more than %zu bytes; its answer is not used",
+			 s->argv[0], output_max);
+		rc = -1;
 	} else if (WIFEXITED(status)) {
 		rc = WEXITSTATUS(status);
 		if (rc == 127)

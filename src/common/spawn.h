@@ -23,11 +23,13 @@ struct spawn {
 	const struct secret *fd3_secret;	/* readable as /dev/fd/3 */
 	double timeout;			/* seconds; 0: 60 */
 	const char *uts_hostname;	/* run under this host name (root) */
+	size_t output_max;		/* bytes of output; 0: 64 KiB */
 };
 
 /* Run and wait. Returns the exit status (128+signal when killed, 124 on
  * timeout, 126 if the child could not be set up) or -1 if it could not
- * start (err says why). out receives stdout and stderr, at most 64 KiB. */
+ * start or wrote more than output_max (err says why: a cut-off answer is
+ * never taken for the whole one). out receives stdout and stderr. */
 int spawn_run(const struct spawn *s, struct strbuf *out, char *err,
 	      size_t errlen);
 
