@@ -9,6 +9,9 @@
 # Prints numbers; not a test. As root, on loopback only. Default N: 100
 # 1000 10000.
 #
+# BENCH_MODES lists the runs per N (default "none 20 20": unthrottled, then
+# 20 TPS twice); a mode run again says "again" (for "none none", the second
+# event finds the lock files the first one made, as a cluster's would).
 # BENCH_KEEP_LOGS=DIR keeps each run's identity.log there; with
 # BENCH_DEBUG=verbose it holds each chunk's timing.
 #
@@ -104,8 +107,10 @@ worker_stat() { # worker_stat: "cpu_user+cpu_sys maxrss_kB" of the last worker
 printf '%-7s %-13s %7s %8s %8s %10s %9s %14s %14s %9s\n' N API hook gone bound calls/node throttled "hook cpu/MiB" "worker cpu/MiB" "endpoint"
 for n in $sizes; do
 	cluster_for "$n" || { echo "bench: slurmctld with $n nodes did not start"; exit 1; }
-	seen20=""
+	seen=" "
 	for mode in ${BENCH_MODES:-none 20 20}; do
+		again=""
+		case $seen in *" $mode "*) again=" again" ;; esac
 		fake POST /_fake/reset >/dev/null
 		if [ "$mode" = none ]; then
 			fake POST /_fake/faults '{"latency_ms": 50}' >/dev/null
@@ -128,15 +133,15 @@ for n in $sizes; do
 		calls=$(fake GET /_fake/calls)
 		read -r hook_e hook_u hook_s hook_m <"$D/hook.time"
 		printf '%-7s %-13s %6.2fs %7.1fs %7ss %10s %9s %14s %14s %8ss\n' "$n" \
-			"$([ "$mode" = none ] && echo unthrottled || echo "20 TPS$seen20")" \
+			"$([ "$mode" = none ] && echo "unthrottled$again" || echo "20 TPS$again")" \
 			"$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t0" | bc)" "$bound" \
 			"$(echo "$calls" | "$py" -c "import json,sys; c=json.load(sys.stdin); print('%.3f' % ((c.get('DeregisterInstance',0)+c.get('DescribeInstances',0)+sum(c.get('_rejected',{}).values()))/$n))")" \
 			"$(echo "$calls" | "$py" -c 'import json,sys; print(json.load(sys.stdin).get("_rejected",{}).get("ThrottlingException",0))')" \
 			"$(awk -v u="$hook_u" -v s="$hook_s" -v m="$hook_m" 'BEGIN { printf "%.2fs/%d", u + s, m / 1024 }')" \
 			"$(worker_stat | awk '{ printf "%ss/%d", $1, $2 }')" \
 			"$(echo "$fake_cpu1 - $fake_cpu0" | bc)"
-		[ -n "${BENCH_KEEP_LOGS:-}" ] && cp "$D/log/identity.log" "$BENCH_KEEP_LOGS/identity-$n-$mode${seen20:+-again}.log"
-		[ "$mode" = none ] || seen20=" again"
+		[ -n "${BENCH_KEEP_LOGS:-}" ] && cp "$D/log/identity.log" "$BENCH_KEEP_LOGS/identity-$n-$mode${again:+-again}.log"
+		seen="$seen$mode "
 	done
 	# Reconcile of N leaks (powered-down nodes still registered), as the
 	# timer would find them after a crash. Planted without EC2 ids, so

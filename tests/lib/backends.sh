@@ -21,10 +21,11 @@
 #                         DomainController BK_DC, default 127.0.0.1) plus
 #                         LINEs, and
 #                         exports SLURM_IDENTITY_CONF and SLURM_CONF.
-#   backends_plant BACKEND
-#                         registers n1-n21 (OpsWorks: calls answered in
-#                         150 ms from then on; AD: the controller's own
-#                         slurm-identity-resume makes the accounts).
+#   backends_plant BACKEND [N]
+#                         registers n1-nN, default n1-n21 (OpsWorks: calls
+#                         answered in 150 ms from then on; AD: the
+#                         controller's own slurm-identity-resume makes the
+#                         accounts).
 #   backends_nodes BACKEND
 #                         the registered nodes, sorted, on one line (AD:
 #                         nodes with an account or a join secret left).
@@ -105,18 +106,20 @@ LdapTlsReqCert=never" ;;
 }
 
 backends_plant() {
+	local n=${2:-21}
+
 	case $1 in
 	ad)
-		"$top_builddir/slurm-identity-resume" 'n[1-21]' >"$D/plant.out" 2>&1 ||
+		"$top_builddir/slurm-identity-resume" "n[1-$n]" >"$D/plant.out" 2>&1 ||
 			echo "# plant: $(tail -1 "$D/plant.out")"
 		;;
 	opsworks)
 		opsworks_fake POST /_fake/reset >/dev/null
 		opsworks_fake POST /_fake/faults '{"latency_ms": 150}' >/dev/null
-		"$py" - "$ow" "$bk_name" <<'EOP'
+		"$py" - "$ow" "$bk_name" "$n" <<'EOP'
 import http.client, json, sys, urllib.parse
 u = urllib.parse.urlparse(sys.argv[1]); c = http.client.HTTPConnection(u.hostname, u.port)
-for i in range(1, 22):
+for i in range(1, int(sys.argv[3]) + 1):
     c.request("POST", "/_fake/register", json.dumps({"StackId": "s-" + sys.argv[2],
               "Hostname": "n%d" % i, "Ec2InstanceId": "i-%017x" % i}),
               {"Content-Type": "application/json"})
@@ -124,16 +127,18 @@ for i in range(1, 22):
 EOP
 		;;
 	ssm)
-		"$py" - "$bk_name" <<'EOP'
+		"$py" - "$bk_name" "$n" <<'EOP'
 import boto3, os, sys
 ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL_EC2"], region_name="us-east-1")
 old = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
        if i["State"]["Name"] == "running"]
 if old:
     ec2.terminate_instances(InstanceIds=old)
-for n in range(1, 22):
-    iid = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
-    ec2.create_tags(Resources=[iid], Tags=[{"Key": "slurm-identity:node", "Value": "n%d" % n},
+n = int(sys.argv[2])
+ids = [i["InstanceId"] for i in
+       ec2.run_instances(ImageId="ami-12345678", MinCount=n, MaxCount=n)["Instances"]]
+for node, iid in enumerate(ids, 1):
+    ec2.create_tags(Resources=[iid], Tags=[{"Key": "slurm-identity:node", "Value": "n%d" % node},
                                            {"Key": "slurm-identity:cluster", "Value": sys.argv[1]}])
 EOP
 		;;

@@ -1,0 +1,84 @@
+#!/bin/bash
+# backends.sh [N...]: the SSM and AD suspend paths at scale, against a real
+# slurmctld holding N powered-down CLOUD nodes (scale.sh measures
+# OpsWorks). MaxConcurrency=16, MaxRequestRate unset (adaptive).
+#   ssm  N EC2 instances in moto tagged for their nodes; the worker lists
+#        them (DescribeInstances by tag) and removes the tags (DeleteTags,
+#        one call per instance, in parallel);
+#   ad   N computer accounts and join secrets made by the controller's own
+#        slurm-identity-resume on a Samba AD DC; the worker finds, deletes
+#        and checks them, one ldapsearch / ldapdelete / ldapsearch (one
+#        bind each) per chunk of 512 nodes, and deletes the join secrets
+#        (Secrets Manager, in parallel).
+# Prints numbers; not a test. As root, on loopback only. Default N: 100
+# 1000. AD only where a Samba AD DC can run.
+#
+# Columns: plant = time to make the N registrations; hook = time until
+# slurm-identity-suspend returned; gone = from the hook's start until the
+# worker finished with none of the N left; binds = LDAP helper runs (one
+# bind each) of the worker; worker CPU and max RSS.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+top_srcdir=$top
+top_builddir=${BUILD:-$top/_build}
+sizes=${*:-100 1000}
+py=$(python3 -c 'import sys; print(sys.executable)')
+D=$(mktemp -d /tmp/si-bench-backends.XXXXXX)
+chmod 755 "$D"
+pids=""
+cleanup() {
+	local p
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	backends_stop
+	[ -f "$D/run/slurmctld.pid" ] && kill "$(cat "$D/run/slurmctld.pid")" 2>/dev/null
+	[ -s "$D/munge.started" ] && kill "$(cat "$D/munge.started")" 2>/dev/null
+	sleep 1
+	rm -rf "$D"
+}
+trap cleanup EXIT
+CLUSTER_DIR=$D
+. "$top/tests/lib/cluster.sh"
+. "$top/tests/lib/backends.sh"
+# slurmctld raises its open-file limit for the programs it runs; so do we.
+ulimit -n 65536 2>/dev/null
+munge_ensure || { echo "bench: munge failed"; exit 1; }
+mkdir -p "$D/log" "$D/etc"
+backends_start bench >/dev/null || { echo "bench: endpoints failed"; exit 1; }
+
+cluster_for() { # cluster_for N: slurmctld with N powered-down CLOUD nodes
+	[ -f "$D/run/slurmctld.pid" ] && kill "$(cat "$D/run/slurmctld.pid")" 2>/dev/null &&
+		wait_for "! kill -0 $(cat "$D/run/slurmctld.pid") 2>/dev/null" 30
+	rm -rf "$D/state"
+	cluster_configure_cloud_only bench "$1" || return 1
+	slurmctld -f "$D/etc/slurm.conf" -i
+	wait_for 'SLURM_CONF=$D/etc/slurm.conf scontrol ping 2>/dev/null | grep -q UP' 60
+}
+
+printf '%-6s %-8s %8s %7s %8s %6s %7s %15s\n' N backend plant hook gone left binds "worker cpu/MiB"
+for n in $sizes; do
+	cluster_for "$n" || { echo "bench: slurmctld with $n nodes did not start"; exit 1; }
+	for backend in $backends; do
+		[ "$backend" = opsworks ] && continue
+		rm -rf "$D/identity-$backend"
+		BK_CONCURRENCY=16 backends_conf "$backend" DebugLevel=verbose
+		log=$D/log/identity-$backend.log
+		t0=$(date +%s.%N)
+		backends_plant "$backend" "$n"
+		t1=$(date +%s.%N)
+		have=$(backends_nodes "$backend" | wc -w)
+		[ "$have" = "$n" ] || echo "  (planted $have of $n: $(tail -1 "$D/plant.out" 2>/dev/null))"
+		: >"$log"
+		t2=$(date +%s.%N)
+		"$top_builddir/slurm-identity-suspend" "n[1-$n]"
+		t3=$(date +%s.%N)
+		wait_for "grep -q 'queue empty, exiting' '$log'" 3600
+		t4=$(date +%s.%N)
+		stat=$(sed -n 's/.*queue empty, exiting (cpu \([0-9.]*\) s user, \([0-9.]*\) s system, max rss \([0-9]*\) kB).*/\1 \2 \3/p' "$log" |
+			tail -1 | awk '{ printf "%.2fs/%d", $1 + $2, $3 / 1024 }')
+		printf '%-6s %-8s %7.1fs %6.2fs %7.1fs %6s %7s %15s\n' "$n" "$backend" \
+			"$(echo "$t1 - $t0" | bc)" "$(echo "$t3 - $t2" | bc)" "$(echo "$t4 - $t2" | bc)" \
+			"$(backends_nodes "$backend" | wc -w)" \
+			"$(grep -c 'ad: ld[a-z]* bound to' "$log")" "$stat"
+		[ -n "${BENCH_KEEP_LOGS:-}" ] && cp "$log" "$BENCH_KEEP_LOGS/identity-$n-$backend.log"
+	done
+done
