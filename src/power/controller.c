@@ -527,7 +527,7 @@ static void remove_leaks(struct controller *c, const struct backend *be,
 	p->out = out;
 	p->rep = rep;
 	pipeline_run(&steps, (n + CONTROLLER_CHUNK - 1) / CONTROLLER_CHUNK,
-		     CONTROLLER_CHUNK, true);
+		     CONTROLLER_CHUNK);
 	free(p);
 }
 

@@ -406,7 +406,7 @@ size_t controller_deregister(struct controller *c, const struct node_list *nodes
 			 sizeof(err)) < 0)
 		log_error("deregister: StateDir: %s", err);
 	pipeline_run(&steps, (nodes->count + CONTROLLER_CHUNK - 1) / CONTROLLER_CHUNK,
-		     CONTROLLER_CHUNK, true);
+		     CONTROLLER_CHUNK);
 	for (b = 0; b < c->backend_count; b++)
 		listing_free(&p.listings[b]);
 	return p.pending;

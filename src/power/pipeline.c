@@ -49,13 +49,14 @@ static void *helper_run(void *arg)
 }
 
 void pipeline_run(const struct pipeline_steps *steps, size_t nchunks,
-		  size_t files_per_chunk, bool overlap)
+		  size_t files_per_chunk)
 {
+	bool overlap;
 	size_t k;
 
 	if (nchunks == 0)
 		return;
-	overlap = overlap && nchunks > 1 && room_for_two_chunks(files_per_chunk);
+	overlap = nchunks > 1 && room_for_two_chunks(files_per_chunk);
 	/* One malloc arena: what the helper allocates for a moment (Slurm's
 	 * whole node table, per chunk) reuses the caller's free memory
 	 * instead of growing a second arena. */

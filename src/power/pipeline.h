@@ -21,11 +21,11 @@ struct pipeline_steps {
 	void *arg;
 };
 
-/* Runs chunks 0 .. nchunks-1 through the three steps. With overlap, two
+/* Runs chunks 0 .. nchunks-1 through the three steps, overlapped: two
  * chunks hold what prepare took at once (the soft open-file limit is
- * raised for their locks, up to the hard one); without, or when that
- * limit cannot be had, one chunk at a time. */
+ * raised for their descriptors, up to the hard one); when that limit
+ * cannot be had, one chunk at a time. */
 void pipeline_run(const struct pipeline_steps *steps, size_t nchunks,
-		  size_t files_per_chunk, bool overlap);
+		  size_t files_per_chunk);
 
 #endif

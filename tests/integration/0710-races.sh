@@ -114,11 +114,14 @@ for backend in $backends; do
 		"$top_builddir/slurm-identity-suspend" n5 >/dev/null 2>&1
 		wait_for "[ -s '$D/held' ]" 30
 		ok $? "$backend: the worker took n5's lock, checked Slurm and is held in its calls"
+		held=$(wc -l <"$D/held")
 		"$top_builddir/slurm-identity-resume" n5 >"$D/resume.out" 2>&1 &
 		spid=$!
-		sleep 1
-		kill -0 "$spid" 2>/dev/null
-		ok $? "$backend: a resume of n5 meanwhile waits for the node's lock"
+		# It is waiting on n5's lock: the lock file is open in it, and it
+		# has not reached the DC (which the gate would hold as well).
+		wait_for "ls -l /proc/$spid/fd 2>/dev/null | grep -q '/\.n5\.lock\$'" 10 &&
+			kill -0 "$spid" 2>/dev/null && [ "$(wc -l <"$D/held")" = "$held" ]
+		ok $? "$backend: a resume of n5 meanwhile waits for the node's lock, before any DC call"
 		rm -f "$D/gate"
 		wait "$spid"
 		ok $? "$backend: and succeeds once the worker is done ($(tail -1 "$D/resume.out"))"
