@@ -6,11 +6,56 @@
 
 #include "common/aws/client.h"
 #include "common/aws/services.h"
+#include "common/aws/xml.h"
 #include "tap.h"
 
 static void parse(struct aws_call *call, long status, const char *body)
 {
 	aws_parse_reply(call, status, body, strlen(body));
+}
+
+static int count_item(const struct xml_node *item, void *arg)
+{
+	int *n = arg;
+
+	if (xml_path_text(item, "resourceId"))
+		(*n)++;
+	return 0;
+}
+
+/* A DescribeTags reply read an item at a time through the call. */
+static void test_query_each(void)
+{
+	struct aws_call *call = aws_call_query(&aws_ec2, "DescribeTags");
+	int n = 0;
+	struct xml_each each = { "tagSet", count_item, &n, false };
+
+	call->xml_each = &each;
+	parse(call, 200,
+	      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	      "<DescribeTagsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+	      "<requestId>tags-req</requestId><tagSet>"
+	      "<item><resourceId>i-1234567890abcdef0</resourceId><resourceType>instance</resourceType>"
+	      "<key>slurm-identity:node</key><value>n1</value></item>"
+	      "<item><resourceId>i-1234567890abcdef1</resourceId><resourceType>instance</resourceType>"
+	      "<key>slurm-identity:node</key><value>n2</value></item>"
+	      "</tagSet><nextToken>next</nextToken></DescribeTagsResponse>");
+	tap_is_int(call->status, AWS_CALL_OK, "each: Query 200 ok");
+	tap_is_int(n, 2, "each: both items handed over");
+	tap_ok(each.found, "each: tagSet found");
+	tap_is_str(call->request_id, "tags-req", "each: request id still read");
+	tap_is_str(xml_path_text(call->xml, "nextToken"), "next",
+		   "each: nextToken still in the tree");
+	tap_ok(xml_path(call->xml, "tagSet/item") == NULL,
+	       "each: items not kept in the tree");
+	n = 0;
+	parse(call, 503,
+	      "<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
+	      "<Message>slow down</Message></Error></Errors></Response>");
+	tap_ok(call->status == AWS_CALL_SERVICE_ERROR && n == 0 &&
+	       strcmp(call->code, "RequestLimitExceeded") == 0,
+	       "each: an error reply is read as an error, no item handed over");
+	aws_call_free(call);
 }
 
 int main(void)
@@ -96,5 +141,6 @@ int main(void)
 	tap_ok(!ec2_instance_id_valid("i-0123456789ABCDEF0"), "upper case invalid");
 	tap_ok(!ec2_instance_id_valid("mi-0123456789abcdef0"), "hybrid id is not EC2");
 	tap_ok(!ec2_instance_id_valid("i-12345678;x"), "junk invalid");
+	test_query_each();
 	return tap_done();
 }

@@ -25,6 +25,84 @@ static const char sts_error[] =
 	"</Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>"
 	"</ErrorResponse>";
 
+/* Two reservations, and an empty one, as moto and EC2 send them. */
+static const char ec2_two[] =
+	"<DescribeInstancesResponse><requestId>r</requestId><reservationSet>"
+	"<item><instancesSet><item><instanceId>i-1</instanceId></item>"
+	"<item><instanceId>i-2</instanceId></item></instancesSet></item>"
+	"<item><instancesSet/></item>"
+	"<item><instancesSet><item><instanceId>i-3</instanceId></item>"
+	"</instancesSet></item></reservationSet><nextToken>t</nextToken>"
+	"</DescribeInstancesResponse>";
+
+struct seen {
+	char ids[64];
+	int calls;
+	int refuse_at;		/* 0: never */
+};
+
+static int see(const struct xml_node *item, void *arg)
+{
+	struct seen *s = arg;
+	const char *id = xml_path_text(item, "instanceId");
+
+	s->calls++;
+	strncat(s->ids, id ? id : "?", sizeof(s->ids) - strlen(s->ids) - 2);
+	strcat(s->ids, ",");
+	return s->calls == s->refuse_at ? -1 : 0;
+}
+
+static void test_each(void)
+{
+	struct seen s = { "", 0, 0 };
+	struct xml_each each = { "reservationSet/item/instancesSet", see, &s, false };
+	char err[128], bad[sizeof(ec2_two) + 8];
+	struct xml_node *root;
+
+	root = xml_parse_each(ec2_two, strlen(ec2_two), &each, err, sizeof(err));
+	tap_ok(root != NULL, "each: reply parses");
+	tap_is_str(s.ids, "i-1,i-2,i-3,", "each: every instance of every reservation, in order");
+	tap_ok(each.found, "each: path found");
+	tap_ok(xml_path(root, "reservationSet/item/instancesSet/item") == NULL,
+	       "each: streamed items are not in the tree");
+	tap_is_str(xml_path_text(root, "nextToken"), "t", "each: the rest is kept");
+	xml_free(root);
+
+	/* Truncated: fn must see nothing of it. */
+	memset(&s, 0, sizeof(s));
+	root = xml_parse_each(ec2_two, strlen(ec2_two) - 30, &each, err, sizeof(err));
+	tap_ok(root == NULL && s.calls == 0, "each: malformed reply reaches no fn");
+	tap_ok(strncmp(err, "malformed XML: ", 15) == 0,
+	       "each: malformed reply's reason");
+
+	snprintf(bad, sizeof(bad), "%s<x/>", ec2_two);
+	memset(&s, 0, sizeof(s));
+	root = xml_parse_each(bad, strlen(bad), &each, err, sizeof(err));
+	tap_ok(root == NULL && s.calls == 0, "each: trailing garbage reaches no fn");
+
+	memset(&s, 0, sizeof(s));
+	s.refuse_at = 2;
+	root = xml_parse_each(ec2_two, strlen(ec2_two), &each, err, sizeof(err));
+	tap_ok(root == NULL && s.calls == 2, "each: a refused item stops the parse");
+	tap_is_str(err, "malformed XML: an item was refused", "each: refusal's reason");
+
+	memset(&s, 0, sizeof(s));
+	each.path = "reservationSet/item/nothing";
+	root = xml_parse_each(ec2_two, strlen(ec2_two), &each, err, sizeof(err));
+	tap_ok(root != NULL && !each.found && s.calls == 0, "each: absent path is not found");
+	xml_free(root);
+
+	memset(&s, 0, sizeof(s));
+	each.path = "reservationSet";
+	root = xml_parse_each(ec2_two, strlen(ec2_two), &each, err, sizeof(err));
+	tap_ok(root != NULL && each.found && s.calls == 3 &&
+	       strcmp(s.ids, "?,?,?,") == 0, "each: reservations as items");
+	tap_ok(xml_path(root, "reservationSet/item") == NULL &&
+	       xml_path(root, "reservationSet") != NULL,
+	       "each: the streamed element stays, without its items");
+	xml_free(root);
+}
+
 static const char *parse_err(const char *doc)
 {
 	static char err[128];
@@ -99,5 +177,6 @@ int main(void)
 	}
 	tap_is_str(parse_err("not xml at all"), "malformed XML: no root element",
 		   "garbage refused");
+	test_each();
 	return tap_done();
 }

@@ -19,6 +19,7 @@
 #include "xml.h"
 
 struct json_each;
+struct xml_each;
 
 struct aws_client_options {
 	const char *region;	/* NULL: AWS_REGION, config file, IMDS */
@@ -56,6 +57,9 @@ struct aws_call {
 	 * element at a time (it is then not in json). */
 	struct json_each *each;
 	struct xml_node *xml;	/* Query protocol reply (root element) */
+	/* Set by the caller to read one large list of a Query reply an item
+	 * at a time (its items are then not in xml). */
+	struct xml_each *xml_each;
 
 	/* Private to client.c. */
 	double not_before;

@@ -171,8 +171,12 @@ static void parse_query_reply(struct aws_call *call, long status,
 			      const char *body, size_t len)
 {
 	char err[128];
-	struct xml_node *root = xml_parse(body, len, err, sizeof(err));
+	struct xml_node *root;
 
+	if (status >= 200 && status < 300 && call->xml_each)
+		root = xml_parse_each(body, len, call->xml_each, err, sizeof(err));
+	else
+		root = xml_parse(body, len, err, sizeof(err));
 	if (status >= 200 && status < 300) {
 		if (!root) {
 			call->status = AWS_CALL_BAD_REPLY;

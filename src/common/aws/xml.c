@@ -17,6 +17,8 @@ struct parser {
 	const char *end;
 	char *err;
 	size_t errlen;
+	struct xml_each *each;	/* NULL: build the whole tree */
+	bool call_fn;		/* second pass: hand items to each->fn */
 };
 
 static void parse_error(struct parser *ps, const char *why)
@@ -202,10 +204,30 @@ static bool skip_attributes(struct parser *ps, bool *empty)
 	return false;
 }
 
-static struct xml_node *parse_element(struct parser *ps, int depth);
+static struct xml_node *parse_element(struct parser *ps, int depth,
+				      const char *path);
 
-/* Parse content until the matching end tag of node. */
-static bool parse_content(struct parser *ps, struct xml_node *node, int depth)
+/* One child element of the streamed element: to each->fn (second pass
+ * only), then freed. */
+static bool hand_over(struct parser *ps, struct xml_node *item)
+{
+	int rc = 0;
+
+	if (ps->call_fn)
+		rc = ps->each->fn(item, ps->each->arg);
+	xml_free(item);
+	if (rc != 0) {
+		parse_error(ps, "an item was refused");
+		return false;
+	}
+	return true;
+}
+
+/* Parse content until the matching end tag of node. path is what is left
+ * of each->path below node: NULL when node is not on it, "" when node is
+ * the element whose children are streamed. */
+static bool parse_content(struct parser *ps, struct xml_node *node, int depth,
+			  const char *path)
 {
 	struct strbuf text;
 	struct xml_node **tail = &node->children;
@@ -253,17 +275,28 @@ static bool parse_content(struct parser *ps, struct xml_node *node, int depth)
 				goto fail;
 			}
 		} else if (*ps->p == '<') {
-			struct xml_node *child = parse_element(ps, depth + 1);
+			struct xml_node *child =
+				parse_element(ps, depth + 1, path && *path ? path : NULL);
 
 			if (!child)
 				goto fail;
+			if (path && !*path) {
+				if (!hand_over(ps, child))
+					goto fail;
+				continue;
+			}
 			*tail = child;
 			tail = &child->next;
 		} else if (*ps->p == '&') {
 			if (!parse_entity(ps, &text))
 				goto fail;
 		} else {
-			strbuf_putc(&text, *ps->p++);
+			/* Character data up to the next markup, in one go. */
+			const char *start = ps->p;
+
+			while (ps->p < ps->end && *ps->p != '<' && *ps->p != '&')
+				ps->p++;
+			strbuf_append(&text, start, (size_t)(ps->p - start));
 		}
 	}
 	parse_error(ps, "unexpected end of document");
@@ -272,7 +305,25 @@ fail:
 	return false;
 }
 
-static struct xml_node *parse_element(struct parser *ps, int depth)
+/* The rest of path below an element called name: NULL if path does not
+ * lead through it ("*" leads through any element). */
+static const char *path_below(const char *path, const char *name)
+{
+	size_t n;
+
+	if (!path)
+		return NULL;
+	n = strcspn(path, "/");
+	if (!(n == 1 && path[0] == '*') &&
+	    (strlen(name) != n || strncmp(path, name, n) != 0))
+		return NULL;
+	return path[n] == '/' ? path + n + 1 : path + n;
+}
+
+/* path: what is left of each->path at this element's parent (see
+ * parse_content). */
+static struct xml_node *parse_element(struct parser *ps, int depth,
+				      const char *path)
 {
 	struct xml_node *node;
 	bool empty = false;
@@ -286,11 +337,14 @@ static struct xml_node *parse_element(struct parser *ps, int depth)
 	node->name = parse_name(ps);
 	if (!node->name || !skip_attributes(ps, &empty))
 		goto fail;
+	path = path_below(path, node->name);
+	if (path && !*path)
+		ps->each->found = true;
 	if (empty) {
 		node->text = xstrdup("");
 		return node;
 	}
-	if (!parse_content(ps, node, depth))
+	if (!parse_content(ps, node, depth, path))
 		goto fail;
 	return node;
 fail:
@@ -298,13 +352,11 @@ fail:
 	return NULL;
 }
 
-struct xml_node *xml_parse(const char *data, size_t len, char *err,
-			   size_t errlen)
+static struct xml_node *parse_document(struct parser *ps_in, const char *path)
 {
-	struct parser ps = { data, data + len, err, errlen };
+	struct parser ps = *ps_in;
 	struct xml_node *root = NULL;
 
-	err[0] = '\0';
 	/* A UTF-8 byte order mark is legal before the prolog. */
 	if (starts_with(&ps, "\xef\xbb\xbf"))
 		ps.p += 3;
@@ -324,7 +376,7 @@ struct xml_node *xml_parse(const char *data, size_t len, char *err,
 		parse_error(&ps, "no root element");
 		goto fail;
 	}
-	root = parse_element(&ps, 0);
+	root = parse_element(&ps, 0, path);
 	if (!root)
 		goto fail;
 	skip_space(&ps);
@@ -337,6 +389,37 @@ fail:
 	parse_error(&ps, "unterminated construct");
 	xml_free(root);
 	return NULL;
+}
+
+struct xml_node *xml_parse(const char *data, size_t len, char *err,
+			   size_t errlen)
+{
+	struct parser ps = { data, data + len, err, errlen, NULL, false };
+
+	err[0] = '\0';
+	return parse_document(&ps, NULL);
+}
+
+struct xml_node *xml_parse_each(const char *data, size_t len,
+				struct xml_each *each, char *err, size_t errlen)
+{
+	struct parser ps = { data, data + len, err, errlen, each, false };
+	struct xml_node *root;
+	char *path = xasprintf("*/%s", each->path);
+
+	err[0] = '\0';
+	/* First the whole reply is checked, an item at a time: fn sees
+	 * nothing of a reply that turns out malformed. */
+	each->found = false;
+	root = parse_document(&ps, path);
+	if (root) {
+		xml_free(root);
+		each->found = false;
+		ps.call_fn = true;
+		root = parse_document(&ps, path);
+	}
+	free(path);
+	return root;
 }
 
 void xml_free(struct xml_node *node)
