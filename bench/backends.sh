@@ -3,15 +3,17 @@
 # slurmctld holding N powered-down CLOUD nodes (scale.sh measures
 # OpsWorks). MaxConcurrency=16, MaxRequestRate unset (adaptive).
 #   ssm  N EC2 instances in moto tagged for their nodes; the worker lists
-#        them (DescribeInstances by tag) and removes the tags (DeleteTags,
-#        one call per instance, in parallel);
+#        them (DescribeTags, then DescribeInstances of those ids for their
+#        states, 200 a call) and removes the tags (DeleteTags, one call per
+#        instance, in parallel);
 #   ad   N computer accounts and join secrets made by the controller's own
 #        slurm-identity-resume on a Samba AD DC; the worker finds, deletes
 #        and checks them, one ldapsearch / ldapdelete / ldapsearch (one
 #        bind each) per chunk of 512 nodes, and deletes the join secrets
 #        (Secrets Manager, in parallel).
 # Prints numbers; not a test. As root, on loopback only. Default N: 100
-# 1000. AD only where a Samba AD DC can run.
+# 1000. AD only where a Samba AD DC can run. BACKENDS=ssm measures SSM
+# only (no DC is started).
 #
 # Columns: plant = time to make the N registrations; hook = time until
 # slurm-identity-suspend returned; gone = from the hook's start until the

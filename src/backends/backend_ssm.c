@@ -30,6 +30,7 @@
 #include "common/hostlist.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/nameset.h"
 #include "common/xmalloc.h"
 
 #define TAG_NODE "slurm-identity:node"
@@ -76,10 +77,80 @@ static bool hybrid_confirmed(const struct identity_conf *conf,
 	return true;
 }
 
+/* EC2 instances tagged as this cluster's nodes. DescribeTags finds them
+ * (a small reply per instance, where DescribeInstances sends 5 KB), then
+ * EC2 is asked for their states: tags die with a terminated instance, so
+ * such an instance has nothing to remove. */
+static int ssm_list_tagged(struct backend_context *ctx,
+			   struct registration **regs, size_t *count,
+			   char *err, size_t errlen)
+{
+	struct ec2_tag_set ours, nodes;
+	struct ec2_instance_set set;
+	struct name_set cluster, node_of;
+	const char **ids;
+	size_t nids = 0, i;
+	int rc = -1;
+
+	*regs = NULL;
+	*count = 0;
+	if (ec2_list_tags(ctx->aws, TAG_CLUSTER, ctx->conf->cluster_name, &ours,
+			  err, errlen) < 0)
+		return -1;
+	if (ec2_list_tags(ctx->aws, TAG_NODE, NULL, &nodes, err, errlen) < 0) {
+		ec2_tag_set_free(&ours);
+		return -1;
+	}
+	name_set_init(&cluster);
+	name_set_init(&node_of);
+	/* Filter values may hold wildcards: only the exact name is ours. */
+	for (i = 0; i < ours.count; i++)
+		if (strcmp(ours.items[i].value, ctx->conf->cluster_name) == 0)
+			name_set_add(&cluster, ours.items[i].instance_id, i);
+	ids = xcalloc(nodes.count + 1, sizeof(*ids));
+	for (i = 0; i < nodes.count; i++) {
+		const char *id = nodes.items[i].instance_id;
+
+		if (name_set_find(&cluster, id, NULL) &&
+		    node_name_valid(nodes.items[i].value) &&
+		    name_set_add(&node_of, id, i))
+			ids[nids++] = id;
+	}
+	if (nids == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (ec2_describe_instances(ctx->aws, ids, nids, &set, err, errlen) < 0)
+		goto out;
+	*regs = xcalloc(set.count + 1, sizeof(**regs));
+	for (i = 0; i < set.count; i++) {
+		const struct ec2_instance *in = &set.items[i];
+		struct registration *r = &(*regs)[*count];
+		size_t j;
+
+		if (strcmp(in->state, "terminated") == 0 ||
+		    !name_set_find(&node_of, in->id, &j))
+			continue;
+		snprintf(r->node, sizeof(r->node), "%.64s", nodes.items[j].value);
+		snprintf(r->id, sizeof(r->id), "%s", in->id);
+		snprintf(r->instance_id, sizeof(r->instance_id), "%s", in->id);
+		snprintf(r->detail, sizeof(r->detail), "tagged, %s", in->state);
+		(*count)++;
+	}
+	ec2_instance_set_free(&set);
+	rc = 0;
+out:
+	free(ids);
+	name_set_free(&cluster);
+	name_set_free(&node_of);
+	ec2_tag_set_free(&ours);
+	ec2_tag_set_free(&nodes);
+	return rc;
+}
+
 static int ssm_list(struct backend_context *ctx, struct registration **regs,
 		    size_t *count, char *err, size_t errlen)
 {
-	struct ec2_instance_set set;
 	struct ssm_instance *hybrid = NULL;
 	size_t nhybrid = 0, i;
 
@@ -89,34 +160,22 @@ static int ssm_list(struct backend_context *ctx, struct registration **regs,
 		snprintf(err, errlen, "no ClusterName to find our tags by");
 		return -1;
 	}
-	if (ec2_describe_tagged(ctx->aws, TAG_CLUSTER, ctx->conf->cluster_name,
-				&set, err, errlen) < 0)
+	if (ssm_list_tagged(ctx, regs, count, err, errlen) < 0)
 		return -1;
 	if (ssm_list_tagged_managed(ctx->aws, TAG_CLUSTER,
 				    ctx->conf->cluster_name, &hybrid, &nhybrid,
 				    err, errlen) < 0) {
-		ec2_instance_set_free(&set);
+		free(*regs);
+		*regs = NULL;
+		*count = 0;
 		return -1;
 	}
-	*regs = xcalloc(set.count + nhybrid + 1, sizeof(**regs));
-	for (i = 0; i < set.count; i++) {
-		const struct ec2_instance *in = &set.items[i];
-		struct registration *r = &(*regs)[*count];
-
-		/* Tags die with a terminated instance: nothing to remove. */
-		if (strcmp(in->state, "terminated") == 0 ||
-		    !node_name_valid(in->node_name))
-			continue;
-		snprintf(r->node, sizeof(r->node), "%s", in->node_name);
-		snprintf(r->id, sizeof(r->id), "%s", in->id);
-		snprintf(r->instance_id, sizeof(r->instance_id), "%s", in->id);
-		snprintf(r->detail, sizeof(r->detail), "tagged, %s", in->state);
-		(*count)++;
-	}
+	*regs = xrealloc(*regs, (*count + nhybrid + 1) * sizeof(**regs));
 	for (i = 0; i < nhybrid; i++) {
 		struct registration *r = &(*regs)[*count];
 		char node[128], why[160];
 
+		memset(r, 0, sizeof(*r));
 		if (!ssm_managed_id_valid(hybrid[i].id) ||
 		    ssm_managed_tag(ctx->aws, hybrid[i].id, TAG_NODE, node,
 				    sizeof(node), err, errlen) < 0 ||
@@ -135,7 +194,6 @@ static int ssm_list(struct backend_context *ctx, struct registration **regs,
 	}
 	err[0] = '\0';
 	free(hybrid);
-	ec2_instance_set_free(&set);
 	return 0;
 }
 

@@ -166,9 +166,18 @@ static void check_ad_domain(struct aws_client *c,
 static void check_ssm(struct aws_client *c, const struct identity_conf *conf)
 {
 	struct ssm_instance *hybrid = NULL;
+	struct ec2_tag_set tagged;
 	size_t n = 0;
 	char err[1024];
 
+	if (ec2_list_tags(c, "slurm-identity:cluster", conf->cluster_name,
+			  &tagged, err, sizeof(err)) < 0) {
+		fail("ssm: %s", err);
+	} else {
+		pass("ssm: ec2 DescribeTags allowed (%zu instance(s) tagged for cluster %s)",
+		     tagged.count, conf->cluster_name);
+		ec2_tag_set_free(&tagged);
+	}
 	if (ssm_list_tagged_managed(c, "slurm-identity:cluster",
 				    conf->cluster_name, &hybrid, &n, err,
 				    sizeof(err)) < 0) {

@@ -107,6 +107,8 @@ static void add_ssm(const struct identity_conf *conf, enum policy_role role,
 	static const char *const describe[] = { "ssm:DescribeInstanceInformation", NULL };
 	static const char *const create_tags[] = { "ec2:CreateTags", NULL };
 	static const char *const delete_tags[] = { "ec2:DeleteTags", NULL };
+	/* DescribeTags has no resource-level permissions in EC2. */
+	static const char *const find_tagged[] = { "ec2:DescribeTags", NULL };
 	static const char *const tag_hybrid[] = { "ssm:AddTagsToResource", NULL };
 	static const char *const deregister[] = { "ssm:DeregisterManagedInstance",
 						  NULL };
@@ -132,6 +134,8 @@ static void add_ssm(const struct identity_conf *conf, enum policy_role role,
 			  our_tag_keys());
 	} else {
 		add_statement(statements, "SlurmIdentitySsmList", describe, one("*"));
+		add_statement(statements, "SlurmIdentitySsmFindTagged", find_tagged,
+			      one("*"));
 		add_statement(statements, "SlurmIdentitySsmUntag", delete_tags,
 			      one(instances));
 		condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",

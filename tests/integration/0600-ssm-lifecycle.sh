@@ -57,7 +57,9 @@ for m in json.load(sys.stdin):
         print(m['InstanceId'], m['PingStatus'], ' '.join('%s=%s' % kv for kv in sorted(m['Tags'].items())))"; }
 
 "$top_builddir/slurm-identity" check >"$d/check.out" 2>&1
-ok $? "slurm-identity check passes: $(grep '^ok: ssm' "$d/check.out")"
+ok $? "slurm-identity check passes: $(grep '^ok: ssm' "$d/check.out" | sed 's/^ok: //' | paste -sd ';')"
+grep -q '^ok: ssm: ec2 DescribeTags allowed (0 instance(s) tagged for cluster' "$d/check.out"
+ok $? "check asks EC2 for the tagged instances with the controller's policy (DescribeTags)"
 
 # Someone else's hybrid server, registered with another activation: ids
 # and tags that name it are claims the controller must not act on.

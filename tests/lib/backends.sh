@@ -135,8 +135,11 @@ old = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i i
 if old:
     ec2.terminate_instances(InstanceIds=old)
 n = int(sys.argv[2])
-ids = [i["InstanceId"] for i in
-       ec2.run_instances(ImageId="ami-12345678", MinCount=n, MaxCount=n)["Instances"]]
+ids = []
+while len(ids) < n:	# 500 a call: moto takes minutes over 10,000 in one
+    k = min(500, n - len(ids))
+    ids += [i["InstanceId"] for i in
+            ec2.run_instances(ImageId="ami-12345678", MinCount=k, MaxCount=k)["Instances"]]
 for node, iid in enumerate(ids, 1):
     ec2.create_tags(Resources=[iid], Tags=[{"Key": "slurm-identity:node", "Value": "n%d" % node},
                                            {"Key": "slurm-identity:cluster", "Value": sys.argv[1]}])

@@ -9,8 +9,11 @@
 #include "../log.h"
 #include "services.h"
 
-/* EC2 takes at most 1000 instance ids per DescribeInstances. */
-#define EC2_BATCH 1000
+/* Ids per DescribeInstances (EC2 takes up to 1,000), and such calls in
+ * flight at once: a reply is about 5 KB per instance, so this bounds what
+ * a describe of 10,000 instances holds to some 4 MB of replies. */
+#define EC2_BATCH 200
+#define EC2_IN_FLIGHT 4
 
 bool ec2_instance_id_valid(const char *id)
 {
@@ -36,48 +39,47 @@ void ec2_instance_set_free(struct ec2_instance_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void add_instance(struct ec2_instance_set *s, const struct xml_node *item)
+static int add_instance(const struct xml_node *item, void *arg)
 {
-	const struct xml_node *tags = xml_child(item, "tagSet"), *t;
+	struct ec2_instance_set *s = arg;
 	struct ec2_instance *in;
 	const char *id = xml_path_text(item, "instanceId");
+	const char *state = xml_path_text(item, "instanceState/name");
+	const char *ip = xml_path_text(item, "privateIpAddress");
 
 	if (!id || !ec2_instance_id_valid(id))
-		return;
-	s->items = xrealloc(s->items, (s->count + 1) * sizeof(*s->items));
+		return 0;
+	if (s->count == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->items = xrealloc(s->items, s->cap * sizeof(*s->items));
+	}
 	in = &s->items[s->count++];
 	memset(in, 0, sizeof(*in));
 	snprintf(in->id, sizeof(in->id), "%s", id);
-	snprintf(in->state, sizeof(in->state), "%s",
-		 xml_path_text(item, "instanceState/name")
-			 ? xml_path_text(item, "instanceState/name")
-			 : "unknown");
-	snprintf(in->private_ip, sizeof(in->private_ip), "%s",
-		 xml_path_text(item, "privateIpAddress")
-			 ? xml_path_text(item, "privateIpAddress")
-			 : "");
-	for (t = tags ? tags->children : NULL; t; t = t->next) {
-		const char *k = xml_path_text(t, "key");
-		const char *v = xml_path_text(t, "value");
-
-		if (k && v && strcmp(k, "slurm-identity:node") == 0)
-			snprintf(in->node_name, sizeof(in->node_name), "%s", v);
-	}
+	snprintf(in->state, sizeof(in->state), "%s", state ? state : "unknown");
+	snprintf(in->private_ip, sizeof(in->private_ip), "%s", ip ? ip : "");
+	return 0;
 }
 
-/* Collect every instance of a reply; return nextToken or NULL. */
-static const char *collect(struct ec2_instance_set *s,
-			   const struct xml_node *root)
+/* A DescribeInstances call whose instances go to s as its reply is read:
+ * a page of 1,000 instances is 5 MB of XML, never held as a tree. */
+static struct aws_call *describe_call(struct ec2_instance_set *s,
+				      struct xml_each *each)
 {
-	const struct xml_node *res = xml_child(root, "reservationSet"), *r, *i;
+	struct aws_call *call = aws_call_query(&aws_ec2, "DescribeInstances");
 
-	for (r = res ? res->children : NULL; r; r = r->next) {
-		const struct xml_node *set = xml_child(r, "instancesSet");
+	each->path = "reservationSet/item/instancesSet";
+	each->fn = add_instance;
+	each->arg = s;
+	call->xml_each = each;
+	return call;
+}
 
-		for (i = set ? set->children : NULL; i; i = i->next)
-			add_instance(s, i);
-	}
-	return xml_path_text(root, "nextToken");
+static const char *next_token(const struct aws_call *call)
+{
+	const char *t = xml_path_text(call->xml, "nextToken");
+
+	return t && *t ? t : NULL;
 }
 
 /* InvalidInstanceID.NotFound names the missing ids in its message:
@@ -112,6 +114,7 @@ struct batch {
 	size_t count;
 	char *next_token;
 	bool done;
+	struct xml_each each;
 };
 
 int ec2_describe_instances(struct aws_client *c, const char *const *ids,
@@ -137,12 +140,13 @@ int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 			b->ids = xcalloc(EC2_BATCH, sizeof(*b->ids));
 		b->ids[b->count++] = xstrdup(ids[i]);
 	}
-	/* Each round sends every unfinished batch in parallel; a batch goes
-	 * again for its next page or without the ids EC2 did not know. */
-	for (round = 0; round < 64; round++) {
+	/* Each round sends up to EC2_IN_FLIGHT unfinished batches in
+	 * parallel; a batch goes again for its next page or without the ids
+	 * EC2 did not know. */
+	for (round = 0; round < 64 + (int)nbatches; round++) {
 		size_t ncalls = 0;
 
-		for (i = 0; i < nbatches; i++) {
+		for (i = 0; i < nbatches && ncalls < EC2_IN_FLIGHT; i++) {
 			struct batch *b = &batches[i];
 			struct aws_call *call;
 
@@ -152,7 +156,7 @@ int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 				b->done = true;
 				continue;
 			}
-			call = aws_call_query(&aws_ec2, "DescribeInstances");
+			call = describe_call(out, &b->each);
 			for (j = 0; j < b->count; j++) {
 				char key[32];
 
@@ -183,9 +187,9 @@ int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 				b->done = true;
 				left = (size_t)-1;
 			} else {
-				token = collect(out, call->xml);
+				token = next_token(call);
 				free(b->next_token);
-				b->next_token = token && *token ? xstrdup(token) : NULL;
+				b->next_token = token ? xstrdup(token) : NULL;
 				b->done = b->next_token == NULL;
 			}
 			aws_call_free(call);
@@ -223,21 +227,54 @@ int ec2_probe(struct aws_client *c, char *err, size_t errlen)
 	return rc;
 }
 
-int ec2_describe_tagged(struct aws_client *c, const char *key,
-			const char *value, struct ec2_instance_set *out,
-			char *err, size_t errlen)
+void ec2_tag_set_free(struct ec2_tag_set *s)
 {
-	char *token = NULL, name[160];
+	free(s->items);
+	memset(s, 0, sizeof(*s));
+}
+
+static int add_tag(const struct xml_node *item, void *arg)
+{
+	struct ec2_tag_set *s = arg;
+	const char *id = xml_path_text(item, "resourceId");
+	const char *type = xml_path_text(item, "resourceType");
+	const char *value = xml_path_text(item, "value");
+	struct ec2_tag *t;
+
+	if (!id || !value || !type || strcmp(type, "instance") != 0 ||
+	    !ec2_instance_id_valid(id) || strlen(value) >= sizeof(t->value))
+		return 0;
+	if (s->count == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->items = xrealloc(s->items, s->cap * sizeof(*s->items));
+	}
+	t = &s->items[s->count++];
+	snprintf(t->instance_id, sizeof(t->instance_id), "%s", id);
+	snprintf(t->value, sizeof(t->value), "%s", value);
+	return 0;
+}
+
+int ec2_list_tags(struct aws_client *c, const char *key, const char *value,
+		  struct ec2_tag_set *out, char *err, size_t errlen)
+{
+	char *token = NULL;
 	int rc = 0, page;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(name, sizeof(name), "tag:%s", key);
-	for (page = 0; page < 1000; page++) {
-		struct aws_call *call = aws_call_query(&aws_ec2, "DescribeInstances");
+	for (page = 0; page < 100000; page++) {
+		struct aws_call *call = aws_call_query(&aws_ec2, "DescribeTags");
+		struct xml_each each = { "tagSet", add_tag, out, false };
 		const char *next;
 
-		aws_call_param(call, "Filter.1.Name", name);
-		aws_call_param(call, "Filter.1.Value.1", value);
+		call->xml_each = &each;
+		aws_call_param(call, "Filter.1.Name", "resource-type");
+		aws_call_param(call, "Filter.1.Value.1", "instance");
+		aws_call_param(call, "Filter.2.Name", "key");
+		aws_call_param(call, "Filter.2.Value.1", key);
+		if (value) {
+			aws_call_param(call, "Filter.3.Name", "value");
+			aws_call_param(call, "Filter.3.Value.1", value);
+		}
 		aws_call_param(call, "MaxResults", "1000");
 		if (token)
 			aws_call_param(call, "NextToken", token);
@@ -247,16 +284,16 @@ int ec2_describe_tagged(struct aws_client *c, const char *key,
 			rc = -1;
 			break;
 		}
-		next = collect(out, call->xml);
+		next = next_token(call);
 		free(token);
-		token = next && *next ? xstrdup(next) : NULL;
+		token = next ? xstrdup(next) : NULL;
 		aws_call_free(call);
 		if (!token)
 			break;
 	}
 	free(token);
 	if (rc < 0)
-		ec2_instance_set_free(out);
+		ec2_tag_set_free(out);
 	return rc;
 }
 

@@ -37,24 +37,36 @@ struct ec2_instance {
 	char id[32];
 	char state[32];		/* pending, running, terminated, ... */
 	char private_ip[64];
-	char node_name[64];	/* tag slurm-identity:node, if any */
 };
 struct ec2_instance_set {
 	struct ec2_instance *items;
 	size_t count;
+	size_t cap;
 	char **missing;		/* ids EC2 says do not exist */
 	size_t missing_count;
 };
-/* Describe the given ids in batches of up to 1000, batches in parallel.
- * Ids EC2 does not know land in missing (so "gone" is told apart from
- * "could not look", which is -1). */
+/* Describe the given ids in batches, a few batches in parallel, each
+ * reply read an instance at a time. Ids EC2 does not know land in missing
+ * (so "gone" is told apart from "could not look", which is -1). */
 int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 			   size_t n, struct ec2_instance_set *out, char *err,
 			   size_t errlen);
-/* Every instance tagged key=value (all pages). */
-int ec2_describe_tagged(struct aws_client *c, const char *key,
-			const char *value, struct ec2_instance_set *out,
-			char *err, size_t errlen);
+/* One tag of one instance. */
+struct ec2_tag {
+	char instance_id[32];
+	char value[128];
+};
+struct ec2_tag_set {
+	struct ec2_tag *items;
+	size_t count;
+	size_t cap;
+};
+/* Every instance's tag key (=value, unless value is NULL), all pages of
+ * DescribeTags: some 200 bytes of reply per instance, where a
+ * DescribeInstances would send 5 KB. Values too long are left out. */
+int ec2_list_tags(struct aws_client *c, const char *key, const char *value,
+		  struct ec2_tag_set *out, char *err, size_t errlen);
+void ec2_tag_set_free(struct ec2_tag_set *s);
 /* One call per instance of a parallel batch, and what came of it. */
 struct instance_call {
 	const char *instance_id;
