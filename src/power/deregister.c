@@ -15,7 +15,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +39,13 @@ struct task {
 	bool pending;		/* some backend could not finish */
 	bool skip;		/* busy, or up in Slurm: left alone here */
 };
+
+/* Held while one of the two large views of a pass is being read: Slurm's
+ * whole node table (a chunk's check, in the helper thread) and a backend's
+ * listing of the cluster (in the calling thread). Each is some 10 MB for a
+ * moment at 10,000 nodes; one at a time keeps the worker's peak memory to
+ * one of them. */
+static pthread_mutex_t large_views = PTHREAD_MUTEX_INITIALIZER;
 
 /* A backend's listing of this cluster, taken once for a whole pass and
  * again when it is older than LISTING_MAX_AGE: a pass over 10,000 nodes
@@ -63,7 +73,9 @@ static const struct listing *listing_get(struct controller *c,
 	if (l->taken && clock_monotonic() - l->taken < LISTING_MAX_AGE)
 		return l;
 	listing_free(l);
+	pthread_mutex_lock(&large_views);
 	l->rc = b->list(&c->ctx, &l->regs, &l->count, l->err, sizeof(l->err));
+	pthread_mutex_unlock(&large_views);
 	l->taken = clock_monotonic();
 	return l;
 }
@@ -206,6 +218,7 @@ static void chunk_prepare(struct controller *c, struct chunk *k)
 			journal_entry_init(&t->journal, t->node);
 		}
 	}
+	pthread_mutex_lock(&large_views);
 	have_slurm = slurm_nodes_load(&slurm, err, sizeof(err)) == 0;
 	if (!have_slurm)
 		log_error("deregister: %s; nothing removed", err);
@@ -229,6 +242,7 @@ static void chunk_prepare(struct controller *c, struct chunk *k)
 		journal_unset(&t->journal, "error");
 	}
 	slurm_nodes_free(&slurm);
+	pthread_mutex_unlock(&large_views);
 	k->prepare_ms = (clock_monotonic() - t0) * 1000;
 }
 
@@ -338,9 +352,19 @@ static void chunk_settle(struct controller *c, struct chunk *k)
 static size_t chunk_finish(struct chunk *k, struct node_list *pending_out)
 {
 	size_t i, n = k->pending.count;
+	char heap[64] = "";
 
-	log_verbose("deregister: %zu node(s): locks and Slurm %.0f ms, calls %.0f ms, settled in %.0f ms",
-		    k->n, k->prepare_ms, k->remove_ms, k->settle_ms);
+#ifdef HAVE_MALLINFO2
+	{
+		struct mallinfo2 mi = mallinfo2();
+
+		snprintf(heap, sizeof(heap), "; heap %.1f MiB in use, %.1f MiB held",
+			 (double)(mi.uordblks + mi.hblkhd) / 1048576.0,
+			 (double)(mi.arena + mi.hblkhd) / 1048576.0);
+	}
+#endif
+	log_verbose("deregister: %zu node(s): locks and Slurm %.0f ms, calls %.0f ms, settled in %.0f ms%s",
+		    k->n, k->prepare_ms, k->remove_ms, k->settle_ms, heap);
 	for (i = 0; i < n; i++)
 		node_list_add(pending_out, k->pending.names[i]);
 	node_list_free(&k->pending);
