@@ -13,6 +13,8 @@ tests=${*:-"tests/unit/conf_test tests/unit/hostlist_test tests/unit/xml_test
 	tests/unit/profile_test tests/unit/protocol_test tests/unit/metrics_test
 	tests/unit/journal_test tests/unit/ad_test tests/unit/spank_args_test
 	tests/unit/resume_file_test tests/unit/queue_test
+	tests/unit/json_each_test tests/unit/missing_test tests/unit/rates_test
+	tests/unit/spawn_test
 	tests/integration/0300-lifecycle.sh tests/integration/0320-reconcile.sh
 	tests/integration/0400-spank.sh tests/integration/0600-ssm-lifecycle.sh"}
 
