@@ -72,6 +72,16 @@ out=$("$driver" ec2-describe $ids i-0123456789abcdef0 2>&1)
 ok $? "EC2 DescribeInstances describes our instances"
 echo "$out" | grep -q '^missing i-0123456789abcdef0$'
 ok $? "an id EC2 does not know is reported missing, not as an error"
+# 650 ids: four calls of up to 200, streamed; our three spread over them
+# among 647 that EC2 does not know.
+unknown=$(python3 -c 'print(" ".join("i-%017x" % (0xabc0000 + i) for i in range(647)))')
+set -- $unknown
+out=$("$driver" ec2-describe $1 ${ids%% *} ${*:2:300} $(echo "$ids" | cut -d' ' -f2) \
+	${*:302:300} $(echo "$ids" | cut -d' ' -f3) ${*:602} 2>&1)
+[ "$(echo "$out" | grep -c ' running$')" = 3 ] &&
+	[ "$(echo "$out" | grep -c '^missing ')" = 647 ] &&
+	echo "$out" | grep -q '^described 3 missing 647 '
+ok $? "650 ids in batches: all three found, 647 missing ($(echo "$out" | tail -1))"
 
 # Session credentials from AssumeRole.
 read -r skey ssecret stoken < <(python3 - "$endpoint" <<EOP

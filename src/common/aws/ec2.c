@@ -14,6 +14,8 @@
  * a describe of 10,000 instances holds to some 4 MB of replies. */
 #define EC2_BATCH 200
 #define EC2_IN_FLIGHT 4
+/* A batch of 200 ids fits one page; this many means EC2 keeps paging. */
+#define EC2_MAX_PAGES 1000
 
 bool ec2_instance_id_valid(const char *id)
 {
@@ -113,6 +115,7 @@ struct batch {
 	char **ids;
 	size_t count;
 	char *next_token;
+	int pages;
 	bool done;
 	struct xml_each each;
 };
@@ -121,10 +124,11 @@ int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 			   size_t n, struct ec2_instance_set *out, char *err,
 			   size_t errlen)
 {
-	size_t nbatches = (n + EC2_BATCH - 1) / EC2_BATCH, i, j, left;
+	size_t nbatches = (n + EC2_BATCH - 1) / EC2_BATCH, i, j;
 	struct batch *batches = xcalloc(nbatches + 1, sizeof(*batches));
 	struct aws_call **calls = xcalloc(nbatches + 1, sizeof(*calls));
-	int rc = -1, round;
+	bool failed = false;
+	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	err[0] = '\0';
@@ -142,8 +146,11 @@ int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 	}
 	/* Each round sends up to EC2_IN_FLIGHT unfinished batches in
 	 * parallel; a batch goes again for its next page or without the ids
-	 * EC2 did not know. */
-	for (round = 0; round < 64 + (int)nbatches; round++) {
+	 * EC2 did not know (moto names one a reply, EC2 all of them: every
+	 * such round drops at least one, so it ends). Any other failure fails
+	 * the whole describe: a partial answer would read as "those instances
+	 * are not there". */
+	while (!failed) {
 		size_t ncalls = 0;
 
 		for (i = 0; i < nbatches && ncalls < EC2_IN_FLIGHT; i++) {
@@ -171,7 +178,6 @@ int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 		if (ncalls == 0)
 			break;
 		aws_perform(c, calls, ncalls, 0);
-		left = 0;
 		for (i = 0; i < ncalls; i++) {
 			struct aws_call *call = calls[i];
 			struct batch *b = call->user;
@@ -180,12 +186,22 @@ int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 			if (call->status == AWS_CALL_SERVICE_ERROR &&
 			    strcmp(call->code, "InvalidInstanceID.NotFound") == 0 &&
 			    take_missing(out, call->message, b->ids, &b->count)) {
-				left++;
+				;	/* sent again without them */
 			} else if (call->status != AWS_CALL_OK) {
-				if (!err[0])
+				if (!failed)
 					aws_call_error(call, err, errlen);
-				b->done = true;
-				left = (size_t)-1;
+				failed = true;
+			} else if (!xml_child(call->xml, "reservationSet")) {
+				if (!failed)
+					snprintf(err, errlen,
+						 "ec2 DescribeInstances: no reservationSet in reply");
+				failed = true;
+			} else if (++b->pages > EC2_MAX_PAGES) {
+				if (!failed)
+					snprintf(err, errlen,
+						 "ec2 DescribeInstances: still paging after %d pages",
+						 EC2_MAX_PAGES);
+				failed = true;
 			} else {
 				token = next_token(call);
 				free(b->next_token);
@@ -195,10 +211,9 @@ int ec2_describe_instances(struct aws_client *c, const char *const *ids,
 			aws_call_free(call);
 			calls[i] = NULL;
 		}
-		if (left == (size_t)-1)
-			goto out;
 	}
-	rc = 0;
+	if (!failed)
+		rc = 0;
 out:
 	for (i = 0; i < nbatches; i++) {
 		for (j = 0; j < batches[i].count; j++)
@@ -280,6 +295,13 @@ int ec2_list_tags(struct aws_client *c, const char *key, const char *value,
 			aws_call_param(call, "NextToken", token);
 		if (aws_perform_one(c, call) < 0) {
 			aws_call_error(call, err, errlen);
+			aws_call_free(call);
+			rc = -1;
+			break;
+		}
+		if (!each.found) {
+			/* Not "no instances": could not look. */
+			snprintf(err, errlen, "ec2 DescribeTags: no tagSet in reply");
 			aws_call_free(call);
 			rc = -1;
 			break;
