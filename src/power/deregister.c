@@ -355,7 +355,8 @@ static size_t chunk_finish(struct chunk *k, struct node_list *pending_out)
 	char heap[64] = "";
 
 #ifdef HAVE_MALLINFO2
-	{
+	/* mallinfo2 walks the free lists: only when the line is logged. */
+	if (log_get_level() >= LOG_LEVEL_VERBOSE) {
 		struct mallinfo2 mi = mallinfo2();
 
 		snprintf(heap, sizeof(heap), "; heap %.1f MiB in use, %.1f MiB held",

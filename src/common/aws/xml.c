@@ -306,7 +306,7 @@ fail:
 }
 
 /* The rest of path below an element called name: NULL if path does not
- * lead through it ("*" leads through any element). */
+ * lead through it. */
 static const char *path_below(const char *path, const char *name)
 {
 	size_t n;
@@ -314,14 +314,14 @@ static const char *path_below(const char *path, const char *name)
 	if (!path)
 		return NULL;
 	n = strcspn(path, "/");
-	if (!(n == 1 && path[0] == '*') &&
-	    (strlen(name) != n || strncmp(path, name, n) != 0))
+	if (strlen(name) != n || strncmp(path, name, n) != 0)
 		return NULL;
 	return path[n] == '/' ? path + n + 1 : path + n;
 }
 
 /* path: what is left of each->path at this element's parent (see
- * parse_content). */
+ * parse_content); for the root element, each->path itself, which is
+ * below the root whatever its name. */
 static struct xml_node *parse_element(struct parser *ps, int depth,
 				      const char *path)
 {
@@ -337,7 +337,8 @@ static struct xml_node *parse_element(struct parser *ps, int depth,
 	node->name = parse_name(ps);
 	if (!node->name || !skip_attributes(ps, &empty))
 		goto fail;
-	path = path_below(path, node->name);
+	if (depth > 0)
+		path = path_below(path, node->name);
 	if (path && !*path)
 		ps->each->found = true;
 	if (empty) {
@@ -405,20 +406,18 @@ struct xml_node *xml_parse_each(const char *data, size_t len,
 {
 	struct parser ps = { data, data + len, err, errlen, each, false };
 	struct xml_node *root;
-	char *path = xasprintf("*/%s", each->path);
 
 	err[0] = '\0';
 	/* First the whole reply is checked, an item at a time: fn sees
 	 * nothing of a reply that turns out malformed. */
 	each->found = false;
-	root = parse_document(&ps, path);
+	root = parse_document(&ps, each->path);
 	if (root) {
 		xml_free(root);
 		each->found = false;
 		ps.call_fn = true;
-		root = parse_document(&ps, path);
+		root = parse_document(&ps, each->path);
 	}
-	free(path);
 	return root;
 }
 
