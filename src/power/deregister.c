@@ -47,9 +47,15 @@ struct task {
  * one of them. */
 static pthread_mutex_t large_views = PTHREAD_MUTEX_INITIALIZER;
 
-/* A backend's listing of this cluster, taken once for a whole pass and
- * again when it is older than LISTING_MAX_AGE: a pass over 10,000 nodes
- * does not list the stack once per chunk. */
+/* A backend's listing of this cluster, taken once for a whole pass: a pass
+ * over 10,000 nodes does not list the cluster once per chunk. Every node of
+ * a pass was queued before its listing was taken, and a node queued again
+ * comes in a later pass, with a listing of its own. What the listing found
+ * stands for the pass (removal is idempotent and only ever asks for what
+ * was listed for that node). A node the listing did not find, or a listing
+ * that failed, is looked up again once the listing is LISTING_MAX_AGE old:
+ * a registration made late is not missed for the length of a long pass,
+ * and a pass whose nodes were all found lists once. */
 #define LISTING_MAX_AGE 30.0
 
 struct listing {
@@ -66,12 +72,38 @@ static void listing_free(struct listing *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* Does the listing have every node of the set (whose values are indexes
+ * below n)? */
+static bool listing_covers(const struct listing *l, const struct name_set *nodes,
+			   size_t n)
+{
+	bool *seen = xcalloc(n + 1, sizeof(*seen));
+	size_t found = 0, i, j;
+
+	for (j = 0; j < l->count; j++) {
+		if (name_set_find(nodes, l->regs[j].node, &i) && i < n && !seen[i]) {
+			seen[i] = true;
+			found++;
+		}
+	}
+	free(seen);
+	return found == nodes->count;
+}
+
+/* The pass's listing for the nodes of the set: taken if it was not, and
+ * taken again if it is LISTING_MAX_AGE old and failed or misses one. */
 static const struct listing *listing_get(struct controller *c,
 					 const struct backend *b,
-					 struct listing *l)
+					 struct listing *l,
+					 const struct name_set *nodes, size_t n)
 {
-	if (l->taken && clock_monotonic() - l->taken < LISTING_MAX_AGE)
+	if (l->taken && (clock_monotonic() - l->taken < LISTING_MAX_AGE ||
+			 (l->rc >= 0 && listing_covers(l, nodes, n))))
 		return l;
+	if (l->taken)
+		log_verbose("%s: listing taken again (%.0f s old, %s)", b->name,
+			    clock_monotonic() - l->taken,
+			    l->rc < 0 ? "it failed" : "a node is not in it");
 	listing_free(l);
 	pthread_mutex_lock(&large_views);
 	l->rc = b->list(&c->ctx, &l->regs, &l->count, l->err, sizeof(l->err));
@@ -113,7 +145,7 @@ static size_t collect_registrations(struct controller *c,
 	for (i = 0; i < count; i++)
 		name_set_add(&ids, regs[i].id, i);
 	if (unknown.count) {
-		const struct listing *l = listing_get(c, b, cache);
+		const struct listing *l = listing_get(c, b, cache, &unknown, n);
 
 		listed = l->regs;
 		nlisted = l->count;

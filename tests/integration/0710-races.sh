@@ -17,6 +17,10 @@
 #  4. A batch of 1,100 nodes, three chunks: while one chunk's calls are in
 #     flight the next is locked and checked and the last settled; the two
 #     nodes Slurm powers up, in the second and third chunk, keep theirs.
+#  5. One listing a pass: a batch of 550 nodes (two chunks) whose first
+#     chunk takes over 30 s. With every node listed, the second chunk uses
+#     the pass's listing; with n650 registered after the listing was
+#     taken, the second chunk lists again and removes it.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/cluster.sh"
@@ -161,18 +165,25 @@ for backend in $backends; do
 	chattr -i "$sd/queue" "$sd/controller"
 done
 
-# 4. Three chunks (of 512) in one batch, OpsWorks answering at once.
-BK_CONCURRENCY=16 backends_conf opsworks DebugLevel=verbose
-log=$D/log/identity-opsworks.log
-opsworks_fake POST /_fake/reset >/dev/null
-"$py" - "$ow" <<'EOP'
+plant_ow() { # plant_ow FIRST LAST: n[FIRST-LAST] registered in the stack
+	"$py" - "$ow" "$1" "$2" <<'EOP'
 import http.client, json, sys, urllib.parse
 u = urllib.parse.urlparse(sys.argv[1]); c = http.client.HTTPConnection(u.hostname, u.port)
-for i in range(1, 1101):
+for i in range(int(sys.argv[2]), int(sys.argv[3]) + 1):
     c.request("POST", "/_fake/register", json.dumps({"StackId": "s-races", "Hostname": "n%d" % i,
               "Ec2InstanceId": "i-%017x" % i}), {"Content-Type": "application/json"})
     c.getresponse().read()
 EOP
+}
+ow_calls() { # ow_calls OPERATION: how many the fake served since its reset
+	opsworks_fake GET /_fake/calls | "$py" -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
+}
+
+# 4. Three chunks (of 512) in one batch, OpsWorks answering at once.
+BK_CONCURRENCY=16 backends_conf opsworks DebugLevel=verbose
+log=$D/log/identity-opsworks.log
+opsworks_fake POST /_fake/reset >/dev/null
+plant_ow 1 1100
 scontrol update nodename=n700,n1050 state=power_up
 wait_for '[ "$(node_state n700)" = "idle#" ] && [ "$(node_state n1050)" = "idle#" ]' 30
 ok $? "opsworks: 1,100 registrations planted; n700 and n1050 powering up"
@@ -186,4 +197,31 @@ ok $? "opsworks: the worker removed 1,095 in $(( $(date +%s) - t0 )) s and kept 
 	grep -q "n700: deregister: node is idle# now; its identity stays" "$log" &&
 	grep -q "n1050: deregister: node is idle# now; its identity stays" "$log"
 ok $? "opsworks: in three chunks, each node checked under its lock: $(grep -o 'deregister: [0-9]* node(s): .*' "$log" | tr '\n' ' ')"
+
+# 5. One listing a pass.
+BK_CONCURRENCY=2 backends_conf opsworks DebugLevel=verbose
+for late in no yes; do
+	opsworks_fake POST /_fake/reset >/dev/null
+	if [ $late = yes ]; then plant_ow 101 649; else plant_ow 101 650; fi
+	opsworks_fake POST /_fake/faults '{"latency_ms": 150}' >/dev/null
+	: >"$log"
+	"$top_builddir/slurm-identity-suspend" 'n[101-650]' >/dev/null 2>&1
+	if [ $late = yes ]; then
+		wait_for '[ "$(ow_calls DeregisterInstance)" -ge 1 ]' 60
+		plant_ow 650 650
+	fi
+	wait_for "grep -q 'queue empty, exiting' '$log'" 180
+	first=$(grep -o 'deregister: 512 node(s): locks and Slurm [0-9]* ms, calls [0-9]*' "$log" | sed 's/.* //')
+	lists=$(ow_calls DescribeInstances)
+	left=$(backends_nodes opsworks)
+	if [ $late = no ]; then
+		[ -z "$left" ] && [ "${first:-0}" -gt 30000 ] && [ "$lists" = 1 ] &&
+			! grep -q 'listing taken again' "$log"
+		ok $? "opsworks: 550 nodes, first chunk's calls ${first:-?} ms, all listed: one listing ($lists), none left ($left)"
+	else
+		[ -z "$left" ] && [ "$lists" = 2 ] &&
+			grep -q 'opsworks: listing taken again ([0-9]* s old, a node is not in it)' "$log"
+		ok $? "opsworks: n650 registered after the listing: listed again ($lists) and removed, none left ($left)"
+	fi
+done
 tap_done
