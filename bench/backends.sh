@@ -13,7 +13,10 @@
 #        (Secrets Manager, in parallel).
 # Prints numbers; not a test. As root, on loopback only. Default N: 100
 # 1000. AD only where a Samba AD DC can run. BACKENDS=ssm measures SSM
-# only (no DC is started).
+# only (no DC is started). EC2 is moto_server_tag_index.py unless
+# MOTO_SERVER names another moto_server: stock moto scans every tag in the
+# region for each instance it describes, which at 10,000 instances takes
+# longer than the worker's RequestTimeout.
 #
 # Columns: plant = time to make the N registrations; hook = time until
 # slurm-identity-suspend returned; gone = from the hook's start until the
@@ -25,6 +28,7 @@ top_srcdir=$top
 top_builddir=${BUILD:-$top/_build}
 sizes=${*:-100 1000}
 py=$(python3 -c 'import sys; print(sys.executable)')
+export MOTO_SERVER=${MOTO_SERVER:-$top/bench/moto_server_tag_index.py}
 D=$(mktemp -d /tmp/si-bench-backends.XXXXXX)
 chmod 755 "$D"
 pids=""

@@ -130,10 +130,11 @@ EOP
 		"$py" - "$bk_name" "$n" <<'EOP'
 import boto3, os, sys
 ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL_EC2"], region_name="us-east-1")
-old = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
-       if i["State"]["Name"] == "running"]
-if old:
-    ec2.terminate_instances(InstanceIds=old)
+old = [i["InstanceId"] for p in ec2.get_paginator("describe_instances").paginate(
+           Filters=[{"Name": "instance-state-name", "Values": ["running"]}], MaxResults=1000)
+       for r in p["Reservations"] for i in r["Instances"]]
+for i in range(0, len(old), 1000):
+    ec2.terminate_instances(InstanceIds=old[i:i + 1000])
 n = int(sys.argv[2])
 ids = []
 while len(ids) < n:	# 500 a call: moto takes minutes over 10,000 in one
@@ -141,8 +142,10 @@ while len(ids) < n:	# 500 a call: moto takes minutes over 10,000 in one
     ids += [i["InstanceId"] for i in
             ec2.run_instances(ImageId="ami-12345678", MinCount=k, MaxCount=k)["Instances"]]
 for node, iid in enumerate(ids, 1):
-    ec2.create_tags(Resources=[iid], Tags=[{"Key": "slurm-identity:node", "Value": "n%d" % node},
-                                           {"Key": "slurm-identity:cluster", "Value": sys.argv[1]}])
+    ec2.create_tags(Resources=[iid], Tags=[{"Key": "slurm-identity:node", "Value": "n%d" % node}])
+for i in range(0, n, 1000):	# the same value on all: 1,000 a call
+    ec2.create_tags(Resources=ids[i:i + 1000],
+                    Tags=[{"Key": "slurm-identity:cluster", "Value": sys.argv[1]}])
 EOP
 		;;
 	esac
@@ -158,10 +161,19 @@ backends_nodes() {
 		"$py" - "$bk_name" <<'EOP'
 import boto3, os, sys
 ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL_EC2"], region_name="us-east-1")
-r = ec2.describe_instances(Filters=[{"Name": "tag:slurm-identity:cluster", "Values": [sys.argv[1]]},
-                                    {"Name": "instance-state-name", "Values": ["running"]}])
-print(" ".join(sorted(t["Value"] for res in r["Reservations"] for i in res["Instances"]
-                      for t in i.get("Tags", []) if t["Key"] == "slurm-identity:node")))
+# By DescribeTags, as the product lists: moto matches a tag filter of
+# DescribeInstances by scanning every tag for every instance.
+def tagged(key):
+    return {t["ResourceId"]: t["Value"] for p in ec2.get_paginator("describe_tags").paginate(
+                Filters=[{"Name": "resource-type", "Values": ["instance"]},
+                         {"Name": "key", "Values": [key]}], MaxResults=1000) for t in p["Tags"]}
+ours = [i for i, v in tagged("slurm-identity:cluster").items() if v == sys.argv[1]]
+node = tagged("slurm-identity:node")
+running = set()
+for k in range(0, len(ours), 1000):
+    for r in ec2.describe_instances(InstanceIds=ours[k:k + 1000])["Reservations"]:
+        running.update(i["InstanceId"] for i in r["Instances"] if i["State"]["Name"] == "running")
+print(" ".join(sorted(node[i] for i in running if i in node)))
 EOP
 		;;
 	ad)
@@ -172,9 +184,10 @@ EOP
 import boto3, sys
 sm = boto3.client("secretsmanager", region_name="us-east-1")
 prefix = "slurm-identity/%s/join/" % sys.argv[1]
-for s in sm.list_secrets()["SecretList"]:
-    if s["Name"].startswith(prefix):
-        print(s["Name"].rsplit("/", 1)[1])
+for page in sm.get_paginator("list_secrets").paginate():
+    for s in page["SecretList"]:
+        if s["Name"].startswith(prefix):
+            print(s["Name"].rsplit("/", 1)[1])
 EOP
 		} | grep . | sort -u | tr '\n' ' ' | sed 's/ $//'
 		;;

@@ -62,9 +62,10 @@ samba_ldap() {
 		-y <(printf '%s' "$SAMBA_ADMIN_PASSWORD") "$@"
 }
 
-# Computer accounts in our OU, sorted names.
+# Computer accounts in our OU, sorted names (paged: Samba answers an
+# unpaged search with at most 1,000 entries).
 samba_computers() {
-	samba_ldap -b "$SAMBA_OU" '(objectClass=computer)' sAMAccountName 2>/dev/null |
+	samba_ldap -E pr=1000/noprompt -b "$SAMBA_OU" '(objectClass=computer)' sAMAccountName 2>/dev/null |
 		sed -n 's/^sAMAccountName: \(.*\)\$$/\1/p' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
