@@ -467,35 +467,50 @@ bool ad_computer_owned(const struct ad_computer *c, const struct ad_domain *d,
 	return same;
 }
 
-int ad_find_computers(const struct identity_conf *conf,
-		      const struct ad_domain *d, const char *const *names,
-		      size_t n, struct ad_computer **out, size_t *count,
-		      char *err, size_t errlen)
+static int by_name(const void *a, const void *b)
+{
+	return strcasecmp(((const struct ad_computer *)a)->name,
+			  ((const struct ad_computer *)b)->name);
+}
+
+void ad_computers_sort(struct ad_computer *list, size_t n)
+{
+	if (n > 1)
+		qsort(list, n, sizeof(*list), by_name);
+}
+
+const struct ad_computer *ad_computer_find(const struct ad_computer *list,
+					   size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcasecmp(name, list[mid].name);
+
+		if (cmp == 0)
+			return &list[mid];
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* One ldapsearch (one bind) in ComputerOU for filter; what it finds is
+ * added to *list. */
+static int search_computers(const struct identity_conf *conf,
+			    const struct ad_domain *d, const char *filter,
+			    struct ad_computer **list, size_t *count,
+			    char *err, size_t errlen)
 {
 	const char *extra[16];
-	struct strbuf filter, result;
-	size_t i, k = 0;
+	struct ad_computer *found = NULL;
+	struct strbuf result;
+	size_t nfound = 0, k = 0;
 	int rc;
 
-	*out = NULL;
-	*count = 0;
-	strbuf_init(&filter);
-	strbuf_init(&result);
-	if (names) {
-		if (n == 0)
-			return 0;
-		strbuf_puts(&filter, "(&(objectClass=computer)(|");
-		for (i = 0; i < n; i++) {
-			strbuf_puts(&filter, "(sAMAccountName=");
-			put_filter_value(&filter, names[i]);
-			strbuf_puts(&filter, "$)");
-		}
-		strbuf_puts(&filter, "))");
-	} else {
-		strbuf_puts(&filter, "(&(objectClass=computer)(description=slurm-identity:");
-		put_filter_value(&filter, conf->cluster_name);
-		strbuf_puts(&filter, " node=*))");
-	}
 	/* Only ComputerOU, one level: an account elsewhere in the domain is
 	 * never ours, whatever its description says. */
 	extra[k++] = "-LLL";
@@ -507,10 +522,11 @@ int ad_find_computers(const struct identity_conf *conf,
 	extra[k++] = d->ou;
 	extra[k++] = "-s";
 	extra[k++] = "one";
-	extra[k++] = filter.data;
+	extra[k++] = filter;
 	extra[k++] = "sAMAccountName";
 	extra[k++] = "description";
 	extra[k++] = "mS-DS-CreatorSID";
+	strbuf_init(&result);
 	rc = run_ldap(conf, d, LDAPSEARCH_PATH, extra, k, NULL, &result, err,
 		      errlen);
 	if (rc == 32) {
@@ -519,15 +535,68 @@ int ad_find_computers(const struct identity_conf *conf,
 	}
 	if (rc == 0) {
 		ad_parse_search(result.data ? result.data : "",
-				conf->cluster_name, out, count);
-		for (i = 0; i < *count; i++)
-			(*out)[i].ours = ad_computer_owned(&(*out)[i], d,
-							   conf->cluster_name,
-							   conf->computer_name_prefix);
+				conf->cluster_name, &found, &nfound);
+		if (nfound) {
+			*list = xrealloc(*list, (*count + nfound) * sizeof(**list));
+			memcpy(*list + *count, found, nfound * sizeof(*found));
+			*count += nfound;
+		}
+		free(found);
 	}
-	strbuf_free(&filter);
 	strbuf_free(&result);
 	return rc == 0 ? 0 : -1;
+}
+
+int ad_find_computers(const struct identity_conf *conf,
+		      const struct ad_domain *d, const char *const *names,
+		      size_t n, struct ad_computer **out, size_t *count,
+		      char *err, size_t errlen)
+{
+	struct strbuf filter;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	*count = 0;
+	strbuf_init(&filter);
+	if (!names) {
+		strbuf_puts(&filter, "(&(objectClass=computer)(description=slurm-identity:");
+		put_filter_value(&filter, conf->cluster_name);
+		strbuf_puts(&filter, " node=*))");
+		rc = search_computers(conf, d, filter.data, out, count, err,
+				      errlen);
+	}
+	/* AD_FIND_PER_SEARCH names a search: the filter is one argument of
+	 * ldapsearch, which the kernel limits to 128 KB. */
+	for (i = 0; names && i < n && rc == 0; i++) {
+		if (i % AD_FIND_PER_SEARCH == 0) {
+			strbuf_free(&filter);
+			strbuf_init(&filter);
+			strbuf_puts(&filter, "(&(objectClass=computer)(|");
+		}
+		strbuf_puts(&filter, "(sAMAccountName=");
+		put_filter_value(&filter, names[i]);
+		strbuf_puts(&filter, "$)");
+		if (i % AD_FIND_PER_SEARCH == AD_FIND_PER_SEARCH - 1 ||
+		    i == n - 1) {
+			strbuf_puts(&filter, "))");
+			rc = search_computers(conf, d, filter.data, out, count,
+					      err, errlen);
+		}
+	}
+	strbuf_free(&filter);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+		*count = 0;
+		return -1;
+	}
+	for (i = 0; i < *count; i++)
+		(*out)[i].ours = ad_computer_owned(&(*out)[i], d,
+						   conf->cluster_name,
+						   conf->computer_name_prefix);
+	ad_computers_sort(*out, *count);
+	return 0;
 }
 
 /* unicodePwd is the password in double quotes, UTF-16LE, base64. */

@@ -63,13 +63,24 @@ void ad_domain_from_names(const struct identity_conf *conf, const char *name,
 			  struct ad_domain *d);
 void ad_domain_clear(struct ad_domain *d);
 
-/* Controller: computer accounts. names NULL: all accounts marked with our
- * cluster in the OU; else those with these names anywhere in the domain
- * (ours or not). */
+/* Names per ldapsearch of ad_find_computers: a filter of 1,000 names is
+ * some 25 KB (63 KB at most), below the kernel's 128 KB for one argument
+ * and Samba's 256,000 bytes for one request; a chunk of the worker (512
+ * nodes) is one search. */
+#define AD_FIND_PER_SEARCH 1000
+/* Controller: computer accounts, sorted by name (ad_computer_find). names
+ * NULL: all accounts marked with our cluster in the OU; else those with
+ * these names in the OU (ours or not), one ldapsearch (one bind) per
+ * AD_FIND_PER_SEARCH names. */
 int ad_find_computers(const struct identity_conf *conf,
 		      const struct ad_domain *d, const char *const *names,
 		      size_t n, struct ad_computer **out, size_t *count,
 		      char *err, size_t errlen);
+/* Sort accounts by name, ignoring case (as AD compares them). */
+void ad_computers_sort(struct ad_computer *list, size_t n);
+/* The account named name (case ignored) in a sorted list, or NULL. */
+const struct ad_computer *ad_computer_find(const struct ad_computer *list,
+					   size_t n, const char *name);
 /* An account to make for a new life of a node. */
 struct ad_new {
 	const char *name;		/* computer name */

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -89,17 +88,6 @@ static int ad_list(struct backend_context *ctx, struct registration **regs,
 	return 0;
 }
 
-static const struct ad_computer *find(const struct ad_computer *list,
-				      size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcasecmp(list[i].name, name) == 0)
-			return &list[i];
-	return NULL;
-}
-
 /* Is c the account of this registration: ours, its node, and (when the id
  * names one) the same life? */
 static bool same_life(const struct ad_computer *c, const struct registration *r,
@@ -139,7 +127,8 @@ static void ad_remove(struct backend_context *ctx, struct registration *regs,
 	 * account made again for a later life is that life's: its removal
 	 * here is done, and its join secret is left alone. */
 	for (i = 0; i < count; i++) {
-		const struct ad_computer *c = find(found, nfound, names[i]);
+		const struct ad_computer *c =
+			ad_computer_find(found, nfound, names[i]);
 
 		if (same_life(c, &regs[i], lives[i]))
 			dns[ndns++] = c->dn;
@@ -170,9 +159,12 @@ static void ad_remove(struct backend_context *ctx, struct registration *regs,
 		if (serr[i][0])
 			log_error("ad: %s: %s", secrets[i], serr[i]);
 	for (i = 0; i < count; i++) {
-		const struct ad_computer *was = find(found, nfound, names[i]);
+		const struct ad_computer *was =
+			ad_computer_find(found, nfound, names[i]);
+		const struct ad_computer *now =
+			ad_computer_find(left, nleft, names[i]);
 
-		if (same_life(find(left, nleft, names[i]), &regs[i], lives[i])) {
+		if (same_life(now, &regs[i], lives[i])) {
 			snprintf(regs[i].error, sizeof(regs[i].error),
 				 "computer %s still exists after delete%s%.200s",
 				 names[i], err[0] ? ": " : "", err);
@@ -272,7 +264,8 @@ static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 	}
 	/* Every account in one batch: one LDAP bind, not one per node. */
 	for (i = 0; i < count; i++) {
-		const struct ad_computer *c = find(found, nfound, names[i]);
+		const struct ad_computer *c =
+			ad_computer_find(found, nfound, names[i]);
 
 		if (regs[i].error[0])
 			continue;
@@ -309,7 +302,8 @@ static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 	}
 	/* An account carrying the new life token is made, password and all. */
 	for (i = 0; i < count; i++) {
-		const struct ad_computer *c = find(made, nmade, names[i]);
+		const struct ad_computer *c =
+			ad_computer_find(made, nmade, names[i]);
 
 		if (!otps[i] || regs[i].error[0])
 			continue;
@@ -322,8 +316,8 @@ static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 		}
 		ad_id_format(regs[i].id, sizeof(regs[i].id), names[i], lives[i]);
 		log_info("%s: ad: computer %s %s", regs[i].node, regs[i].id,
-			 find(found, nfound, names[i]) ? "reset for a new instance"
-						       : "created");
+			 ad_computer_find(found, nfound, names[i]) ?
+				 "reset for a new instance" : "created");
 		values[nput] = join_secret(ctx->ad, regs[i].node, names[i],
 					   regs[i].id, otps[i]);
 		snames[nput] = secret_name(ctx->conf, regs[i].node);

@@ -21,6 +21,10 @@
 #     chunk takes over 30 s. With every node listed, the second chunk uses
 #     the pass's listing; with n650 registered after the listing was
 #     taken, the second chunk lists again and removes it.
+#  6. AD: a resume of 1,001 nodes looks their accounts up in two searches
+#     (1,000 names each: one filter is one argument of ldapsearch); n1100,
+#     whose account exists, is in the second: it is found and reset, not
+#     made again.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/cluster.sh"
@@ -224,4 +228,21 @@ for late in no yes; do
 		ok $? "opsworks: n650 registered after the listing: listed again ($lists) and removed, none left ($left)"
 	fi
 done
+
+# 6. AD: 1,001 names, two searches.
+if echo " $backends " | grep -q ' ad '; then
+	backends_conf ad DebugLevel=verbose
+	log=$D/log/identity-ad.log
+	"$top_builddir/slurm-identity-resume" n1100 >/dev/null 2>&1
+	: >"$log"
+	"$top_builddir/slurm-identity-resume" 'n[100-1100]' >"$D/resume.out" 2>&1
+	rc=$?
+	made=$(grep -c ': ad: computer N[0-9]*:[0-9a-f]* created$' "$log")
+	have=$(samba_computers | tr ' ' '\n' | grep -c -E '^N([1-9][0-9][0-9]|10[0-9][0-9]|1100)$')
+	binds=$(grep -c 'ad: ldapsearch bound to' "$log")
+	[ "$rc" = 0 ] && [ "$made" = 1000 ] && [ "$have" = 1001 ] && [ "$binds" = 4 ] &&
+		grep -q 'n1100: ad: computer N1100:[0-9a-f]* reset for a new instance$' "$log"
+	ok $? "ad: resume of n[100-1100]: exit $rc, $made made, n1100 found by the second search and reset, $have accounts, $binds ldapsearch runs" ||
+		{ tail -3 "$D/resume.out"; grep -v ' created$' "$log" | tail -5; } | sed 's/^/# /'
+fi
 tap_done

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "backends/ad.h"
 #include "common/spawn.h"
@@ -236,10 +237,59 @@ static void runner(void)
 	strbuf_free(&out);
 }
 
+/* Sorted by name, found by name, case ignored: the lookups of a batch of
+ * 10,000 accounts are not 10,000 x 10,000 comparisons. */
+static void lookup(void)
+{
+	const char *order[] = { "N10", "n2", "N1", "COMPUTE-7", "n100", "N3" };
+	struct ad_computer *list = xcalloc(2000, sizeof(*list));
+	const struct ad_computer *c;
+	char want[16];
+	size_t i, n = sizeof(order) / sizeof(order[0]), misses = 0;
+
+	for (i = 0; i < n; i++)
+		snprintf(list[i].name, sizeof(list[i].name), "%s", order[i]);
+	ad_computers_sort(list, n);
+	tap_is_str(list[0].name, "COMPUTE-7", "sorted: first");
+	tap_is_str(list[1].name, "N1", "sorted: N1 before N10");
+	tap_is_str(list[5].name, "N3", "sorted: last");
+	for (i = 0; i < n; i++) {
+		c = ad_computer_find(list, n, order[i]);
+		if (!c || strcmp(c->name, order[i]) != 0)
+			misses++;
+	}
+	tap_is_int((long)misses, 0, "each of 6 found by its name");
+	c = ad_computer_find(list, n, "N2");
+	tap_ok(c && strcmp(c->name, "n2") == 0, "case ignored (N2 finds n2)");
+	tap_ok(ad_computer_find(list, n, "N4") == NULL, "a name not there: NULL");
+	tap_ok(ad_computer_find(list, n, "A") == NULL &&
+		       ad_computer_find(list, n, "Z") == NULL,
+	       "before the first and after the last: NULL");
+	tap_ok(ad_computer_find(list, 0, "N1") == NULL, "an empty list: NULL");
+	ad_computers_sort(list, 0);
+	/* 2,000 names in reverse order; every one found, none invented. */
+	for (i = 0; i < 2000; i++)
+		snprintf(list[i].name, sizeof(list[i].name), "N%zu", 2000 - i);
+	ad_computers_sort(list, 2000);
+	misses = 0;
+	for (i = 1; i <= 2000; i++) {
+		snprintf(want, sizeof(want), "n%zu", i);
+		c = ad_computer_find(list, 2000, want);
+		if (!c || strcasecmp(c->name, want) != 0)
+			misses++;
+	}
+	tap_is_int((long)misses, 0, "2,000 accounts: each found");
+	tap_ok(ad_computer_find(list, 2000, "N2001") == NULL &&
+		       ad_computer_find(list, 2000, "N0") == NULL,
+	       "2,000 accounts: N0 and N2001 not found");
+	free(list);
+}
+
 int main(void)
 {
 	names();
 	search();
+	lookup();
 	ownership();
 	ids();
 	runner();
