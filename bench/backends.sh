@@ -12,8 +12,8 @@
 #        bind each) per chunk of 512 nodes, and deletes the join secrets
 #        (Secrets Manager, in parallel).
 # Prints numbers; not a test. As root, on loopback only. Default N: 100
-# 1000. AD only where a Samba AD DC can run. BACKENDS=ssm measures SSM
-# only (no DC is started). EC2 is moto_server_tag_index.py unless
+# 1000. AD only where a Samba AD DC can run. BACKENDS=ssm or BACKENDS=ad
+# measures one (the DC is started for ad only). EC2 is moto_server_tag_index.py unless
 # MOTO_SERVER names another moto_server: stock moto scans every tag in the
 # region for each instance it describes, which at 10,000 instances takes
 # longer than the worker's RequestTimeout.

@@ -10,7 +10,8 @@
 #
 #   backends_start NAME   starts the endpoints for cluster NAME; sets
 #                         `backends` (opsworks ssm [ad]; BACKENDS in the
-#                         environment picks a subset and skips the DC),
+#                         environment picks a subset; the DC is started
+#                         only for ad),
 #                         `ow` (the OpsWorks fake's URL), appends to `pids`
 #                         and exports the AWS_* variables.
 #   backends_stop         stops what backends_start started (by pid).
@@ -56,8 +57,12 @@ backends_start() {
 		AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID=AKIDBK \
 		AWS_SECRET_ACCESS_KEY=bk
 	export AWS_ENDPOINT_URL=$(cat "$D/moto/endpoint")	# Secrets Manager, KMS
-	backends=${BACKENDS:-opsworks ssm}
-	if [ -z "${BACKENDS:-}" ] && command -v samba >/dev/null &&
+	backends=${BACKENDS:-opsworks ssm ad}
+	case " $backends " in
+	*" ad "*) backends=$(echo " $backends " | sed 's/ ad / /; s/^ *//; s/ *$//') ;;
+	*) return 0 ;;
+	esac
+	if command -v samba >/dev/null &&
 		command -v adcli >/dev/null && command -v ldapsearch >/dev/null &&
 		[ -d /usr/share/samba/setup ] && samba_ports_free; then
 		samba_start "$D/dc" || return 1
@@ -74,7 +79,7 @@ ssm.put_parameter(Name="/%s/ad/password" % name, Type="SecureString",
 EOP
 		backends="$backends ad"
 	else
-		echo "# no Samba AD DC here (or BACKENDS set): backends $backends"
+		echo "# no Samba AD DC here: backends $backends"
 	fi
 }
 
