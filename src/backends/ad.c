@@ -537,7 +537,8 @@ static int search_computers(const struct identity_conf *conf,
 		ad_parse_search(result.data ? result.data : "",
 				conf->cluster_name, &found, &nfound);
 		if (nfound) {
-			*list = xrealloc(*list, (*count + nfound) * sizeof(**list));
+			*list = xrealloc(*list,
+					 (*count + nfound) * sizeof(**list));
 			memcpy(*list + *count, found, nfound * sizeof(*found));
 			*count += nfound;
 		}

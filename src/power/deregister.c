@@ -74,14 +74,15 @@ static void listing_free(struct listing *l)
 
 /* Does the listing have every node of the set (whose values are indexes
  * below n)? */
-static bool listing_covers(const struct listing *l, const struct name_set *nodes,
-			   size_t n)
+static bool listing_covers(const struct listing *l,
+			   const struct name_set *nodes, size_t n)
 {
 	bool *seen = xcalloc(n + 1, sizeof(*seen));
 	size_t found = 0, i, j;
 
 	for (j = 0; j < l->count; j++) {
-		if (name_set_find(nodes, l->regs[j].node, &i) && i < n && !seen[i]) {
+		if (name_set_find(nodes, l->regs[j].node, &i) && i < n &&
+		    !seen[i]) {
 			seen[i] = true;
 			found++;
 		}
