@@ -125,9 +125,9 @@ for backend in $backends; do
 		held=$(wc -l <"$D/held")
 		"$top_builddir/slurm-identity-resume" n5 >"$D/resume.out" 2>&1 &
 		spid=$!
-		# It is waiting on n5's lock: the lock file is open in it, and it
+		# It is waiting on n5's lock: the role's lock file is open in it, and it
 		# has not reached the DC (which the gate would hold as well).
-		wait_for "ls -l /proc/$spid/fd 2>/dev/null | grep -q '/\.n5\.lock\$'" 10 &&
+		wait_for "ls -l /proc/$spid/fd 2>/dev/null | grep -q '/\.nodes\.lock\$'" 10 &&
 			kill -0 "$spid" 2>/dev/null && [ "$(wc -l <"$D/held")" = "$held" ]
 		ok $? "$backend: a resume of n5 meanwhile waits for the node's lock, before any DC call"
 		rm -f "$D/gate"
@@ -144,7 +144,7 @@ for backend in $backends; do
 	sd=$D/identity-$backend
 	backends_plant "$backend"
 	mkdir -p "$sd/queue" "$sd/controller"
-	rm -f "$sd"/controller/.n*.lock
+	rm -f "$sd"/controller/.nodes.lock
 	if ! chattr +i "$sd/queue" "$sd/controller" 2>/dev/null; then
 		for i in 1 2 3 4; do ok 0 "# SKIP $backend: no immutable attribute on this file system"; done
 		continue
@@ -169,16 +169,6 @@ for backend in $backends; do
 	chattr -i "$sd/queue" "$sd/controller"
 done
 
-plant_ow() { # plant_ow FIRST LAST: n[FIRST-LAST] registered in the stack
-	"$py" - "$ow" "$1" "$2" <<'EOP'
-import http.client, json, sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1]); c = http.client.HTTPConnection(u.hostname, u.port)
-for i in range(int(sys.argv[2]), int(sys.argv[3]) + 1):
-    c.request("POST", "/_fake/register", json.dumps({"StackId": "s-races", "Hostname": "n%d" % i,
-              "Ec2InstanceId": "i-%017x" % i}), {"Content-Type": "application/json"})
-    c.getresponse().read()
-EOP
-}
 ow_calls() { # ow_calls OPERATION: how many the fake served since its reset
 	opsworks_fake GET /_fake/calls | "$py" -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
 }
@@ -187,7 +177,7 @@ ow_calls() { # ow_calls OPERATION: how many the fake served since its reset
 BK_CONCURRENCY=16 backends_conf opsworks DebugLevel=verbose
 log=$D/log/identity-opsworks.log
 opsworks_fake POST /_fake/reset >/dev/null
-plant_ow 1 1100
+opsworks_register 1 1100
 scontrol update nodename=n700,n1050 state=power_up
 wait_for '[ "$(node_state n700)" = "idle#" ] && [ "$(node_state n1050)" = "idle#" ]' 30
 ok $? "opsworks: 1,100 registrations planted; n700 and n1050 powering up"
@@ -206,13 +196,13 @@ ok $? "opsworks: in three chunks, each node checked under its lock: $(grep -o 'd
 BK_CONCURRENCY=2 backends_conf opsworks DebugLevel=verbose
 for late in no yes; do
 	opsworks_fake POST /_fake/reset >/dev/null
-	if [ $late = yes ]; then plant_ow 101 649; else plant_ow 101 650; fi
+	if [ $late = yes ]; then opsworks_register 101 649; else opsworks_register 101 650; fi
 	opsworks_fake POST /_fake/faults '{"latency_ms": 150}' >/dev/null
 	: >"$log"
 	"$top_builddir/slurm-identity-suspend" 'n[101-650]' >/dev/null 2>&1
 	if [ $late = yes ]; then
 		wait_for '[ "$(ow_calls DeregisterInstance)" -ge 1 ]' 60
-		plant_ow 650 650
+		opsworks_register 650 650
 	fi
 	wait_for "grep -q 'queue empty, exiting' '$log'" 180
 	first=$(grep -o 'deregister: 512 node(s): locks and Slurm [0-9]* ms, calls [0-9]*' "$log" | sed 's/.* //')

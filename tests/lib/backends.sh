@@ -27,6 +27,9 @@
 #                         answered in 150 ms from then on; AD: the
 #                         controller's own slurm-identity-resume makes the
 #                         accounts).
+#   opsworks_register FIRST LAST
+#                         registers n[FIRST-LAST] in the OpsWorks fake's
+#                         stack as they are, with no reset or latency.
 #   backends_nodes BACKEND
 #                         the registered nodes, sorted, on one line (AD:
 #                         nodes with an account or a join secret left).
@@ -121,15 +124,7 @@ backends_plant() {
 	opsworks)
 		opsworks_fake POST /_fake/reset >/dev/null
 		opsworks_fake POST /_fake/faults '{"latency_ms": 150}' >/dev/null
-		"$py" - "$ow" "$bk_name" "$n" <<'EOP'
-import http.client, json, sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1]); c = http.client.HTTPConnection(u.hostname, u.port)
-for i in range(1, int(sys.argv[3]) + 1):
-    c.request("POST", "/_fake/register", json.dumps({"StackId": "s-" + sys.argv[2],
-              "Hostname": "n%d" % i, "Ec2InstanceId": "i-%017x" % i}),
-              {"Content-Type": "application/json"})
-    c.getresponse().read()
-EOP
+		opsworks_register 1 "$n"
 		;;
 	ssm)
 		"$py" - "$bk_name" "$n" <<'EOP'
@@ -154,6 +149,18 @@ for i in range(0, n, 1000):	# the same value on all: 1,000 a call
 EOP
 		;;
 	esac
+}
+
+opsworks_register() {
+	"$py" - "$ow" "$bk_name" "$1" "$2" <<'EOP'
+import http.client, json, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1]); c = http.client.HTTPConnection(u.hostname, u.port)
+for i in range(int(sys.argv[3]), int(sys.argv[4]) + 1):
+    c.request("POST", "/_fake/register", json.dumps({"StackId": "s-" + sys.argv[2],
+              "Hostname": "n%d" % i, "Ec2InstanceId": "i-%017x" % i}),
+              {"Content-Type": "application/json"})
+    c.getresponse().read()
+EOP
 }
 
 backends_nodes() {

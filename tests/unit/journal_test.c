@@ -7,11 +7,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/journal.h"
 #include "common/xmalloc.h"
 #include "tap.h"
+
+/* 1 when a child process cannot take node's lock, 0 when it can. */
+static int lock_held_elsewhere(const char *dir, const char *node)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		int fd = journal_lock(dir, "controller", node, 0);
+
+		_exit(fd >= 0 ? 0 : errno == EWOULDBLOCK ? 1 : 2);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
 
 int main(void)
 {
@@ -65,7 +82,26 @@ int main(void)
 	journal_unlock(fd);
 	fd2 = journal_lock(dir, "controller", "n1", 100);
 	tap_ok(fd2 >= 0, "lock free again after unlock");
+	fd = journal_lock(dir, "controller", "n2", 0);
+	tap_ok(fd >= 0, "another node's lock is its own");
+	journal_unlock(fd);
+	tap_ok(lock_held_elsewhere(dir, "n1") == 1,
+	       "held in another process as well");
+	tap_ok(lock_held_elsewhere(dir, "n2") == 0,
+	       "which can take another node's");
 	journal_unlock(fd2);
+	tap_ok(lock_held_elsewhere(dir, "n1") == 0,
+	       "and n1's once it is unlocked");
+	tap_ok(journal_lock(dir, "controller", "../n1", 0) < 0,
+	       "a path as node name is refused a lock");
+	path = xasprintf("%s/controller/.nodes.lock", dir);
+	tap_ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+	       "one lock file for the role, mode 0600");
+	free(path);
+	path = xasprintf("%s/controller/.n1.lock", dir);
+	tap_ok(access(path, F_OK) < 0 && errno == ENOENT,
+	       "and no file per node");
+	free(path);
 
 	journal_entry_init(&e, "n2.example");
 	journal_set(&e, "phase", "resuming");
