@@ -8,9 +8,9 @@
 #        instance, in parallel);
 #   ad   N computer accounts and join secrets made by the controller's own
 #        slurm-identity-resume on a Samba AD DC; the worker finds, deletes
-#        and checks them, one ldapsearch / ldapdelete / ldapsearch (one
-#        bind each) per chunk of 512 nodes, and deletes the join secrets
-#        (Secrets Manager, in parallel).
+#        and checks them (a search, the deletes and a search per chunk of
+#        512 nodes) on one LDAP connection, bound once, and deletes the
+#        join secrets (Secrets Manager, in parallel).
 # Prints numbers; not a test. As root, on loopback only. Default N: 100
 # 1000. AD only where a Samba AD DC can run. BACKENDS=ssm or BACKENDS=ad
 # measures one (the DC is started for ad only). EC2 is moto_server_tag_index.py unless
@@ -20,8 +20,8 @@
 #
 # Columns: plant = time to make the N registrations; hook = time until
 # slurm-identity-suspend returned; gone = from the hook's start until the
-# worker finished with none of the N left; binds = LDAP helper runs (one
-# bind each) of the worker; worker CPU and max RSS.
+# worker finished with none of the N left; binds = the worker's LDAP binds;
+# worker CPU and max RSS.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 top_srcdir=$top
@@ -84,7 +84,7 @@ for n in $sizes; do
 		printf '%-6s %-8s %7.1fs %6.2fs %7.1fs %6s %7s %15s\n' "$n" "$backend" \
 			"$(echo "$t1 - $t0" | bc)" "$(echo "$t3 - $t2" | bc)" "$(echo "$t4 - $t2" | bc)" \
 			"$(backends_nodes "$backend" | wc -w)" \
-			"$(grep -c 'ad: ld[a-z]* bound to' "$log")" "$stat"
+			"$(grep -c 'ad: \(ld[a-z]* \)\?bound to' "$log")" "$stat"
 		[ -n "${BENCH_KEEP_LOGS:-}" ] && cp "$log" "$BENCH_KEEP_LOGS/identity-$n-$backend.log"
 	done
 done

@@ -5,7 +5,7 @@ set -eu
 
 packages="
   build-essential autoconf automake libtool pkg-config
-  libslurm-dev libcurl4-openssl-dev libjansson-dev libssl-dev
+  libslurm-dev libcurl4-openssl-dev libjansson-dev libssl-dev libldap-dev
   slurmctld slurmd slurm-client munge
   python3-botocore awscli
   samba samba-ad-provision samba-ad-dc winbind libnss-winbind

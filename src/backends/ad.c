@@ -11,26 +11,21 @@
 #include <openssl/evp.h>
 
 #include "ad.h"
+#include "ldap_conn.h"
 #include "common/aws/clock.h"
 #include "common/aws/services.h"
 #include "common/log.h"
 #include "common/spawn.h"
 #include "common/xmalloc.h"
 
-#ifndef LDAPSEARCH_PATH
-#define LDAPSEARCH_PATH "/usr/bin/ldapsearch"
-#endif
-#ifndef LDAPDELETE_PATH
-#define LDAPDELETE_PATH "/usr/bin/ldapdelete"
-#endif
 #ifndef LDAPMODIFY_PATH
 #define LDAPMODIFY_PATH "/usr/bin/ldapmodify"
 #endif
 
+/* Seconds for a helper program, and for each step on the connection. */
 #define HELPER_TIMEOUT 30
-/* What a search may answer: ~150 bytes an account, so room for 100,000
- * accounts of an OU; more is an error, never a partial answer. */
-#define LDAP_OUTPUT_MAX (16 * 1024 * 1024)
+/* What ldapmodify may say: a line or two for each of AD_BATCH accounts. */
+#define LDAP_OUTPUT_MAX (1024 * 1024)
 
 static bool netbios_char(int c)
 {
@@ -192,6 +187,7 @@ void ad_domain_clear(struct ad_domain *d)
 	free(d->ou);
 	free(d->controller);
 	free(d->user);
+	ldap_conn_close(d->conn);
 	secret_free(d->password);
 	memset(d, 0, sizeof(*d));
 }
@@ -267,25 +263,6 @@ static int run_ldap(const struct identity_conf *conf, const struct ad_domain *d,
 	return rc;
 }
 
-static char *b64_decode(const char *in)
-{
-	size_t len = strlen(in);
-	unsigned char *buf = xmalloc(len + 1);
-	int n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
-
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	/* DecodeBlock counts padding as zero bytes. */
-	while (len > 0 && in[len - 1] == '=' && n > 0) {
-		len--;
-		n--;
-	}
-	buf[n] = '\0';
-	return (char *)buf;
-}
-
 /* "slurm-identity:<cluster> node=<node> life=<token>": node (and the life
  * token, if any) when ours, else "". */
 static void parse_mark(const char *description, const char *cluster,
@@ -328,83 +305,26 @@ void ad_id_split(const char *id, char *name, size_t namelen, char *life,
 	snprintf(life, lifelen, "%s", id[n] ? id + n + 1 : "");
 }
 
-static void add_entry(struct ad_computer **out, size_t *count, size_t *cap,
-		      const char *dn, const char *sam, const char *desc,
-		      bool creator, const char *cluster)
+bool ad_computer_from_entry(struct ad_computer *c, const char *dn,
+			    const char *sam, const char *description,
+			    bool creator, const char *cluster)
 {
-	struct ad_computer *c;
 	size_t n;
 
 	if (!dn || !sam || strlen(dn) >= sizeof(c->dn))
-		return;
+		return false;
 	n = strlen(sam);
 	if (n > 0 && sam[n - 1] == '$')
 		n--;
 	if (n == 0 || n > AD_COMPUTER_NAME_MAX)
-		return;
-	if (*count + 1 >= *cap) {
-		*cap = *cap ? *cap * 2 : *count + 16;
-		*out = xrealloc(*out, *cap * sizeof(**out));
-	}
-	c = &(*out)[(*count)++];
+		return false;
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%.*s", (int)n, sam);
 	snprintf(c->dn, sizeof(c->dn), "%s", dn);
-	parse_mark(desc, cluster, c);
+	parse_mark(description, cluster, c);
 	c->created_by_user = creator;
 	c->ours = c->node[0] != '\0';
-}
-
-void ad_parse_search(const char *text, const char *cluster,
-		     struct ad_computer **out, size_t *count)
-{
-	char *dn = NULL, *sam = NULL, *desc = NULL;
-	const char *p = text;
-	bool creator = false;
-	/* Appending to a list that has entries: its size is its capacity. */
-	size_t cap = *count;
-
-	for (;;) {
-		size_t n = strcspn(p, "\n");
-		char *line = xstrndup(p, n), *colon, *value;
-		bool b64;
-
-		if (n == 0) {
-			add_entry(out, count, &cap, dn, sam, desc, creator, cluster);
-			xfree_ptr(&dn);
-			xfree_ptr(&sam);
-			xfree_ptr(&desc);
-			creator = false;
-		}
-		colon = line[0] != '#' ? strchr(line, ':') : NULL;
-		if (colon) {
-			*colon = '\0';
-			b64 = colon[1] == ':';
-			value = colon + 1 + b64;
-			while (*value == ' ')
-				value++;
-			value = b64 ? b64_decode(value) : xstrdup(value);
-			if (value && strcasecmp(line, "dn") == 0 && !dn)
-				dn = value;
-			else if (value && strcasecmp(line, "sAMAccountName") == 0 && !sam)
-				sam = value;
-			else if (value && strcasecmp(line, "description") == 0 && !desc)
-				desc = value;
-			else if (value && strcasecmp(line, "mS-DS-CreatorSID") == 0) {
-				creator = true;
-				free(value);
-			} else
-				free(value);
-		}
-		free(line);
-		if (!p[n])
-			break;
-		p += n + 1;
-	}
-	add_entry(out, count, &cap, dn, sam, desc, creator, cluster);
-	free(dn);
-	free(sam);
-	free(desc);
+	return true;
 }
 
 /* RFC 4514: a DN attribute value with its special characters escaped. */
@@ -498,61 +418,78 @@ const struct ad_computer *ad_computer_find(const struct ad_computer *list,
 	return NULL;
 }
 
-/* One ldapsearch (one bind) in ComputerOU for filter; what it finds is
- * added to *list. */
-static int search_computers(const struct identity_conf *conf,
-			    const struct ad_domain *d, const char *filter,
-			    struct ad_computer **list, size_t *count,
-			    char *err, size_t errlen)
+/* The domain's connection, bound on first use (and after a failure). */
+static struct ldap_conn *domain_conn(const struct identity_conf *conf,
+				     struct ad_domain *d, char *err,
+				     size_t errlen)
 {
-	const char *extra[16];
-	struct ad_computer *found = NULL;
-	struct strbuf result;
-	size_t nfound = 0, k = 0;
+	struct ldap_conn_opts o = {
+		.ca_file = conf->ldap_ca_file,
+		.reqcert = conf->ldap_tls_reqcert,
+		.password = d->password,
+		.timeout = HELPER_TIMEOUT,
+	};
+	char *uri, *dn;
+
+	if (d->conn)
+		return d->conn;
+	uri = ad_ldap_uri(d);
+	dn = bind_dn(d);
+	o.uri = uri;
+	o.bind_dn = dn;
+	d->conn = ldap_conn_open(&o, err, errlen);
+	free(uri);
+	free(dn);
+	return d->conn;
+}
+
+struct found {
+	const char *cluster;
+	struct ad_computer *list;
+	size_t count, cap;
+};
+
+static void found_entry(void *arg, const char *dn, const char *const *values)
+{
+	struct found *f = arg;
+
+	if (f->count == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 64;
+		f->list = xrealloc(f->list, f->cap * sizeof(*f->list));
+	}
+	if (ad_computer_from_entry(&f->list[f->count], dn, values[0],
+				   values[1], values[2] != NULL, f->cluster))
+		f->count++;
+}
+
+/* One search in ComputerOU for filter; what it finds is added to f. */
+static int search_computers(const struct identity_conf *conf,
+			    struct ad_domain *d, const char *filter,
+			    struct found *f, char *err, size_t errlen)
+{
+	static const char *const attrs[] = {
+		"sAMAccountName", "description", "mS-DS-CreatorSID", NULL
+	};
+	struct ldap_conn *c = domain_conn(conf, d, err, errlen);
 	int rc;
 
+	if (!c)
+		return -1;
 	/* Only ComputerOU, one level: an account elsewhere in the domain is
 	 * never ours, whatever its description says. */
-	extra[k++] = "-LLL";
-	extra[k++] = "-o";
-	extra[k++] = "ldif-wrap=no";
-	extra[k++] = "-E";
-	extra[k++] = "pr=500/noprompt";
-	extra[k++] = "-b";
-	extra[k++] = d->ou;
-	extra[k++] = "-s";
-	extra[k++] = "one";
-	extra[k++] = filter;
-	extra[k++] = "sAMAccountName";
-	extra[k++] = "description";
-	extra[k++] = "mS-DS-CreatorSID";
-	strbuf_init(&result);
-	rc = run_ldap(conf, d, LDAPSEARCH_PATH, extra, k, NULL, &result, err,
-		      errlen);
-	if (rc == 32) {
+	rc = ldap_conn_search(c, d->ou, filter, attrs, found_entry, f, err,
+			      errlen);
+	if (rc == LDAP_CONN_NO_SUCH_OBJECT)
 		snprintf(err, errlen, "ComputerOU %s does not exist", d->ou);
-		rc = -1;
-	}
-	if (rc == 0) {
-		ad_parse_search(result.data ? result.data : "",
-				conf->cluster_name, &found, &nfound);
-		if (nfound) {
-			*list = xrealloc(*list,
-					 (*count + nfound) * sizeof(**list));
-			memcpy(*list + *count, found, nfound * sizeof(*found));
-			*count += nfound;
-		}
-		free(found);
-	}
-	strbuf_free(&result);
 	return rc == 0 ? 0 : -1;
 }
 
-int ad_find_computers(const struct identity_conf *conf,
-		      const struct ad_domain *d, const char *const *names,
-		      size_t n, struct ad_computer **out, size_t *count,
-		      char *err, size_t errlen)
+int ad_find_computers(const struct identity_conf *conf, struct ad_domain *d,
+		      const char *const *names, size_t n,
+		      struct ad_computer **out, size_t *count, char *err,
+		      size_t errlen)
 {
+	struct found f = { .cluster = conf->cluster_name };
 	struct strbuf filter;
 	size_t i;
 	int rc = 0;
@@ -564,11 +501,10 @@ int ad_find_computers(const struct identity_conf *conf,
 		strbuf_puts(&filter, "(&(objectClass=computer)(description=slurm-identity:");
 		put_filter_value(&filter, conf->cluster_name);
 		strbuf_puts(&filter, " node=*))");
-		rc = search_computers(conf, d, filter.data, out, count, err,
-				      errlen);
+		rc = search_computers(conf, d, filter.data, &f, err, errlen);
 	}
-	/* AD_FIND_PER_SEARCH names a search: the filter is one argument of
-	 * ldapsearch, which the kernel limits to 128 KB. */
+	/* AD_FIND_PER_SEARCH names a search: Samba takes a request of
+	 * 256,000 bytes at most. */
 	for (i = 0; names && i < n && rc == 0; i++) {
 		if (i % AD_FIND_PER_SEARCH == 0) {
 			strbuf_free(&filter);
@@ -581,17 +517,17 @@ int ad_find_computers(const struct identity_conf *conf,
 		if (i % AD_FIND_PER_SEARCH == AD_FIND_PER_SEARCH - 1 ||
 		    i == n - 1) {
 			strbuf_puts(&filter, "))");
-			rc = search_computers(conf, d, filter.data, out, count,
-					      err, errlen);
+			rc = search_computers(conf, d, filter.data, &f, err,
+					      errlen);
 		}
 	}
 	strbuf_free(&filter);
 	if (rc < 0) {
-		free(*out);
-		*out = NULL;
-		*count = 0;
+		free(f.list);
 		return -1;
 	}
+	*out = f.list;
+	*count = f.count;
 	for (i = 0; i < *count; i++)
 		(*out)[i].ours = ad_computer_owned(&(*out)[i], d,
 						   conf->cluster_name,
@@ -752,30 +688,35 @@ static int run_adcli(const struct identity_conf *conf, const char **argv,
 	return rc;
 }
 
-int ad_delete_computers(const struct identity_conf *conf,
-			const struct ad_domain *d, const char *const *dns,
-			size_t n, char *err, size_t errlen)
+int ad_delete_computers(const struct identity_conf *conf, struct ad_domain *d,
+			const char *const *dns, size_t n, char *err,
+			size_t errlen)
 {
-	const char *extra[2] = { "-c", "-r" };
-	struct strbuf list, out;
-	struct secret *input;
-	size_t i;
-	int rc;
+	struct ldap_conn *c;
+	size_t i, failed = 0;
+	char why[512];
 
 	if (n == 0)
 		return 0;
-	strbuf_init(&list);
-	strbuf_init(&out);
-	for (i = 0; i < n; i++)
-		strbuf_printf(&list, "%s\n", dns[i]);
-	input = secret_new(list.data, list.len);
-	rc = run_ldap(conf, d, LDAPDELETE_PATH, extra, 2, input, &out, err,
-		      errlen);
-	secret_free(input);
-	strbuf_free(&list);
-	strbuf_free(&out);
-	/* 32: one was already gone (noSuchObject). */
-	return rc == 0 || rc == 32 ? 0 : -1;
+	c = domain_conn(conf, d, err, errlen);
+	if (!c)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int rc = ldap_conn_delete(c, dns[i], why, sizeof(why));
+
+		if (rc == 0)
+			continue;
+		if (failed++ == 0)
+			snprintf(err, errlen, "%s: %s", dns[i], why);
+		/* Without a connection the rest would each wait for one. */
+		if (rc == LDAP_CONN_DOWN) {
+			failed += n - i - 1;
+			break;
+		}
+	}
+	if (failed)
+		log_verbose("ad: %zu of %zu deletes not done", failed, n);
+	return failed ? -1 : 0;
 }
 
 int ad_join(const struct identity_conf *conf, const struct ad_domain *d,

@@ -1,11 +1,13 @@
-/* ad.h: Active Directory computer accounts, through adcli and the OpenLDAP
- * tools.
+/* ad.h: Active Directory computer accounts, through adcli, ldapmodify and
+ * the OpenLDAP library.
  *
- * Passwords reach the tools only through pipes (adcli --stdin-password,
- * ldapmodify -y /dev/fd/3, LDIF on stdin), never argv or environment. The
- * controller creates each account over LDAPS with its one-time password
- * set in the same operation (adcli preset-computer would need that
- * password on its command line) and marks it ours in its description:
+ * The controller searches and deletes over one LDAPS connection, bound
+ * once (ldap_conn.h). Passwords reach the tools only through pipes (adcli
+ * --stdin-password, ldapmodify -y /dev/fd/3, LDIF on stdin), never argv or
+ * environment. The controller creates each account over LDAPS with its
+ * one-time password set in the same operation (adcli preset-computer would
+ * need that password on its command line) and marks it ours in its
+ * description:
  *
  *     slurm-identity:<ClusterName> node=<slurm node> life=<token>
  *
@@ -26,6 +28,8 @@
 
 #define AD_COMPUTER_NAME_MAX 15
 
+struct ldap_conn;
+
 struct ad_domain {
 	char *name;		/* test.domain */
 	char *realm;		/* TEST.DOMAIN */
@@ -34,6 +38,7 @@ struct ad_domain {
 	char *controller;	/* NULL: discovered */
 	char *user;		/* DomainUser */
 	struct secret *password;	/* controller only */
+	struct ldap_conn *conn;	/* controller: opened on first use */
 };
 
 struct ad_computer {
@@ -63,19 +68,18 @@ void ad_domain_from_names(const struct identity_conf *conf, const char *name,
 			  struct ad_domain *d);
 void ad_domain_clear(struct ad_domain *d);
 
-/* Names per ldapsearch of ad_find_computers: a filter of 1,000 names is
- * some 25 KB (63 KB at most), below the kernel's 128 KB for one argument
- * and Samba's 256,000 bytes for one request; a chunk of the worker (512
- * nodes) is one search. */
+/* Names per search of ad_find_computers: a filter of 1,000 names is some
+ * 25 KB (63 KB at most), below Samba's 256,000 bytes for one request; a
+ * chunk of the worker (512 nodes) is one search. */
 #define AD_FIND_PER_SEARCH 1000
 /* Controller: computer accounts, sorted by name (ad_computer_find). names
  * NULL: all accounts marked with our cluster in the OU; else those with
- * these names in the OU (ours or not), one ldapsearch (one bind) per
- * AD_FIND_PER_SEARCH names. */
-int ad_find_computers(const struct identity_conf *conf,
-		      const struct ad_domain *d, const char *const *names,
-		      size_t n, struct ad_computer **out, size_t *count,
-		      char *err, size_t errlen);
+ * these names in the OU (ours or not), one search per AD_FIND_PER_SEARCH
+ * names, on the domain's connection (bound on first use). */
+int ad_find_computers(const struct identity_conf *conf, struct ad_domain *d,
+		      const char *const *names, size_t n,
+		      struct ad_computer **out, size_t *count, char *err,
+		      size_t errlen);
 /* Sort accounts by name, ignoring case (as AD compares them). */
 void ad_computers_sort(struct ad_computer *list, size_t n);
 /* The account named name (case ignored) in a sorted list, or NULL. */
@@ -103,11 +107,12 @@ int ad_create_computers(const struct identity_conf *conf,
 void ad_id_format(char *out, size_t len, const char *name, const char *life);
 void ad_id_split(const char *id, char *name, size_t namelen, char *life,
 		 size_t lifelen);
-/* Delete accounts (and anything below them) by DN, with one LDAP bind;
- * the caller checks what is left with ad_find_computers. */
-int ad_delete_computers(const struct identity_conf *conf,
-			const struct ad_domain *d, const char *const *dns,
-			size_t n, char *err, size_t errlen);
+/* Delete accounts (and anything below them) by DN, on the domain's
+ * connection; the caller checks what is left with ad_find_computers. -1
+ * with the first failure in err if any delete failed. */
+int ad_delete_computers(const struct identity_conf *conf, struct ad_domain *d,
+			const char *const *dns, size_t n, char *err,
+			size_t errlen);
 
 /* Node: join with the one-time password, then validate the keytab. */
 int ad_join(const struct identity_conf *conf, const struct ad_domain *d,
@@ -119,10 +124,12 @@ int ad_testjoin(const struct identity_conf *conf, const struct ad_domain *d,
 		const char *keytab, const char *hostname, char *err,
 		size_t errlen);
 
-/* Computers in "ldapsearch -LLL -o ldif-wrap=no" output (sAMAccountName,
- * description; base64 values decoded); appended to *out. */
-void ad_parse_search(const char *text, const char *cluster,
-		     struct ad_computer **out, size_t *count);
+/* A computer account from one search entry: its DN, sAMAccountName,
+ * description, and whether it has an mS-DS-CreatorSID. false when the
+ * entry is not one (no name, a name too long, a DN too long). */
+bool ad_computer_from_entry(struct ad_computer *c, const char *dn,
+			    const char *sam, const char *description,
+			    bool creator, const char *cluster);
 
 /* RFC 4514 escape of one DN attribute value; caller frees. */
 char *ad_dn_escape(const char *value);

@@ -61,6 +61,11 @@ int program_start(struct program *p, const char *name, const char *conf_path,
 	memset(p, 0, sizeof(*p));
 	p->name = name;
 	save_environ();
+	/* The OpenLDAP library (ours for AD, and libcurl's) reads no
+	 * ldap.conf, ldaprc or LDAP* variables, which could steer where the
+	 * domain password goes: identity.conf says all of it. Set before any
+	 * thread starts; programs we chain get the environment saved above. */
+	setenv("LDAPNOINIT", "1", 1);
 	log_init(name);
 	/* Until the configuration says otherwise: syslog, and stderr for a
 	 * person at a terminal. */

@@ -1,14 +1,16 @@
 #!/bin/bash
 # 0150-secret-memory.sh: a secret read from identity.conf lives only in
-# our wiped secret buffers. While slurm-identity-resume waits on a domain
-# controller that accepts but never answers, its memory is searched: the
-# DomainPassword line (what a stdio buffer of the file would hold after
-# parsing) must not be there, and the secret pages must be locked.
+# our wiped secret buffers. slurm-identity-resume's memory is searched
+# twice: while it waits on a domain controller that accepts and never
+# answers, and while it waits on one that took its LDAP bind (the
+# password, in the OpenLDAP library's buffers) and never answers the
+# search. The DomainPassword line (what a stdio buffer of the file would
+# hold after parsing) must not be there, the password only in our secret
+# buffers, and the secret pages must be locked.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespace, /proc/PID/mem)"
-command -v ldapsearch >/dev/null || skip_all "ldap-utils not installed"
 D=$(test_dir secretmem)
 trap '[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$D"' EXIT
 password="Pw-$(openssl rand -hex 16)"
@@ -26,28 +28,51 @@ echo "DomainPassword=$password" >>"$D/identity.conf"
 chmod 600 "$D/identity.conf"
 printf '%s' "$password" >"$D/secret"
 
-# In a network namespace of its own: 127.0.0.1:636 is a listener that
-# accepts and never answers, so the hook waits in its LDAP search.
-unshare --net bash -c '
-	D=$1 top_builddir=$2
+# A self-signed certificate for the DC that takes the bind.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-keyout "$D/dc.key" -out "$D/dc.crt" >/dev/null 2>&1 ||
+	bail "cannot make a certificate"
+echo "LdapTlsReqCert=never" >>"$D/identity.conf"
+
+# scan MODE: in a network namespace of its own, 127.0.0.1:636 is a DC
+# that (silent) accepts and never answers, or (bind) answers the LDAP
+# bind with success over TLS and never answers what follows. The hook's
+# memory is searched while it waits.
+scan() {
+	rm -f "$D/listening" "$D/ready" "$D/hook-state" "$D/scan"
+	unshare --net bash -c '
+	D=$1 top_builddir=$2 mode=$3
 	ip link set lo up
-	python3 - <<EOP &
-import socket, time
+	python3 - "$D" "$mode" <<"EOP" &
+import socket, ssl, sys
+d, mode = sys.argv[1], sys.argv[2]
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 636)); s.listen(8)
 held = []
-open("$D/listening", "w").close()
+open(d + "/listening", "w").close()
 while True:
     c, _ = s.accept(); held.append(c)
+    if mode == "silent":
+        open(d + "/ready", "w").close()
+        continue
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(d + "/dc.crt", d + "/dc.key")
+    t = ctx.wrap_socket(c, server_side=True); held.append(t)
+    req = t.recv(4096)
+    # BindRequest: 30 len 02 01 id 60 ...; answer BindResponse success.
+    if len(req) > 5 and req[0] == 0x30 and req[2:4] == b"\x02\x01" and req[5] == 0x60:
+        t.sendall(b"\x30\x0c\x02\x01" + req[4:5] + b"\x61\x07\x0a\x01\x00\x04\x00\x04\x00")
+        t.recv(4096)	# the search, never answered
+        open(d + "/ready", "w").close()
 EOP
 	listener=$!
 	for i in $(seq 1 100); do [ -e "$D/listening" ] && break; sleep 0.1; done
 	SLURM_IDENTITY_CONF=$D/identity.conf SLURM_CONF=/dev/null AWS_REGION=us-east-1 \
 		AWS_EC2_METADATA_DISABLED=true "$top_builddir/slurm-identity-resume" n1 &
 	hook=$!
-	for i in $(seq 1 200); do pgrep -P $hook ldapsearch >/dev/null && break; sleep 0.1; done
-	pgrep -P $hook ldapsearch >/dev/null && echo waiting >"$D/hook-state"
-	python3 - "$hook" "$D/secret" >"$D/scan" <<EOP
+	for i in $(seq 1 300); do [ -e "$D/ready" ] && break; sleep 0.1; done
+	[ -e "$D/ready" ] && kill -0 $hook 2>/dev/null && echo waiting >"$D/hook-state"
+	python3 - "$hook" "$D/secret" >"$D/scan" <<"EOP"
 import re, sys
 pid, secret = sys.argv[1], open(sys.argv[2], "rb").read()
 line = b"DomainPassword=" + secret
@@ -69,18 +94,26 @@ print("secret=%d line=%d locked_kb=%s" % (found["secret"], found["line"], locked
 EOP
 	kill -9 $hook $listener 2>/dev/null
 	wait 2>/dev/null
-' sh "$D" "$top_builddir"
+	' sh "$D" "$top_builddir" "$1"
+}
 
-[ "$(cat "$D/hook-state" 2>/dev/null)" = waiting ]
-ok $? "the resume hook is waiting on the silent domain controller"
-read -r scan <"$D/scan"
-echo "# memory of the hook: $scan"
-case $scan in *" line=0 "*) true ;; *) false ;; esac
-ok $? "no copy of the DomainPassword line (no stdio buffer of identity.conf left)"
-secrets=$(echo "$scan" | sed -n 's/^secret=\([0-9]*\).*/\1/p')
-[ "${secrets:-0}" -ge 1 ] && [ "${secrets:-0}" -le 2 ]
-ok $? "the password itself only in our secret buffers ($secrets: the configuration's and the domain's)"
-locked=$(echo "$scan" | sed -n 's/.*locked_kb=\([0-9]*\).*/\1/p')
-[ "${locked:-0}" -gt 0 ]
-ok $? "secret pages are locked in memory (VmLck ${locked:-0} kB)"
+for mode in silent bind; do
+	case $mode in
+	silent) what="waiting on a DC that never answers" ;;
+	bind) what="waiting on its search after the DC took the bind" ;;
+	esac
+	scan $mode
+	[ "$(cat "$D/hook-state" 2>/dev/null)" = waiting ]
+	ok $? "$mode: the resume hook is $what"
+	read -r result <"$D/scan"
+	echo "# memory of the hook: $result"
+	case $result in *" line=0 "*) true ;; *) false ;; esac
+	ok $? "$mode: no copy of the DomainPassword line (no stdio buffer of identity.conf left)"
+	secrets=$(echo "$result" | sed -n 's/^secret=\([0-9]*\).*/\1/p')
+	[ "${secrets:-0}" -ge 1 ] && [ "${secrets:-0}" -le 2 ]
+	ok $? "$mode: the password itself only in our secret buffers ($secrets: the configuration's and the domain's)"
+	locked=$(echo "$result" | sed -n 's/.*locked_kb=\([0-9]*\).*/\1/p')
+	[ "${locked:-0}" -gt 0 ]
+	ok $? "$mode: secret pages are locked in memory (VmLck ${locked:-0} kB)"
+done
 tap_done

@@ -22,9 +22,12 @@
 #     the pass's listing; with n650 registered after the listing was
 #     taken, the second chunk lists again and removes it.
 #  6. AD: a resume of 1,001 nodes looks their accounts up in two searches
-#     (1,000 names each: one filter is one argument of ldapsearch); n1100,
-#     whose account exists, is in the second: it is found and reset, not
-#     made again.
+#     (1,000 names each) over one bind; n1100, whose account exists, is in
+#     the second: it is found and reset, not made again. A suspend of the
+#     1,001 then has the worker find, delete and check them in two chunks,
+#     all with one bind.
+#  7. AD: the DC drops the connection between two searches of a resume:
+#     it binds again once and goes on.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/cluster.sh"
@@ -54,14 +57,14 @@ cluster_start || bail "cannot start slurmctld"
 wait_for '[ "$(node_state n21)" = "idle~" ]' 30 || bail "nodes not powered down"
 backends_start races || bail "cannot start the endpoints"
 
-# proxy_start LISTEN UPSTREAM: a gate proxy (tests/lib/gate_proxy.py);
-# sets proxy_port. The gate is $D/gate, each held connection a line in
-# $D/held.
+# proxy_start LISTEN UPSTREAM [OPTION...]: a gate proxy
+# (tests/lib/gate_proxy.py); sets proxy_port. The gate is $D/gate, each
+# held connection a line in $D/held.
 proxy_start() {
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
 	rm -f "$D/proxy.port" "$D/gate" "$D/held"
 	/usr/bin/python3 "$top_srcdir/tests/lib/gate_proxy.py" --listen "$1" --upstream "$2" \
-		--gate "$D/gate" --held "$D/held" --port-file "$D/proxy.port" \
+		--gate "$D/gate" --held "$D/held" --port-file "$D/proxy.port" "${@:3}" \
 		2>>"$D/log/proxy.err" &
 	proxy_pid=$!
 	wait_for "[ -s '$D/proxy.port' ]" 20 && proxy_port=$(cat "$D/proxy.port")
@@ -229,10 +232,38 @@ if echo " $backends " | grep -q ' ad '; then
 	rc=$?
 	made=$(grep -c ': ad: computer N[0-9]*:[0-9a-f]* created$' "$log")
 	have=$(samba_computers | tr ' ' '\n' | grep -c -E '^N([1-9][0-9][0-9]|10[0-9][0-9]|1100)$')
-	binds=$(grep -c 'ad: ldapsearch bound to' "$log")
-	[ "$rc" = 0 ] && [ "$made" = 1000 ] && [ "$have" = 1001 ] && [ "$binds" = 4 ] &&
+	searches=$(grep -c 'ad: ldap search: ' "$log")
+	binds=$(grep -c 'ad: bound to ' "$log")
+	[ "$rc" = 0 ] && [ "$made" = 1000 ] && [ "$have" = 1001 ] && [ "$searches" = 4 ] &&
+		[ "$binds" = 1 ] &&
 		grep -q 'n1100: ad: computer N1100:[0-9a-f]* reset for a new instance$' "$log"
-	ok $? "ad: resume of n[100-1100]: exit $rc, $made made, n1100 found by the second search and reset, $have accounts, $binds ldapsearch runs" ||
+	ok $? "ad: resume of n[100-1100]: exit $rc, $made made, n1100 found by the second search and reset, $have accounts, $searches searches, $binds bind" ||
 		{ tail -3 "$D/resume.out"; grep -v ' created$' "$log" | tail -5; } | sed 's/^/# /'
+
+	: >"$log"
+	"$top_builddir/slurm-identity-suspend" 'n[100-1100]' >/dev/null 2>&1
+	wait_for "grep -q 'queue empty, exiting' '$log'" 300
+	left=$(samba_computers | tr ' ' '\n' | grep -E '^N([1-9][0-9][0-9]|10[0-9][0-9]|1100)$' | sort | tr '\n' ' ')
+	kept=$(sed -n 's/.*: n\([0-9]*\): deregister: node is [^ ]* now; its identity stays$/N\1/p' "$log" | sort | tr '\n' ' ')
+	binds=$(grep -c 'ad: bound to ' "$log")
+	[ "$left" = "$kept" ] && [ "$binds" = 1 ] &&
+		[ "$(grep -c 'deregister: [0-9]* node(s): locks and Slurm' "$log")" = 2 ]
+	ok $? "ad: suspend of n[100-1100]: the worker removed all but what Slurm has up (left '$left', kept '$kept') in two chunks with $binds bind" ||
+		grep -E 'error|bound to|node\(s\)' "$log" | tail -8 | sed 's/^/# /'
+
+	# 7. The DC drops the connection: on 127.0.0.2 a proxy closes every
+	# older connection when a new one comes, so ldapmodify's connection
+	# drops the resume's own between its two searches.
+	proxy_start 127.0.0.2:636 127.0.0.1:636 --drop-older
+	BK_DC=127.0.0.2 backends_conf ad DebugLevel=verbose
+	: >"$log"
+	"$top_builddir/slurm-identity-resume" 'n[30-32]' >"$D/resume.out" 2>&1
+	rc=$?
+	binds=$(grep -c 'ad: bound to ldaps://127.0.0.2 ' "$log")
+	made=$(grep -c -E ': ad: computer N3[0-2]:[0-9a-f]* (created|reset for a new instance)$' "$log")
+	[ "$rc" = 0 ] && [ "$binds" = 2 ] && [ "$made" = 3 ] &&
+		grep -q 'ad: connection to ldaps://127.0.0.2 lost; binding again' "$log"
+	ok $? "ad: the DC dropped the connection between a resume's two searches: bound again ($binds binds), $made accounts made, exit $rc" ||
+		grep 'ad: ' "$log" | tail -6 | sed 's/^/# /'
 fi
 tap_done

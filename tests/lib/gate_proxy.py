@@ -2,7 +2,7 @@
 """gate_proxy.py: a TCP proxy with a gate, to hold a program at one step.
 
   gate_proxy.py --listen HOST:PORT --upstream HOST:PORT --gate FILE
-                --port-file FILE [--held FILE]
+                --port-file FILE [--held FILE] [--drop-older]
 
 Forwards every connection to the upstream, byte for byte (HTTP, LDAPS,
 anything). While the gate file exists, a new connection is accepted but
@@ -10,7 +10,9 @@ nothing is forwarded: the program on the other side waits in its call, at
 a step a race test chooses, until the test removes the gate. Each held
 connection appends a line to the held file, so the test knows the program
 got there. Port 0 picks a free port; the one bound is written to the port
-file.
+file. With --drop-older, each new connection closes the ones before it, as
+a server does that drops idle connections: a client that keeps one open
+finds it gone at its next request.
 """
 import argparse
 import asyncio
@@ -42,8 +44,14 @@ async def pipe(reader, writer):
 
 async def serve(args):
     up_host, up_port = split(args.upstream)
+    open_pairs = []
 
     async def handle(reader, writer):
+        if args.drop_older:
+            for pair in open_pairs:
+                for w in pair:
+                    w.close()
+            open_pairs.clear()
         if os.path.exists(args.gate):
             if args.held:
                 with open(args.held, "a") as f:
@@ -56,6 +64,8 @@ async def serve(args):
             print("gate_proxy: upstream %s: %s" % (args.upstream, e), file=sys.stderr)
             writer.close()
             return
+        if args.drop_older:
+            open_pairs.append((writer, up_writer))
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     host, port = split(args.listen)
@@ -76,6 +86,7 @@ def main():
     p.add_argument("--gate", required=True)
     p.add_argument("--port-file", required=True)
     p.add_argument("--held")
+    p.add_argument("--drop-older", action="store_true")
     asyncio.run(serve(p.parse_args()))
 
 

@@ -17,7 +17,7 @@ root=$cache/$release
 # from the host's Python (run.sh).
 packages="slurmctld slurmd slurm-client libslurm-dev munge
 	build-essential autoconf automake libtool pkg-config
-	libcurl4-openssl-dev libjansson-dev libssl-dev
+	libcurl4-openssl-dev libjansson-dev libssl-dev libldap-dev
 	iproute2 procps util-linux curl openssl ca-certificates bc psmisc"
 stamp=$(printf '%s %s\n' "$release" "$packages" | tr -s ' \t\n' ' ' | sha256sum | cut -c1-16)
 

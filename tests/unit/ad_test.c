@@ -1,4 +1,4 @@
-/* ad_test.c: computer names, ldapsearch output, and the helper runner
+/* ad_test.c: computer names, search entries, and the helper runner
  * that carries passwords to adcli and the LDAP tools. */
 #include "config.h"
 
@@ -54,97 +54,89 @@ static void names(void)
 	tap_is_str(name("c", NULL, ""), "(error)", "empty node refused");
 }
 
+/* One entry as the LDAP library hands it over. */
+static bool entry(struct ad_computer *c, const char *dn, const char *sam,
+		  const char *desc, bool creator, const char *cluster)
+{
+	return ad_computer_from_entry(c, dn, sam, desc, creator, cluster);
+}
+
 static void search(void)
 {
-	const char *text =
-		"dn: CN=N1,OU=HPC,DC=test,DC=domain\n"
-		"sAMAccountName: N1$\n"
-		"description: slurm-identity:sitest node=n1 life=3fa2c901\n"
-		"\n"
-		"# refldaps://test.domain/CN=Configuration,DC=test,DC=domain\n"
-		"\n"
-		"dn: CN=N2,OU=HPC,DC=test,DC=domain\n"
-		"description:: c2x1cm0taWRlbnRpdHk6c2l0ZXN0IG5vZGU9bjI=\n"
-		"sAMAccountName: N2$\n"
-		"\n"
-		"dn: CN=WS1,OU=HPC,DC=test,DC=domain\n"
-		"sAMAccountName: WS1$\n"
-		"description: slurm-identity:othercluster node=ws1\n"
-		"\n"
-		"dn: CN=PC,OU=HPC,DC=test,DC=domain\n"
-		"sAMAccountName: PC$\n";
-	struct ad_computer *c = NULL;
-	size_t n = 0;
+	struct ad_computer c;
+	char long_dn[600];
 
-	ad_parse_search(text, "sitest", &c, &n);
-	tap_is_int((long)n, 4, "four computers (comment lines skipped)");
-	if (n != 4) {
-		free(c);
-		return;
-	}
-	tap_ok(c[0].ours && strcmp(c[0].node, "n1") == 0 &&
-	       strcmp(c[0].name, "N1") == 0, "ours: name without $, node from the mark");
-	tap_is_str(c[0].dn, "CN=N1,OU=HPC,DC=test,DC=domain", "dn kept");
-	tap_is_str(c[0].life, "3fa2c901", "life token from the mark");
-	tap_is_str(c[1].life, "", "a mark without a life token (older accounts)");
-	tap_ok(c[1].ours && strcmp(c[1].node, "n2") == 0,
-	       "base64 description decoded, attribute order free");
-	tap_ok(!c[2].ours, "another cluster's mark is not ours");
-	tap_ok(!c[3].ours && c[3].node[0] == '\0', "no mark is not ours");
-	free(c);
-	c = NULL;
-	n = 0;
-	ad_parse_search("", "sitest", &c, &n);
-	tap_is_int((long)n, 0, "empty output: nothing");
-	free(c);
+	tap_ok(entry(&c, "CN=N1,OU=HPC,DC=test,DC=domain", "N1$",
+		     "slurm-identity:sitest node=n1 life=3fa2c901", false,
+		     "sitest") &&
+	       c.ours && strcmp(c.node, "n1") == 0 && strcmp(c.name, "N1") == 0,
+	       "ours: name without $, node from the mark");
+	tap_is_str(c.dn, "CN=N1,OU=HPC,DC=test,DC=domain", "dn kept");
+	tap_is_str(c.life, "3fa2c901", "life token from the mark");
+	tap_ok(entry(&c, "CN=N2,OU=HPC,DC=test,DC=domain", "N2$",
+		     "slurm-identity:sitest node=n2", false, "sitest") &&
+	       c.ours && strcmp(c.node, "n2") == 0 && c.life[0] == '\0',
+	       "a mark without a life token (older accounts)");
+	tap_ok(entry(&c, "CN=WS1,OU=HPC,DC=test,DC=domain", "WS1$",
+		     "slurm-identity:othercluster node=ws1", false, "sitest") &&
+	       !c.ours, "another cluster's mark is not ours");
+	tap_ok(entry(&c, "CN=PC,OU=HPC,DC=test,DC=domain", "PC$", NULL, false,
+		     "sitest") && !c.ours && c.node[0] == '\0',
+	       "no mark is not ours");
+	tap_ok(!entry(&c, "CN=X,OU=HPC,DC=test,DC=domain", NULL, NULL, false,
+		      "sitest"), "an entry without sAMAccountName is none");
+	tap_ok(!entry(&c, "CN=X,OU=HPC,DC=test,DC=domain", "$", NULL, false,
+		      "sitest"), "nor one whose name is only the $");
+	tap_ok(!entry(&c, "CN=X,OU=HPC,DC=test,DC=domain", "SIXTEEN-CHARS-XX$",
+		      NULL, false, "sitest"),
+	       "nor one whose name is longer than 15");
+	memset(long_dn, 'a', sizeof(long_dn) - 1);
+	long_dn[sizeof(long_dn) - 1] = '\0';
+	tap_ok(!entry(&c, long_dn, "N1$", NULL, false, "sitest"),
+	       "nor one whose DN does not fit");
+	tap_ok(entry(&c, "CN=N3,OU=HPC,DC=test,DC=domain", "N3",
+		     "slurm-identity:sitest node=n3", true, "sitest") &&
+	       strcmp(c.name, "N3") == 0 && c.created_by_user,
+	       "a name without $ as it is; a creator SID noted");
 }
 
 /* What the controller will act on: the mark is a claim, the account must
  * also be exactly the one we make. */
 static void ownership(void)
 {
+	static const struct {
+		const char *dn, *sam, *desc;
+		bool creator, want;
+		const char *why;
+	} t[] = {
+		{ "CN=SI-N1,OU=HPC,DC=test,DC=domain", "SI-N1$",
+		  "slurm-identity:sitest node=n1 life=3fa2c901", false, true,
+		  "ours" },
+		{ "CN=SI-N2,CN=Computers,DC=test,DC=domain", "SI-N2$",
+		  "slurm-identity:sitest node=n2", false, false,
+		  "our mark and name outside the OU: not ours" },
+		{ "CN=EVIL,OU=HPC,DC=test,DC=domain", "EVIL$",
+		  "slurm-identity:sitest node=n3", false, false,
+		  "our mark for n3 on an account named otherwise: not ours" },
+		{ "CN=SI-N4,OU=HPC,DC=test,DC=domain", "SI-N4$",
+		  "slurm-identity:sitest node=n4", true, false,
+		  "made by a user through the machine account quota: not ours" },
+		{ "CN=SI-N5\nchangetype: delete,OU=HPC,DC=test,DC=domain",
+		  "SI-N5$", "slurm-identity:sitest node=n5", false, false,
+		  "a DN with a newline and LDIF in it: not ours" },
+	};
 	struct ad_domain d;
-	struct ad_computer *c = NULL;
-	size_t n = 0, i;
-	char *esc, *long_cluster;
-	const char *text =
-		/* 0: ours */
-		"dn: CN=SI-N1,OU=HPC,DC=test,DC=domain\n"
-		"sAMAccountName: SI-N1$\n"
-		"description: slurm-identity:sitest node=n1 life=3fa2c901\n\n"
-		/* 1: our mark and name, but outside the OU (CN=Computers) */
-		"dn: CN=SI-N2,CN=Computers,DC=test,DC=domain\n"
-		"sAMAccountName: SI-N2$\n"
-		"description: slurm-identity:sitest node=n2\n\n"
-		/* 2: our mark for n3 on an account named otherwise */
-		"dn: CN=EVIL,OU=HPC,DC=test,DC=domain\n"
-		"sAMAccountName: EVIL$\n"
-		"description: slurm-identity:sitest node=n3\n\n"
-		/* 3: made by some user through the machine account quota */
-		"dn: CN=SI-N4,OU=HPC,DC=test,DC=domain\n"
-		"sAMAccountName: SI-N4$\n"
-		"mS-DS-CreatorSID:: AQUAAAAAAAUVAAAA\n"
-		"description: slurm-identity:sitest node=n4\n\n"
-		/* 4: a DN with a newline and LDIF in it, base64 */
-		"dn:: Q049U0ktTjUKY2hhbmdldHlwZTogZGVsZXRlLE9VPUhQQyxEQz10ZXN0LERDPWRvbWFpbg==\n"
-		"sAMAccountName: SI-N5$\n"
-		"description: slurm-identity:sitest node=n5\n";
-	const bool want[] = { true, false, false, false, false };
+	struct ad_computer c;
+	char *esc, *long_cluster, *mark;
+	size_t i;
 
 	memset(&d, 0, sizeof(d));
 	d.ou = "OU=HPC,DC=test,DC=domain";
-	ad_parse_search(text, "sitest", &c, &n);
-	tap_is_int((long)n, 5, "five marked accounts parsed");
-	for (i = 0; i < n && i < 5; i++)
-		tap_ok(ad_computer_owned(&c[i], &d, "sitest", "si-") == want[i],
-		       "%s is %s", c[i].dn[0] ? c[i].name : "?",
-		       want[i] ? "ours" : "not ours");
-	/* Appending to a list that has entries must not overflow it. */
-	ad_parse_search(text, "sitest", &c, &n);
-	ad_parse_search(text, "sitest", &c, &n);
-	tap_ok(n == 15 && strcmp(c[14].name, "SI-N5") == 0,
-	       "appending to a non-empty list (%zu entries)", n);
-	free(c);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		tap_ok(entry(&c, t[i].dn, t[i].sam, t[i].desc, t[i].creator,
+			     "sitest") &&
+		       ad_computer_owned(&c, &d, "sitest", "si-") == t[i].want,
+		       "%s: %s", t[i].sam, t[i].why);
 
 	esc = ad_dn_escape(" a,b+c\"d\\e<f>g;h=i#\n ");
 	tap_is_str(esc, "\\ a\\,b\\+c\\\"d\\\\e\\<f\\>g\\;h\\=i#\\0a\\ ",
@@ -159,18 +151,11 @@ static void ownership(void)
 	long_cluster = xmalloc(301);
 	memset(long_cluster, 'c', 300);
 	long_cluster[300] = '\0';
-	{
-		char *mine = xasprintf("dn: CN=X,OU=HPC,DC=test,DC=domain\nsAMAccountName: X$\n"
-				       "description: slurm-identity:%sOTHER node=n1\n", long_cluster);
-
-		c = NULL;
-		n = 0;
-		ad_parse_search(mine, long_cluster, &c, &n);
-		tap_ok(n == 1 && c[0].node[0] == '\0',
-		       "another cluster whose name extends ours is not read as ours");
-		free(c);
-		free(mine);
-	}
+	mark = xasprintf("slurm-identity:%sOTHER node=n1", long_cluster);
+	tap_ok(entry(&c, "CN=X,OU=HPC,DC=test,DC=domain", "X$", mark, false,
+		     long_cluster) && c.node[0] == '\0',
+	       "another cluster whose name extends ours is not read as ours");
+	free(mark);
 	free(long_cluster);
 }
 

@@ -1,0 +1,363 @@
+/* ldap_conn.c: one bound LDAP connection to a domain controller. */
+#include "config.h"
+
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lber.h>
+#include <ldap.h>
+
+#include "ldap_conn.h"
+#include "common/aws/clock.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+/* Entries a page: Samba answers no more than 1,000 to one search. */
+#define PAGE_SIZE 500
+/* Microsoft's Tree Delete control: an account and what is below it. */
+#define TREE_DELETE_OID "1.2.840.113556.1.4.805"
+
+struct ldap_conn {
+	LDAP *ld;			/* NULL until bound, or once dropped */
+	struct ldap_conn_opts opts;	/* the strings are our copies */
+	pthread_mutex_t lock;		/* one operation at a time */
+};
+
+/* Writing to a connection the DC has closed raises SIGPIPE, which would
+ * end the program. It is held blocked in this thread while the library
+ * works, and one that came is taken before the thread's mask returns. */
+static void sigpipe_hold(sigset_t *old)
+{
+	sigset_t pipe;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, old);
+}
+
+static void sigpipe_release(const sigset_t *old)
+{
+	struct timespec now = { 0, 0 };
+	sigset_t pipe;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	if (!sigismember(old, SIGPIPE))
+		while (sigtimedwait(&pipe, NULL, &now) == SIGPIPE)
+			;
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+static int reqcert_value(const char *name)
+{
+	if (name && strcmp(name, "never") == 0)
+		return LDAP_OPT_X_TLS_NEVER;
+	if (name && strcmp(name, "allow") == 0)
+		return LDAP_OPT_X_TLS_ALLOW;
+	if (name && strcmp(name, "try") == 0)
+		return LDAP_OPT_X_TLS_TRY;
+	if (name && strcmp(name, "hard") == 0)
+		return LDAP_OPT_X_TLS_HARD;
+	return LDAP_OPT_X_TLS_DEMAND;
+}
+
+/* "what: the library's message (the server's own words)" */
+static void conn_error(LDAP *ld, int rc, const char *what, char *err,
+		       size_t errlen)
+{
+	char *diag = NULL;
+
+	if (ld)
+		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	if (diag && diag[0])
+		snprintf(err, errlen, "%s: %s (%s)", what, ldap_err2string(rc),
+			 diag);
+	else
+		snprintf(err, errlen, "%s: %s", what, ldap_err2string(rc));
+	ldap_memfree(diag);
+}
+
+static void conn_drop(struct ldap_conn *c)
+{
+	if (c->ld)
+		ldap_unbind_ext_s(c->ld, NULL, NULL);
+	c->ld = NULL;
+}
+
+/* The connection lost: worth one more try on a new one. */
+static bool dropped(int rc)
+{
+	return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR;
+}
+
+static int conn_bind(struct ldap_conn *c, char *err, size_t errlen)
+{
+	const struct ldap_conn_opts *o = &c->opts;
+	struct timeval tv = { o->timeout, 0 };
+	struct berval cred = { 0, (char *)"" };
+	int version = LDAP_VERSION3, reqcert = reqcert_value(o->reqcert);
+	int server = 0, rc;
+	double t0 = clock_monotonic();
+
+	rc = ldap_initialize(&c->ld, o->uri);
+	if (rc != LDAP_SUCCESS) {
+		c->ld = NULL;
+		conn_error(NULL, rc, o->uri, err, errlen);
+		return -1;
+	}
+	if (ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &version) ||
+	    ldap_set_option(c->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) ||
+	    ldap_set_option(c->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) ||
+	    ldap_set_option(c->ld, LDAP_OPT_TIMEOUT, &tv) ||
+	    (o->ca_file && o->ca_file[0] &&
+	     ldap_set_option(c->ld, LDAP_OPT_X_TLS_CACERTFILE, o->ca_file)) ||
+	    ldap_set_option(c->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &reqcert) ||
+	    ldap_set_option(c->ld, LDAP_OPT_X_TLS_NEWCTX, &server)) {
+		snprintf(err, errlen, "%s: cannot set the connection's options",
+			 o->uri);
+		conn_drop(c);
+		return -1;
+	}
+	/* Connected (TCP and TLS) before the password is copied anywhere:
+	 * a DC that does not answer holds no bind request of ours. */
+	rc = ldap_connect(c->ld);
+	if (rc != LDAP_SUCCESS) {
+		conn_error(c->ld, rc, "ldap connect", err, errlen);
+		conn_drop(c);
+		return -1;
+	}
+	if (o->password) {
+		cred.bv_val = (char *)secret_bytes(o->password);
+		cred.bv_len = secret_len(o->password);
+	}
+	/* The library copies the password into its bind request and frees
+	 * it unwiped; while it binds, the C library overwrites what is freed
+	 * (M_PERTURB; glibc does not for its smallest blocks, and the
+	 * request is larger). */
+	mallopt(M_PERTURB, 0x5a);
+	rc = ldap_sasl_bind_s(c->ld, o->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL,
+			      NULL, NULL);
+	mallopt(M_PERTURB, 0);
+	if (rc != LDAP_SUCCESS) {
+		conn_error(c->ld, rc, "ldap bind", err, errlen);
+		conn_drop(c);
+		return -1;
+	}
+	/* One line a bind: the count says how the DC is used. */
+	log_verbose("ad: bound to %s as %s in %.0f ms", o->uri, o->bind_dn,
+		    (clock_monotonic() - t0) * 1000);
+	return 0;
+}
+
+struct ldap_conn *ldap_conn_open(const struct ldap_conn_opts *opts, char *err,
+				 size_t errlen)
+{
+	struct ldap_conn *c;
+	sigset_t mask;
+	int rc;
+
+	c = xcalloc(1, sizeof(*c));
+	c->opts = *opts;
+	c->opts.uri = xstrdup(opts->uri);
+	c->opts.ca_file = opts->ca_file ? xstrdup(opts->ca_file) : NULL;
+	c->opts.reqcert = opts->reqcert ? xstrdup(opts->reqcert) : NULL;
+	c->opts.bind_dn = xstrdup(opts->bind_dn);
+	pthread_mutex_init(&c->lock, NULL);
+	sigpipe_hold(&mask);
+	rc = conn_bind(c, err, errlen);
+	sigpipe_release(&mask);
+	if (rc < 0) {
+		ldap_conn_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Hand each entry of res to fn; returns how many there were. */
+static size_t deliver(LDAP *ld, LDAPMessage *res, const char *const *attrs,
+		      size_t nattrs, ldap_entry_fn fn, void *arg)
+{
+	char **values = xcalloc(nattrs + 1, sizeof(*values));
+	LDAPMessage *e;
+	size_t n = 0, i;
+
+	for (e = ldap_first_entry(ld, res); e; e = ldap_next_entry(ld, e)) {
+		char *dn = ldap_get_dn(ld, e);
+
+		for (i = 0; i < nattrs; i++) {
+			struct berval **v = ldap_get_values_len(ld, e, attrs[i]);
+
+			values[i] = v && v[0] ? xstrndup(v[0]->bv_val,
+							 v[0]->bv_len) : NULL;
+			ldap_value_free_len(v);
+		}
+		if (dn)
+			fn(arg, dn, (const char *const *)values);
+		for (i = 0; i < nattrs; i++)
+			xfree_ptr(&values[i]);
+		ldap_memfree(dn);
+		n++;
+	}
+	free(values);
+	return n;
+}
+
+/* The cookie for the next page, or none when this was the last. */
+static int next_page(LDAP *ld, LDAPMessage *res, struct berval *cookie)
+{
+	LDAPControl **ctrls = NULL, *page;
+	ber_int_t estimate;
+	int code = 0, rc;
+
+	ber_memfree(cookie->bv_val);
+	cookie->bv_val = NULL;
+	cookie->bv_len = 0;
+	rc = ldap_parse_result(ld, res, &code, NULL, NULL, NULL, &ctrls, 0);
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL);
+	if (page)
+		rc = ldap_parse_pageresponse_control(ld, page, &estimate, cookie);
+	ldap_controls_free(ctrls);
+	return rc;
+}
+
+int ldap_conn_search(struct ldap_conn *c, const char *base, const char *filter,
+		     const char *const *attrs, ldap_entry_fn fn, void *arg,
+		     char *err, size_t errlen)
+{
+	struct berval cookie = { 0, NULL };
+	size_t nattrs = 0, entries = 0, pages = 0;
+	double t0 = clock_monotonic();
+	bool retried = false;
+	sigset_t mask;
+	int rc = 0;
+
+	while (attrs[nattrs])
+		nattrs++;
+	pthread_mutex_lock(&c->lock);
+	sigpipe_hold(&mask);
+	for (;;) {
+		struct timeval tv = { c->opts.timeout, 0 };
+		LDAPControl *page = NULL, *ctrls[2] = { NULL, NULL };
+		LDAPMessage *res = NULL;
+
+		if (!c->ld && conn_bind(c, err, errlen) < 0) {
+			rc = -1;
+			break;
+		}
+		rc = ldap_create_page_control(c->ld, PAGE_SIZE,
+					      cookie.bv_val ? &cookie : NULL, 0,
+					      &page);
+		if (rc == LDAP_SUCCESS) {
+			ctrls[0] = page;
+			rc = ldap_search_ext_s(c->ld, base, LDAP_SCOPE_ONELEVEL,
+					       filter, (char **)attrs, 0, ctrls,
+					       NULL, &tv, LDAP_NO_LIMIT, &res);
+			ldap_control_free(page);
+		}
+		if (rc == LDAP_SUCCESS) {
+			entries += deliver(c->ld, res, attrs, nattrs, fn, arg);
+			pages++;
+			rc = next_page(c->ld, res, &cookie);
+		}
+		ldap_msgfree(res);
+		/* A dropped connection is tried again only before any entry
+		 * was handed on: a new one cannot go on with this one's
+		 * pages. */
+		if (dropped(rc) && pages == 0 && !retried) {
+			log_info("ad: connection to %s lost; binding again",
+				 c->opts.uri);
+			conn_drop(c);
+			retried = true;
+			continue;
+		}
+		if (rc != LDAP_SUCCESS) {
+			conn_error(c->ld, rc, "ldap search", err, errlen);
+			if (dropped(rc) || rc == LDAP_TIMEOUT)
+				conn_drop(c);
+			rc = rc == LDAP_NO_SUCH_OBJECT ?
+				LDAP_CONN_NO_SUCH_OBJECT : -1;
+			break;
+		}
+		if (!cookie.bv_val || cookie.bv_len == 0)
+			break;
+	}
+	sigpipe_release(&mask);
+	pthread_mutex_unlock(&c->lock);
+	ber_memfree(cookie.bv_val);
+	if (rc == 0)
+		log_verbose("ad: ldap search: %zu entries in %zu page(s), %.0f ms",
+			    entries, pages, (clock_monotonic() - t0) * 1000);
+	return rc;
+}
+
+int ldap_conn_delete(struct ldap_conn *c, const char *dn, char *err,
+		     size_t errlen)
+{
+	LDAPControl *tree = NULL, *ctrls[2] = { NULL, NULL };
+	bool retried = false;
+	sigset_t mask;
+	int rc;
+
+	if (ldap_control_create(TREE_DELETE_OID, 0, NULL, 0, &tree) !=
+	    LDAP_SUCCESS) {
+		snprintf(err, errlen, "ldap delete: cannot make its control");
+		return -1;
+	}
+	ctrls[0] = tree;
+	pthread_mutex_lock(&c->lock);
+	sigpipe_hold(&mask);
+	for (;;) {
+		if (!c->ld && conn_bind(c, err, errlen) < 0) {
+			rc = LDAP_CONN_DOWN;
+			break;
+		}
+		rc = ldap_delete_ext_s(c->ld, dn, ctrls, NULL);
+		if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT) {
+			rc = 0;
+			break;
+		}
+		if (dropped(rc) && !retried) {
+			log_info("ad: connection to %s lost; binding again",
+				 c->opts.uri);
+			conn_drop(c);
+			retried = true;
+			continue;
+		}
+		conn_error(c->ld, rc, "ldap delete", err, errlen);
+		if (dropped(rc) || rc == LDAP_TIMEOUT) {
+			conn_drop(c);
+			rc = LDAP_CONN_DOWN;
+		} else {
+			rc = -1;
+		}
+		break;
+	}
+	sigpipe_release(&mask);
+	pthread_mutex_unlock(&c->lock);
+	ldap_control_free(tree);
+	return rc;
+}
+
+void ldap_conn_close(struct ldap_conn *c)
+{
+	sigset_t mask;
+
+	if (!c)
+		return;
+	sigpipe_hold(&mask);
+	conn_drop(c);
+	sigpipe_release(&mask);
+	pthread_mutex_destroy(&c->lock);
+	free((char *)c->opts.uri);
+	free((char *)c->opts.ca_file);
+	free((char *)c->opts.reqcert);
+	free((char *)c->opts.bind_dn);
+	free(c);
+}
