@@ -20,7 +20,7 @@
 #include "xmalloc.h"
 
 #define JOURNAL_MAX_SIZE 16384
-#define LOCK_FILE ".nodes.lock"
+#define LOCK_FILES 32
 
 /* Each directory we use is checked once and then held open: everything
  * inside it is done relative to that descriptor, so swapping a path
@@ -499,10 +499,11 @@ void journal_list_free(char **nodes, size_t count)
 	free(nodes);
 }
 
-/* Where a node's lock lives in the role's lock file: a 64-bit FNV-1a
- * hash of its name, cut to fit a positive off_t. Two names that meet
- * only wait for each other, at 10,000 nodes about once in 10^11. */
-static off_t lock_offset(const char *node)
+/* Where a node's lock lives: a 64-bit FNV-1a hash of its name picks one
+ * of LOCK_FILES files (its low bits) and a byte in it (the rest, cut to
+ * fit a positive off_t). Two names that meet only wait for each other,
+ * at 10,000 nodes about once in 10^11. */
+static uint64_t lock_hash(const char *node)
 {
 	uint64_t h = 14695981039346656037ULL;
 
@@ -510,14 +511,17 @@ static off_t lock_offset(const char *node)
 		h ^= (unsigned char)*node;
 		h *= 1099511628211ULL;
 	}
-	return (off_t)(h >> (66 - 8 * sizeof(off_t)));
+	return h;
 }
 
-/* One lock file per role, one byte of it per node: the first event on a
- * node creates no file (creating one per node cost 0.8 ms of system time
- * each on ext4). The lock is on the open file description (F_OFD_SETLK),
- * so, as with flock, each journal_lock excludes every other, in this
- * process or another, and closing the descriptor releases it. */
+/* A few lock files per role, one byte of one per node: the first event on
+ * a node creates no file (creating one per node cost 0.8 ms of system
+ * time each on ext4). Not one file: the kernel checks a new lock against
+ * every lock held on the file, and a resume holds all its nodes' at once
+ * (10,000 on one file: 2.05 s of system time; on 32, 0.07 s). The lock is on the open
+ * file description (F_OFD_SETLK), so, as with flock, each journal_lock
+ * excludes every other, in this process or another, and closing the
+ * descriptor releases it. */
 int journal_lock(const char *state_dir, const char *role, const char *node,
 		 int wait_ms)
 {
@@ -526,19 +530,22 @@ int journal_lock(const char *state_dir, const char *role, const char *node,
 		.l_whence = SEEK_SET,
 		.l_len = 1,
 	};
-	char err[256];
+	char err[256], name[32];
 	int dfd, fd, waited = 0;
+	uint64_t h;
 
 	if (!node_name_valid(node))
 		return -1;
 	dfd = role_fd(state_dir, role, true, err, sizeof(err));
 	if (dfd < 0)
 		return -1;
-	fd = openat(dfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+	h = lock_hash(node);
+	snprintf(name, sizeof(name), ".nodes.%02x.lock",
+		 (unsigned)(h % LOCK_FILES));
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	fl.l_start = lock_offset(node);
+	fl.l_start = (off_t)((h / LOCK_FILES) >> (66 - 8 * sizeof(off_t)));
 	for (;;) {
 		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
 			return fd;

@@ -128,9 +128,9 @@ for backend in $backends; do
 		held=$(wc -l <"$D/held")
 		"$top_builddir/slurm-identity-resume" n5 >"$D/resume.out" 2>&1 &
 		spid=$!
-		# It is waiting on n5's lock: the role's lock file is open in it, and it
+		# It is waiting on n5's lock: n5's lock file is open in it, and it
 		# has not reached the DC (which the gate would hold as well).
-		wait_for "ls -l /proc/$spid/fd 2>/dev/null | grep -q '/\.nodes\.lock\$'" 10 &&
+		wait_for "ls -l /proc/$spid/fd 2>/dev/null | grep -q '/\.nodes\.[0-9a-f][0-9a-f]\.lock\$'" 10 &&
 			kill -0 "$spid" 2>/dev/null && [ "$(wc -l <"$D/held")" = "$held" ]
 		ok $? "$backend: a resume of n5 meanwhile waits for the node's lock, before any DC call"
 		rm -f "$D/gate"
@@ -147,7 +147,7 @@ for backend in $backends; do
 	sd=$D/identity-$backend
 	backends_plant "$backend"
 	mkdir -p "$sd/queue" "$sd/controller"
-	rm -f "$sd"/controller/.nodes.lock
+	rm -f "$sd"/controller/.nodes.*.lock
 	if ! chattr +i "$sd/queue" "$sd/controller" 2>/dev/null; then
 		for i in 1 2 3 4; do ok 0 "# SKIP $backend: no immutable attribute on this file system"; done
 		continue
