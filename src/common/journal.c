@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "hash.h"
 #include "nodename.h"
 #include "journal.h"
 #include "xmalloc.h"
@@ -499,21 +500,6 @@ void journal_list_free(char **nodes, size_t count)
 	free(nodes);
 }
 
-/* Where a node's lock lives: a 64-bit FNV-1a hash of its name picks one
- * of LOCK_FILES files (its low bits) and a byte in it (the rest, cut to
- * fit a positive off_t). Two names that meet only wait for each other,
- * at 10,000 nodes about once in 10^11. */
-static uint64_t lock_hash(const char *node)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *node; node++) {
-		h ^= (unsigned char)*node;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* A few lock files per role, one byte of one per node: the first event on
  * a node creates no file (creating one per node cost 0.8 ms of system
  * time each on ext4). Not one file: the kernel checks a new lock against
@@ -539,7 +525,10 @@ int journal_lock(const char *state_dir, const char *role, const char *node,
 	dfd = role_fd(state_dir, role, true, err, sizeof(err));
 	if (dfd < 0)
 		return -1;
-	h = lock_hash(node);
+	/* The hash of the name picks a file (its low bits) and a byte in it
+	 * (the rest, cut to fit a positive off_t). Two names that meet only
+	 * wait for each other, at 10,000 nodes about once in 10^11. */
+	h = hash_string(node);
 	snprintf(name, sizeof(name), ".nodes.%02x.lock",
 		 (unsigned)(h % LOCK_FILES));
 	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);

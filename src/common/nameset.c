@@ -5,19 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "nameset.h"
 #include "xmalloc.h"
-
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 void name_set_init(struct name_set *set)
 {
@@ -27,7 +17,7 @@ void name_set_init(struct name_set *set)
 /* The slot holding name, or the empty slot where it would go. */
 static size_t slot_of(const struct name_set *set, const char *name)
 {
-	size_t i = (size_t)hash(name) & (set->cap - 1);
+	size_t i = (size_t)hash_string(name) & (set->cap - 1);
 
 	while (set->slots[i] && strcmp(set->slots[i], name) != 0)
 		i = (i + 1) & (set->cap - 1);
