@@ -12,6 +12,7 @@ packages="
   adcli krb5-user ldb-tools ldap-utils
   valgrind curl util-linux procps iproute2 psmisc bc
   debhelper dpkg-dev fakeroot
+  debootstrap
 "
 
 missing=""
