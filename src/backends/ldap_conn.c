@@ -1,16 +1,25 @@
 /* ldap_conn.c: one bound LDAP connection to a domain controller. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <lber.h>
 #include <ldap.h>
+#if LDAP_VENDOR_VERSION < 20600
+#include <openldap.h>	/* ldap_init_fd */
+#endif
 
 #include "ldap_conn.h"
 #include "common/aws/clock.h"
@@ -103,16 +112,110 @@ static bool dropped(int rc)
 	return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR;
 }
 
-static int conn_bind(struct ldap_conn *c, char *err, size_t errlen)
+#if LDAP_VENDOR_VERSION < 20600
+/* OpenLDAP 2.5 (Debian 12, Ubuntu 22.04), under a network timeout, does
+ * not wait on the socket while it shakes hands for TLS: it calls the TLS
+ * library again at once, until the DC answers, and without end if it
+ * never does (a DC that accepted and stayed silent held a worker at full
+ * CPU; a prompt one still cost 50 ms of CPU per bind). Its asynchronous
+ * mode does wait, with the timeout. So here we make the TCP connection
+ * ourselves, under the timeout, and let the library shake hands on it in
+ * that mode; 2.6 waits properly in either. */
+static int wait_connected(int fd, double deadline)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+	socklen_t len = sizeof(int);
+	int n, soerr = 0;
+
+	for (;;) {
+		int left = (int)((deadline - clock_monotonic()) * 1000);
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = poll(&p, 1, left);
+		if (n > 0)
+			break;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		return -1;
+	errno = soerr;
+	return soerr ? -1 : 0;
+}
+
+/* A connected, non-blocking socket to the URI's host and port, or -1. */
+static int tcp_connect(const char *uri, int timeout, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	double deadline = clock_monotonic() + timeout;
+	LDAPURLDesc *lud = NULL;
+	char port[16], why[128] = "no address";
+	int fd = -1, rc;
+
+	if (ldap_url_parse(uri, &lud) != LDAP_URL_SUCCESS || !lud->lud_host ||
+	    !lud->lud_host[0]) {
+		snprintf(err, errlen, "%s: not an LDAP URL with a host", uri);
+		ldap_free_urldesc(lud);
+		return -1;
+	}
+	snprintf(port, sizeof(port), "%d",
+		 lud->lud_port ? lud->lud_port : LDAPS_PORT);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(lud->lud_host, port, &hints, &res);
+	if (rc != 0)
+		snprintf(why, sizeof(why), "%s", gai_strerror(rc));
+	for (ai = rc == 0 ? res : NULL; ai && fd < 0; ai = ai->ai_next) {
+		int s = socket(ai->ai_family,
+			       ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			       ai->ai_protocol);
+
+		if (s < 0) {
+			snprintf(why, sizeof(why), "%s", strerror(errno));
+			continue;
+		}
+		if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    (errno == EINPROGRESS && wait_connected(s, deadline) == 0)) {
+			fd = s;
+			break;
+		}
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		close(s);
+	}
+	if (fd < 0)
+		snprintf(err, errlen, "ldap connect: %s (%s:%s: %s)",
+			 ldap_err2string(LDAP_SERVER_DOWN), lud->lud_host, port,
+			 why);
+	if (res)
+		freeaddrinfo(res);
+	ldap_free_urldesc(lud);
+	return fd;
+}
+#endif
+
+/* A new session to the URI, with the connection's options set. */
+static int conn_new(struct ldap_conn *c, int *fd, char *err, size_t errlen)
 {
 	const struct ldap_conn_opts *o = &c->opts;
 	struct timeval tv = { o->timeout, 0 };
-	struct berval cred = { 0, (char *)"" };
 	int version = LDAP_VERSION3, reqcert = reqcert_value(o->reqcert);
 	int server = 0, rc;
-	double t0 = clock_monotonic();
 
+	*fd = -1;
+#if LDAP_VENDOR_VERSION < 20600
+	*fd = tcp_connect(o->uri, o->timeout, err, errlen);
+	if (*fd < 0)
+		return -1;
+	rc = ldap_init_fd(*fd, LDAP_PROTO_TCP, o->uri, &c->ld);
+	if (rc != LDAP_SUCCESS)
+		close(*fd);
+#else
 	rc = ldap_initialize(&c->ld, o->uri);
+#endif
 	if (rc != LDAP_SUCCESS) {
 		c->ld = NULL;
 		conn_error(NULL, rc, o->uri, err, errlen);
@@ -131,11 +234,52 @@ static int conn_bind(struct ldap_conn *c, char *err, size_t errlen)
 		conn_drop(c);
 		return -1;
 	}
+	return 0;
+}
+
+/* Connected, TCP and TLS. */
+static int conn_connect(struct ldap_conn *c, int fd, char *err, size_t errlen)
+{
+	int rc;
+
+#if LDAP_VENDOR_VERSION < 20600
+	if (ldap_set_option(c->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON)) {
+		snprintf(err, errlen, "%s: cannot set the connection's options",
+			 c->opts.uri);
+		return -1;
+	}
+	rc = ldap_install_tls(c->ld);
+	/* From here on as in any other connection: blocking, the library
+	 * waiting on the socket itself. */
+	if (ldap_set_option(c->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_OFF) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "%s: cannot set the connection's options",
+			 c->opts.uri);
+		return -1;
+	}
+	if (rc != LDAP_SUCCESS)
+		conn_error(c->ld, rc, "ldap connect", err, errlen);
+#else
+	(void)fd;
+	rc = ldap_connect(c->ld);
+	if (rc != LDAP_SUCCESS)
+		conn_error(c->ld, rc, "ldap connect", err, errlen);
+#endif
+	return rc == LDAP_SUCCESS ? 0 : -1;
+}
+
+static int conn_bind(struct ldap_conn *c, char *err, size_t errlen)
+{
+	const struct ldap_conn_opts *o = &c->opts;
+	struct berval cred = { 0, (char *)"" };
+	double t0 = clock_monotonic();
+	int fd, rc;
+
+	if (conn_new(c, &fd, err, errlen) < 0)
+		return -1;
 	/* Connected (TCP and TLS) before the password is copied anywhere:
 	 * a DC that does not answer holds no bind request of ours. */
-	rc = ldap_connect(c->ld);
-	if (rc != LDAP_SUCCESS) {
-		conn_error(c->ld, rc, "ldap connect", err, errlen);
+	if (conn_connect(c, fd, err, errlen) < 0) {
 		conn_drop(c);
 		return -1;
 	}
