@@ -301,26 +301,45 @@ static void finish(struct http_client *c, CURL *e, CURLcode rc)
 	c->running--;
 }
 
+/* A transfer curl has finished, taken off its queue, or NULL. */
+static struct http_request *take_done(struct http_client *c)
+{
+	CURLMsg *msg;
+	int queued;
+
+	while ((msg = curl_multi_info_read(c->multi, &queued))) {
+		if (msg->msg == CURLMSG_DONE) {
+			struct transfer *t = NULL;
+			struct http_request *r;
+
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+					  (char **)&t);
+			r = t->request;
+			finish(c, msg->easy_handle, msg->data.result);
+			return r;
+		}
+	}
+	return NULL;
+}
+
 struct http_request *http_client_next_done(struct http_client *c,
 					   long wait_ms)
 {
-	int still, queued;
-	CURLMsg *msg;
+	int still;
 
 	for (;;) {
-		curl_multi_perform(c->multi, &still);
-		while ((msg = curl_multi_info_read(c->multi, &queued))) {
-			if (msg->msg == CURLMSG_DONE) {
-				struct transfer *t = NULL;
-				struct http_request *r;
+		/* Transfers the last perform finished come first: a perform
+		 * checks every running transfer's socket (a poll each), so
+		 * one per finished transfer would cost up to MaxConcurrency
+		 * system calls per call made. */
+		struct http_request *r = take_done(c);
 
-				curl_easy_getinfo(msg->easy_handle,
-						  CURLINFO_PRIVATE, (char **)&t);
-				r = t->request;
-				finish(c, msg->easy_handle, msg->data.result);
-				return r;
-			}
-		}
+		if (r)
+			return r;
+		curl_multi_perform(c->multi, &still);
+		r = take_done(c);
+		if (r)
+			return r;
 		if (wait_ms <= 0)
 			return NULL;
 		/* Sleeps the whole time even with nothing in flight: a caller
