@@ -14,13 +14,19 @@
 CLUSTER_NODES=${CLUSTER_NODES:-2}
 
 cluster_free_port() {
-	# A base port with $1 free ports above it.
-	local n=$1 base tries=0
+	# A base port with $1 free ports above it, below the kernel's range
+	# for outgoing connections: a port there that no one listens on can
+	# still be taken, between our look and slurmctld's bind, by any
+	# client's connection (a CI run lost 0300 to that).
+	local n=$1 base tries=0 low top
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	top=$((low > 20000 + 2 * n + 2000 ? low : 32768))
 	while [ $tries -lt 50 ]; do
-		base=$((20000 + (RANDOM % 20000)))
+		base=$((10000 + RANDOM % (top - 10000 - n - 1)))
 		local ok=1 p
 		for p in $(seq "$base" $((base + n))); do
-			if ss -Hltn "sport = :$p" | grep -q .; then ok=0; break; fi
+			# Any socket on it, listening or not.
+			if ss -Htan "sport = :$p" | grep -q .; then ok=0; break; fi
 		done
 		[ $ok = 1 ] && { echo "$base"; return 0; }
 		tries=$((tries + 1))
