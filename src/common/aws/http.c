@@ -1,6 +1,7 @@
 /* http.c: libcurl multi driver. */
 #include "config.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,16 +10,71 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "clock.h"
 #include "http.h"
 
 /* No AWS reply we read comes near this; more is an attack or a bug. */
 #define HTTP_MAX_RESPONSE (16 * 1024 * 1024)
 
+/* curl tells us which sockets to watch and when its timer is due
+ * (curl_multi_socket_action), so a wake-up costs one poll of them all
+ * and work on the ready ones only; curl_multi_perform checked every
+ * running transfer's socket with a poll of its own each time. */
 struct http_client {
 	CURLM *multi;
 	size_t running;
 	char *ca_bundle;
+	struct pollfd *fds;		/* the sockets curl watches */
+	size_t nfds, fds_cap;
+	double timer_at;		/* curl's timeout, monotonic; < 0: none */
 };
+
+static ssize_t fd_index(const struct http_client *c, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfds; i++)
+		if (c->fds[i].fd == fd)
+			return (ssize_t)i;
+	return -1;
+}
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *arg,
+		     void *socketp)
+{
+	struct http_client *c = arg;
+	ssize_t i = fd_index(c, s);
+
+	(void)e;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		if (i >= 0)
+			c->fds[i] = c->fds[--c->nfds];
+		return 0;
+	}
+	if (i < 0) {
+		if (c->nfds == c->fds_cap) {
+			c->fds_cap = c->fds_cap ? 2 * c->fds_cap : 16;
+			c->fds = xrealloc(c->fds, c->fds_cap * sizeof(*c->fds));
+		}
+		i = (ssize_t)c->nfds++;
+		c->fds[i].fd = s;
+	}
+	c->fds[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
+				   ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+	c->fds[i].revents = 0;
+	return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct http_client *c = arg;
+
+	(void)multi;
+	c->timer_at = timeout_ms < 0 ? -1
+				     : clock_monotonic() + (double)timeout_ms / 1000;
+	return 0;
+}
 
 const char *http_transport_name(enum http_transport t)
 {
@@ -51,11 +107,16 @@ struct http_client *http_client_new(void)
 		initialized = 1;
 	}
 	c = xcalloc(1, sizeof(*c));
+	c->timer_at = -1;
 	c->multi = curl_multi_init();
 	if (!c->multi) {
 		free(c);
 		return NULL;
 	}
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	if (ca && *ca)
 		c->ca_bundle = xstrdup(ca);
 	return c;
@@ -66,6 +127,7 @@ void http_client_free(struct http_client *c)
 	if (!c)
 		return;
 	curl_multi_cleanup(c->multi);
+	free(c->fds);
 	free(c->ca_bundle);
 	free(c);
 }
@@ -322,31 +384,69 @@ static struct http_request *take_done(struct http_client *c)
 	return NULL;
 }
 
+/* Wait up to ms for curl's sockets or its timer, then hand curl what is
+ * ready. */
+static void drive(struct http_client *c, long ms)
+{
+	struct { int fd; int ev; } ready[64];
+	size_t nready = 0, i;
+	int still, n;
+
+	if (c->timer_at >= 0) {
+		/* Rounded up: a timer 0.4 ms away is not a zero wait to
+		 * repeat until it is due. */
+		long due = (long)((c->timer_at - clock_monotonic()) * 1000 + 0.999);
+
+		if (due < ms)
+			ms = due < 0 ? 0 : due;
+	}
+	/* Callers pump with ms 0 between other work; with no socket to
+	 * watch that is no system call at all. */
+	n = c->nfds || ms ? poll(c->fds, (nfds_t)c->nfds, (int)ms) : 0;
+	if (n < 0)
+		n = 0;
+	/* What curl does with one socket may add or drop others: take the
+	 * ready ones first. */
+	for (i = 0; n > 0 && i < c->nfds && nready < 64; i++) {
+		short r = c->fds[i].revents;
+
+		if (!r)
+			continue;
+		ready[nready].fd = c->fds[i].fd;
+		ready[nready++].ev =
+			((r & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
+			((r & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+			((r & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+	}
+	for (i = 0; i < nready; i++)
+		curl_multi_socket_action(c->multi, ready[i].fd, ready[i].ev,
+					 &still);
+	if (c->timer_at >= 0 && clock_monotonic() >= c->timer_at) {
+		c->timer_at = -1;
+		curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+	}
+}
+
 struct http_request *http_client_next_done(struct http_client *c,
 					   long wait_ms)
 {
-	int still;
+	double until = clock_monotonic() + (double)(wait_ms > 0 ? wait_ms : 0) / 1000;
 
 	for (;;) {
-		/* Transfers the last perform finished come first: a perform
-		 * checks every running transfer's socket (a poll each), so
-		 * one per finished transfer would cost up to MaxConcurrency
-		 * system calls per call made. */
 		struct http_request *r = take_done(c);
+		long left;
 
 		if (r)
 			return r;
-		curl_multi_perform(c->multi, &still);
+		left = (long)((until - clock_monotonic()) * 1000);
+		/* Sleeps the whole time even with nothing in flight: a caller
+		 * waiting for a rate token or a backoff does not spin. */
+		drive(c, left > 0 ? left : 0);
 		r = take_done(c);
 		if (r)
 			return r;
-		if (wait_ms <= 0)
+		if (clock_monotonic() >= until)
 			return NULL;
-		/* Sleeps the whole time even with nothing in flight: a caller
-		 * waiting for a rate token or a backoff does not spin. */
-		curl_multi_poll(c->multi, NULL, 0,
-				(int)(wait_ms > 100 ? 100 : wait_ms), NULL);
-		wait_ms -= wait_ms > 100 ? 100 : wait_ms;
 	}
 }
 
