@@ -48,7 +48,7 @@ CLUSTER_DIR=$D
 # slurmctld raises its open-file limit for the programs it runs; so do we.
 ulimit -n 65536 2>/dev/null
 munge_ensure || { echo "bench: munge failed"; exit 1; }
-mkdir -p "$D/log" "$D/etc"
+mkdir -p "$D/log" "$D/etc" ${BENCH_KEEP_LOGS:+"$BENCH_KEEP_LOGS"}
 backends_start bench >/dev/null || { echo "bench: endpoints failed"; exit 1; }
 
 cluster_for() { # cluster_for N: slurmctld with N powered-down CLOUD nodes

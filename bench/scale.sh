@@ -31,6 +31,7 @@ build=${BUILD:-$top/_build}
 sizes=${*:-100 1000 10000}
 py=$(python3 -c 'import sys; print(sys.executable)')
 D=$(mktemp -d /tmp/si-bench.XXXXXX)
+[ -n "${BENCH_KEEP_LOGS:-}" ] && mkdir -p "$BENCH_KEEP_LOGS"
 chmod 755 "$D"
 pids=""
 cleanup() {
