@@ -438,9 +438,12 @@ struct http_request *http_client_next_done(struct http_client *c,
 
 		if (r)
 			return r;
-		left = (long)((until - clock_monotonic()) * 1000);
 		/* Sleeps the whole time even with nothing in flight: a caller
-		 * waiting for a rate token or a backoff does not spin. */
+		 * waiting for a rate token or a backoff does not spin. The
+		 * wait is rounded up, as the timer's in drive(): a truncated
+		 * remainder would be zero-timeout polls until the last
+		 * fraction of a millisecond has passed. */
+		left = (long)((until - clock_monotonic()) * 1000 + 0.999);
 		drive(c, left > 0 ? left : 0);
 		r = take_done(c);
 		if (r)
