@@ -84,7 +84,7 @@ echo "Ec2NotFoundGrace=4" >>"$CLUSTER_DIR/etc/identity.conf"
 out=$(reconcile)
 echo "$out" | sed 's/^/# /'
 echo "$out" | grep -q "^deregistered opsworks n1 .*: instance terminated$"
-ok $? "reconcile deregistered the dead node"
+ok $? "reconcile deregistered the dead node (n1 $(node_state n1) in Slurm)"
 echo "$out" | grep -q ', 1 foreign$'
 ok $? "the other cluster's registration is counted as foreign"
 echo "$out" | grep -q '^waiting: n1 .*: instance i-0bbbbbbbbbbbbbbbb not found for [0-3] s; gone after 4 s (Ec2NotFoundGrace)$' &&

@@ -16,10 +16,17 @@ done
 # A surviving slurmstepd still talks to slurmctld, and 24.11 takes that as
 # the node answering (ReturnToService=2 returns it to service): a dead
 # instance leaves nothing running. Only that namespace, never our own.
+# A process forked while a pass reads /proc escapes that pass (a stepd
+# starting a task, say): pass again until one finds nothing there.
 if [ -n "$uts" ] && [ "$uts" != "$(uts_of $$)" ]; then
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		[ "$(uts_of "$p")" = "$uts" ] && kill -9 "$p" 2>/dev/null
+	for pass in $(seq 50); do
+		found=0
+		for p in /proc/[0-9]*; do
+			p=${p#/proc/}
+			[ "$(uts_of "$p")" = "$uts" ] && kill -9 "$p" 2>/dev/null && found=1
+		done
+		[ $found = 0 ] && break
+		sleep 0.1
 	done
 fi
 rm -f "$d/identity/node/$n" "$d/identity/node/$n.key" "$d/identity/node/.$n.lock"
