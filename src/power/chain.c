@@ -31,9 +31,13 @@ pid_t chain_start(const char *program, const char *hostlist)
 	if (pid == 0) {
 		/* Exactly what Slurm gave us: same argv shape, environment
 		 * (not identity.conf's AWS settings), limits, signal mask and
-		 * standard streams. */
+		 * standard streams. Nothing else: our libcurl sockets, journal
+		 * and lock descriptors, and whatever slurmctld leaked to us,
+		 * are not the cloud program's to hold (a lock held by it would
+		 * outlive us). */
 		char *argv[] = { (char *)program, (char *)hostlist, NULL };
 
+		closefrom(3);
 		secret_unprotect_for_exec();
 		execve(program, argv, program_given_environ());
 		_exit(127);

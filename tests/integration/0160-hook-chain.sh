@@ -1,0 +1,107 @@
+#!/bin/bash
+# 0160-hook-chain.sh: the chained cloud program as the hooks start it, with
+# no slurmctld to talk to (SLURM_CONF names a port no one listens on). The
+# chain sees only descriptors 0-2, whatever the hook held or was given; the
+# suspend hook starts it before any call to slurmctld; and a refused
+# StateDir makes the resume hook exit non-zero, with the chain's status
+# passed on first when the chain fails too.
+set -u
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/cluster.sh"
+
+D=$(test_dir hookchain)
+trap '[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$D"' EXIT
+mkdir -p "$D/state" "$D/bin"
+chmod 700 "$D/state"
+port=$(cluster_free_port 1) || bail "no free port"
+cat >"$D/slurm.conf" <<EOC
+ClusterName=chaintest
+SlurmctldHost=$(hostname -s)(127.0.0.1)
+SlurmctldPort=$port
+AuthType=auth/munge
+NodeName=n[1-2] CPUs=1 State=CLOUD
+PartitionName=p Nodes=n[1-2]
+EOC
+# The chain records when it started and what it holds open, then exits
+# with the status in $D/chain-exit.
+cat >"$D/bin/chain" <<EOC
+#!/bin/bash
+date +%s.%N >"$D/chain-started"
+ls -l /proc/self/fd >"$D/chain-fds"
+exit \$(cat "$D/chain-exit")
+EOC
+chmod 755 "$D/bin/chain"
+write_conf() {
+	cat >"$D/identity.conf" <<EOC
+ClusterName=chaintest
+StateDir=$D/state
+LogFile=$D/identity.log
+DebugLevel=verbose
+ChainResumeProgram=$D/bin/chain
+ChainSuspendProgram=$D/bin/chain
+ChainResumeFailProgram=$D/bin/chain
+EOC
+	chmod 644 "$D/identity.conf"
+}
+write_conf
+export SLURM_CONF=$D/slurm.conf SLURM_IDENTITY_CONF=$D/identity.conf
+export AWS_EC2_METADATA_DISABLED=true
+
+# run HOOK: the hook for n[1-2] with descriptor 7 open (Slurm's programs
+# may inherit anything); its exit status in $D/rc.
+run() {
+	rm -f "$D/chain-started" "$D/chain-fds"
+	: >"$D/identity.log"
+	"$top_builddir/slurm-identity-$1" 'n[1-2]' 7<"$D/slurm.conf"
+	echo $? >"$D/rc"
+}
+
+# The chain's descriptors, but for the one ls opened to list them.
+fds() {
+	awk '$(NF - 1) == "->" && $NF !~ /^\/proc\/[0-9]+\/fd$/ { print $(NF - 2) }' \
+		"$D/chain-fds" | sort -n | tr '\n' ' ' | sed 's/ $//'
+}
+
+echo 0 >"$D/chain-exit"
+for hook in resume suspend resume-fail; do
+	run "$hook"
+	[ "$(fds)" = "0 1 2" ]
+	ok $? "$hook: the chain holds only descriptors 0-2 ($(fds))"
+done
+
+# Suspend: the chain starts at once, though asking slurmctld for
+# SuspendTimeout takes seconds with it unreachable.
+rm -f "$D/chain-started"
+t0=$(date +%s.%N)
+"$top_builddir/slurm-identity-suspend" 'n[1-2]' &
+hook=$!
+wait_for "[ -s '$D/chain-started' ]" 20
+latency=$(awk -v a="$t0" -v b="$(cat "$D/chain-started" 2>/dev/null || echo 1e12)" \
+	'BEGIN { printf "%.2f", b - a }')
+awk -v l="$latency" 'BEGIN { exit !(l < 1.0) }'
+ok $? "suspend: the chain starts within 1 s with slurmctld unreachable ($latency s)"
+wait $hook
+echo "# suspend: hook exited $? after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+
+# A StateDir refused: the resume hook says so and exits non-zero.
+chmod 777 "$D/state"
+run resume
+[ "$(cat "$D/rc")" != 0 ] && grep -q "error: resume: $D/state is writable by group or other (mode 0777): make it 0700$" "$D/identity.log"
+ok $? "resume: a refused StateDir is exit $(cat "$D/rc") and a log line"
+grep -q "error: resume: identity work failed; exit 1$" "$D/identity.log"
+ok $? "resume: the log says why the exit is not 0"
+# The chain's own failure is passed on as it is.
+echo 3 >"$D/chain-exit"
+run resume
+[ "$(cat "$D/rc")" = 3 ]
+ok $? "resume: the chain's exit 3 wins over identity trouble (exit $(cat "$D/rc"))"
+chmod 700 "$D/state"
+run resume
+[ "$(cat "$D/rc")" = 3 ]
+ok $? "resume: the chain's exit 3 is passed on (exit $(cat "$D/rc"))"
+echo 0 >"$D/chain-exit"
+run resume
+[ "$(cat "$D/rc")" = 0 ]
+ok $? "resume: all well is exit 0 (exit $(cat "$D/rc"))"
+
+tap_done
