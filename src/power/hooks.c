@@ -190,10 +190,19 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 		return 1;
 	}
 	log_set_context(argv[1]);
+	chain = chain_program(&prog.conf, kind);
+	if (kind != HOOK_RESUME && chain) {
+		/* Terminating the instances is what Slurm is waiting for:
+		 * start it before anything that may wait on slurmctld (an
+		 * unreachable one costs seconds per call), and deregister
+		 * while it runs. */
+		pid = chain_start(chain, argv[1]);
+		if (pid < 0)
+			chain_rc = 1;
+	}
 	if (prog.conf.backends &&
 	    program_need_cluster_name(&prog, err, sizeof(err)) < 0)
 		log_error("%s", err);
-	chain = chain_program(&prog.conf, kind);
 	if (kind == HOOK_RESUME) {
 		deadline = start + 60;
 		keep_resume_file(&prog.conf);
@@ -206,12 +215,6 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 				budget = 5;
 		}
 		deadline = start + budget;
-		/* Terminating the instances is what Slurm is waiting for:
-		 * start it now, and deregister while it runs. */
-		if (chain)
-			pid = chain_start(chain, argv[1]);
-		if (chain && pid < 0)
-			chain_rc = 1;
 	}
 	if (node_list_expand(argv[1], &nodes, err, sizeof(err)) < 0) {
 		log_error("%s; no identity work done", err);
