@@ -177,6 +177,10 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 	struct aws_client *aws = NULL;
 	char err[1024];
 	double start = clock_monotonic(), deadline;
+	const char *what = kind == HOOK_RESUME	  ? "resume"
+			   : kind == HOOK_SUSPEND ? "suspend"
+						  : "resume-fail";
+	bool trouble = false;	/* identity work refused or failed */
 	pid_t pid = -1;
 	int rc = 0, chain_rc = 0;
 
@@ -201,8 +205,10 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 			chain_rc = 1;
 	}
 	if (prog.conf.backends &&
-	    program_need_cluster_name(&prog, err, sizeof(err)) < 0)
+	    program_need_cluster_name(&prog, err, sizeof(err)) < 0) {
 		log_error("%s", err);
+		trouble = true;
+	}
 	if (kind == HOOK_RESUME) {
 		deadline = start + 60;
 		keep_resume_file(&prog.conf);
@@ -221,12 +227,16 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 		rc = 1;
 	} else if (prog.conf.backends && kind == HOOK_RESUME) {
 		aws = program_aws(&prog, err, sizeof(err));
-		if (!aws)
+		if (!aws) {
 			log_error("aws: %s", err);
+			trouble = true;
+		}
 	}
 	controller_init(&ctl, &prog.conf, aws, deadline);
 	if (rc == 0 && kind == HOOK_RESUME) {
-		controller_resume(&ctl, &nodes);
+		/* Refusals (StateDir, locks) are logged where they happen. */
+		if (controller_resume(&ctl, &nodes) < 0)
+			trouble = true;
 		if (chain) {
 			pid = chain_start(chain, argv[1]);
 			chain_rc = pid < 0 ? 1 : chain_wait(pid, 0);
@@ -243,7 +253,7 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 			log_error("deregister: StateDir: cannot journal the batch: %s; deregistering now, without a journal",
 				  err);
 			metrics_count("slurm_identity_statedir_errors_total", "", 1);
-			rc = 1;
+			trouble = true;
 			aws = program_aws(&prog, err, sizeof(err));
 			if (!aws)
 				log_error("aws: %s", err);
@@ -255,7 +265,7 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 			node_list_free(&pending);
 		} else if (worker_ensure(&prog) < 0) {
 			log_error("deregister: no worker started; the batch waits for the next hook or reconcile");
-			rc = 1;
+			trouble = true;
 		} else {
 			log_info("deregister: %zu node(s) queued", nodes.count);
 		}
@@ -267,13 +277,16 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 	}
 	if (chain && chain_rc != 0)
 		log_error("chain: %s exited with %d", chain, chain_rc);
-	/* The chain's failure first (it is what Slurm asked for), then
-	 * ours: identity trouble is never an exit 0. */
-	if (chain && chain_rc != 0)
+	/* The chain's failure first, its status passed on as it is (it is
+	 * what Slurm asked for); else 1 for any identity trouble: identity
+	 * trouble is never an exit 0, even when the chain succeeded. */
+	if (chain && chain_rc != 0) {
 		rc = chain_rc < 0 ? 1 : chain_rc;
-	log_info("%s done in %.0f ms (exit %d)", kind == HOOK_RESUME ? "resume"
-				       : kind == HOOK_SUSPEND ? "suspend"
-							      : "resume-fail",
+	} else if (rc || trouble) {
+		log_error("%s: identity work failed; exit 1", what);
+		rc = 1;
+	}
+	log_info("%s done in %.0f ms (exit %d)", what,
 		 (clock_monotonic() - start) * 1000, rc);
 	node_list_free(&nodes);
 	controller_free(&ctl);
