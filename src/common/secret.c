@@ -66,10 +66,12 @@ struct secret *secret_from_string(const char *str)
 struct secret *secret_random_password(size_t len)
 {
 	/* No quote, backslash or shell metacharacters: the password may pass
-	 * through tools that split or escape; 64 symbols give 6 bits each. */
+	 * through tools that split or escape. 64 symbols (base64url's) give 6
+	 * bits each, and a random byte's low 6 bits pick one without bias
+	 * (a modulo by any other count favours the first symbols). */
 	static const char alphabet[] =
-		"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_.+";
-	size_t n = sizeof(alphabet) - 1;
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	_Static_assert(sizeof(alphabet) - 1 == 64, "64 symbols");
 	unsigned char *raw = xmalloc(len);
 	struct secret *s;
 	size_t i;
@@ -81,7 +83,7 @@ struct secret *secret_random_password(size_t len)
 	s = xmalloc(sizeof(*s));
 	s->data = xmalloc(len + 1);
 	for (i = 0; i < len; i++)
-		s->data[i] = (unsigned char)alphabet[raw[i] % n];
+		s->data[i] = (unsigned char)alphabet[raw[i] & 63];
 	s->data[len] = '\0';
 	s->len = len;
 	explicit_bzero(raw, len);
