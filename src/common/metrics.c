@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -147,6 +149,104 @@ static int compare_series(const void *a, const void *b)
 	return c ? c : strcmp(sa->key, sb->key);
 }
 
+/* Write fd whole; 0 or -1 with errno. */
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Replace the textfile at path through a temporary file beside it. The
+ * textfile directory (node_exporter's) may be writable by others: the
+ * temporary name is random and created with O_EXCL|O_NOFOLLOW, so no
+ * file, link or symlink planted at a name one could predict is ever
+ * opened, written or renamed into place. */
+static int write_textfile(const char *path, const char *data, size_t len,
+			  char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+			  : xstrdup(".");
+	char tmp[300] = "";
+	int dirfd, fd = -1, tries, rc = -1;
+
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	for (tries = 0; fd < 0 && tries < 16; tries++) {
+		unsigned char r[8];
+
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+			snprintf(err, errlen, "no randomness for a temporary name: %s",
+				 strerror(errno));
+			goto out;
+		}
+		snprintf(tmp, sizeof(tmp),
+			 ".%.200s.tmp.%02x%02x%02x%02x%02x%02x%02x%02x", base,
+			 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+		fd = openat(dirfd, tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+		if (fd < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s/%s: %s", dir, tmp,
+				 strerror(errno));
+			tmp[0] = '\0';
+			goto out;
+		}
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a temporary file in %s", dir);
+		tmp[0] = '\0';
+		goto out;
+	}
+	/* Readable by the exporter whatever our umask. */
+	if (fchmod(fd, 0644) < 0 || write_all(fd, data, len) < 0 ||
+	    fsync(fd) < 0) {
+		snprintf(err, errlen, "cannot write %s/%s: %s", dir, tmp,
+			 strerror(errno));
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		snprintf(err, errlen, "cannot write %s/%s: %s", dir, tmp,
+			 strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, base) < 0) {
+		snprintf(err, errlen, "cannot rename %s/%s to %s: %s", dir, tmp,
+			 path, strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	if (fsync(dirfd) < 0) {
+		snprintf(err, errlen, "cannot sync %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp[0])
+		unlinkat(dirfd, tmp, 0);
+	if (dirfd >= 0)
+		close(dirfd);
+	free(dir);
+	return rc;
+}
+
 int metrics_flush(const struct identity_conf *conf, char *err, size_t errlen)
 {
 	static struct series all[MAX_SERIES];
@@ -204,8 +304,8 @@ int metrics_flush(const struct identity_conf *conf, char *err, size_t errlen)
 		}
 		strbuf_printf(&out, "%s %.17g\n", all[i].key, all[i].value);
 	}
-	if (atomic_write_file(conf->metrics_file, out.data, out.len, 0644, err,
-			     errlen) < 0)
+	if (write_textfile(conf->metrics_file, out.data ? out.data : "", out.len,
+			   err, errlen) < 0)
 		goto out;
 	npending = 0;
 	ngauges = 0;
