@@ -43,8 +43,10 @@ struct aws_client {
 	size_t service_count;
 };
 
-static char *resolve_region(const struct aws_client_options *opts,
-			    struct imds *imds, char *err, size_t errlen)
+/* The region, from the first source that names one, or NULL with err. */
+static char *find_region(const struct aws_client_options *opts,
+			 struct imds *imds, const char **source, char *err,
+			 size_t errlen)
 {
 	const char *v = opts->region;
 	char *path, *name, *found = NULL;
@@ -52,14 +54,20 @@ static char *resolve_region(const struct aws_client_options *opts,
 	struct strbuf body;
 	long status;
 
-	if (!v || !*v)
+	*source = "identity.conf";
+	if (!v || !*v) {
 		v = getenv("AWS_REGION");
-	if (!v || !*v)
+		*source = "AWS_REGION";
+	}
+	if (!v || !*v) {
 		v = getenv("AWS_DEFAULT_REGION");
+		*source = "AWS_DEFAULT_REGION";
+	}
 	if (v && *v)
 		return xstrdup(v);
 	path = profile_config_path();
 	name = profile_name();
+	*source = "the AWS config file";
 	if (profile_load(path, name, 1, &p, err, errlen) == 0) {
 		const char *r = profile_get(&p, "region");
 
@@ -71,6 +79,7 @@ static char *resolve_region(const struct aws_client_options *opts,
 	free(name);
 	if (found)
 		return found;
+	*source = "IMDS";
 	strbuf_init(&body);
 	{
 		char why[512];
@@ -86,6 +95,24 @@ static char *resolve_region(const struct aws_client_options *opts,
 	}
 	strbuf_free(&body);
 	return found;
+}
+
+/* The region becomes part of every endpoint's host name: whatever its
+ * source (IMDS answers anyone who can bind its address), only AWS's
+ * region syntax is taken. */
+static char *resolve_region(const struct aws_client_options *opts,
+			    struct imds *imds, char *err, size_t errlen)
+{
+	const char *source;
+	char *region = find_region(opts, imds, &source, err, errlen);
+
+	if (region && !aws_region_valid(region)) {
+		snprintf(err, errlen, "invalid AWS region \"%.64s\" from %s",
+			 region, source);
+		free(region);
+		return NULL;
+	}
+	return region;
 }
 
 struct aws_client *aws_client_new(const struct aws_client_options *opts,

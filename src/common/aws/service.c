@@ -34,6 +34,30 @@ static char *strip_slash(char *url)
 	return url;
 }
 
+bool aws_region_valid(const char *region)
+{
+	size_t words = 0, digits = 0, i = 0, n;
+
+	if (!region || strlen(region) > AWS_REGION_MAX)
+		return false;
+	/* Words of lowercase letters, each followed by a hyphen ... */
+	for (;;) {
+		for (n = 0; region[i] >= 'a' && region[i] <= 'z'; n++)
+			i++;
+		if (n == 0)
+			break;
+		if (region[i++] != '-')
+			return false;
+		words++;
+	}
+	/* ... then the number. */
+	while (region[i] >= '0' && region[i] <= '9') {
+		i++;
+		digits++;
+	}
+	return words >= 2 && digits >= 1 && digits <= 3 && region[i] == '\0';
+}
+
 char *aws_service_endpoint(const struct aws_service *s, const char *region)
 {
 	const char *ignore = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");

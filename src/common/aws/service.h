@@ -2,6 +2,8 @@
 #ifndef SLURM_IDENTITY_SERVICE_H
 #define SLURM_IDENTITY_SERVICE_H
 
+#include <stdbool.h>
+
 enum aws_protocol {
 	AWS_PROTOCOL_JSON,	/* JSON 1.1 with X-Amz-Target */
 	AWS_PROTOCOL_QUERY,	/* form-encoded Action=..., XML replies */
@@ -20,6 +22,11 @@ extern const struct aws_service aws_ssm;
 extern const struct aws_service aws_ec2;
 extern const struct aws_service aws_opsworks;
 extern const struct aws_service aws_secretsmanager;
+
+/* AWS's region syntax: a partition code, words and a number, in lowercase
+ * letters, digits and hyphens (us-east-1, us-gov-west-1, cn-north-1). */
+#define AWS_REGION_MAX 32
+bool aws_region_valid(const char *region);
 
 /* Endpoint URL for service in region: AWS_ENDPOINT_URL_<NAME>, else
  * AWS_ENDPOINT_URL, else the config file's services section or
