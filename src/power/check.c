@@ -1,7 +1,9 @@
 /* check.c: validate the configuration, the AWS identity and every backend.
  *
  * Passing checks print "ok: ..." on stdout; each failure prints one line
- * "slurm-identity: check: ..." on stderr with what to do about it.
+ * "slurm-identity: check: ..." on stderr with what to do about it. A
+ * setting that works but weakens security is a warning on stderr,
+ * "slurm-identity: check: warning: ...", and not a failure.
  */
 #include "config.h"
 
@@ -17,10 +19,19 @@
 #include "../common/program.h"
 #include "check.h"
 
+/* The distributions' bundles of every public CA (the first is
+ * LdapCaFile's default). */
+static const char *const system_ca_bundles[] = {
+	"/etc/ssl/certs/ca-certificates.crt",
+	"/etc/pki/tls/certs/ca-bundle.crt",
+	"/etc/ssl/ca-bundle.pem",
+};
+
 static int failures;
 
 static void pass(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void pass(const char *fmt, ...)
 {
@@ -88,6 +99,35 @@ static void fail(const char *fmt, ...)
 	if (fix)
 		printf("fix: %s\n", fix);
 	fflush(stdout);
+}
+
+/* One line on stderr; the exit status is not changed. */
+static void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "slurm-identity: check: warning: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* The domain password goes over this TLS connection: say plainly what
+ * the settings let through. */
+static void check_ldap_tls(const struct identity_conf *conf)
+{
+	size_t i;
+
+	if (strcmp(conf->ldap_tls_reqcert, "never") == 0 ||
+	    strcmp(conf->ldap_tls_reqcert, "allow") == 0)
+		warn("LdapTlsReqCert=%s: TLS verification is off: the domain controller's certificate is not checked, and whoever answers on its address gets DomainUser's password; use demand with LdapCaFile= the domain's CA",
+		     conf->ldap_tls_reqcert);
+	for (i = 0; i < sizeof(system_ca_bundles) / sizeof(system_ca_bundles[0]); i++)
+		if (strcmp(conf->ldap_ca_file, system_ca_bundles[i]) == 0)
+			warn("LdapCaFile=%s is the whole system CA bundle: any public CA can vouch for the domain controller; set LdapCaFile= to the domain's own CA",
+			     conf->ldap_ca_file);
 }
 
 static void check_opsworks(struct aws_client *c,
@@ -215,6 +255,8 @@ int check_run(const char *conf_path, int verbose)
 	pass("config %s (cluster %s, backends %s)", conf_path,
 	     prog.conf.cluster_name ? prog.conf.cluster_name : "unnamed",
 	     backends);
+	if (prog.conf.backends & BACKEND_AD)
+		check_ldap_tls(&prog.conf);
 	client = program_aws(&prog, err, sizeof(err));
 	if (!client) {
 		fail("%s", err);
