@@ -259,6 +259,48 @@ void journal_entry_clear(struct journal_entry *e)
 	e->count = 0;
 }
 
+static const char *const phase_names[] = {
+	[JOURNAL_PHASE_NONE] = "",
+	[JOURNAL_PHASE_RESUMING] = "resuming",
+	[JOURNAL_PHASE_PENDING] = "pending",
+	[JOURNAL_PHASE_REGISTERING] = "registering",
+	[JOURNAL_PHASE_FAILED] = "failed",
+	[JOURNAL_PHASE_READY] = "ready",
+	[JOURNAL_PHASE_UNKNOWN] = "unknown",
+};
+
+const char *journal_phase_name(enum journal_phase phase)
+{
+	if ((size_t)phase >= sizeof(phase_names) / sizeof(phase_names[0]))
+		return "unknown";
+	return phase_names[phase];
+}
+
+enum journal_phase journal_phase(const struct journal_entry *e)
+{
+	const char *word = journal_get(e, "phase");
+	size_t i;
+
+	if (!word || !*word)
+		return JOURNAL_PHASE_NONE;
+	for (i = JOURNAL_PHASE_RESUMING; i < JOURNAL_PHASE_UNKNOWN; i++)
+		if (strcmp(word, phase_names[i]) == 0)
+			return (enum journal_phase)i;
+	/* Suspends before the detached worker wrote "deregistering" for a
+	 * removal under way: work still to do, as pending is. */
+	if (strcmp(word, "deregistering") == 0)
+		return JOURNAL_PHASE_PENDING;
+	return JOURNAL_PHASE_UNKNOWN;
+}
+
+void journal_set_phase(struct journal_entry *e, enum journal_phase phase)
+{
+	if (phase == JOURNAL_PHASE_NONE || phase == JOURNAL_PHASE_UNKNOWN)
+		journal_unset(e, "phase");
+	else
+		journal_set(e, "phase", journal_phase_name(phase));
+}
+
 const char *journal_get(const struct journal_entry *e, const char *key)
 {
 	size_t i;

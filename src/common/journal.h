@@ -71,6 +71,24 @@ int journal_dir_list(const char *state_dir, const char *role,
 		     bool (*keep)(const char *name), char ***names, size_t *count,
 		     char *err, size_t errlen);
 
+/* Where a node's record stands ("phase=" in the file). The controller
+ * writes resuming and pending; the node writes registering, failed and
+ * ready. */
+enum journal_phase {
+	JOURNAL_PHASE_NONE,		/* no phase recorded */
+	JOURNAL_PHASE_RESUMING,		/* resumed; prepared for its boot */
+	JOURNAL_PHASE_PENDING,		/* removals still to do */
+	JOURNAL_PHASE_REGISTERING,	/* the node is registering */
+	JOURNAL_PHASE_FAILED,		/* the node's registration failed */
+	JOURNAL_PHASE_READY,		/* the node is registered */
+	JOURNAL_PHASE_UNKNOWN,		/* a word we do not know */
+};
+
+enum journal_phase journal_phase(const struct journal_entry *e);
+void journal_set_phase(struct journal_entry *e, enum journal_phase phase);
+/* The word in the file ("pending"); "" for none, "unknown". */
+const char *journal_phase_name(enum journal_phase phase);
+
 const char *journal_get(const struct journal_entry *e, const char *key);
 void journal_set(struct journal_entry *e, const char *key, const char *value);
 void journal_setf(struct journal_entry *e, const char *key, const char *fmt,

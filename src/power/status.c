@@ -38,16 +38,16 @@ static void backend_state(const struct backend *b, const struct slurm_node *sn,
 			  const struct journal_entry *e, bool have_record,
 			  char *out, size_t len)
 {
-	const char *phase = have_record ? journal_get(e, "phase") : NULL;
+	enum journal_phase phase = have_record ? journal_phase(e)
+					       : JOURNAL_PHASE_NONE;
 	const char *jid = have_record ? journal_get(e, b->id_key) : NULL;
 	char id[128] = "";
 
-	if (phase && (strcmp(phase, "pending") == 0 ||
-		      strcmp(phase, "deregistering") == 0) && jid)
-		snprintf(out, len, "%s:%s", phase, jid);
+	if (phase == JOURNAL_PHASE_PENDING && jid)
+		snprintf(out, len, "pending:%s", jid);
 	else if (sn && slurm_extra_get(sn->extra, b->name, id, sizeof(id)) && id[0])
 		snprintf(out, len, "registered:%s", id);
-	else if (phase && strcmp(phase, "resuming") == 0)
+	else if (phase == JOURNAL_PHASE_RESUMING)
 		snprintf(out, len, "resuming");
 	else
 		snprintf(out, len, "-");

@@ -204,5 +204,41 @@ int main(void)
 	}
 	journal_close_all();
 	tap_remove_tree(dir);
+	/* Phases: each word read back as written; the word an earlier
+	 * suspend wrote is work still to do; a word we do not know is
+	 * neither. */
+	{
+		static const enum journal_phase phases[] = {
+			JOURNAL_PHASE_RESUMING, JOURNAL_PHASE_PENDING,
+			JOURNAL_PHASE_REGISTERING, JOURNAL_PHASE_FAILED,
+			JOURNAL_PHASE_READY,
+		};
+		struct journal_entry p;
+		size_t k;
+
+		journal_entry_init(&p, "n1");
+		tap_is_int(journal_phase(&p), JOURNAL_PHASE_NONE,
+			   "phase: none recorded");
+		for (k = 0; k < sizeof(phases) / sizeof(phases[0]); k++) {
+			journal_set_phase(&p, phases[k]);
+			tap_ok(journal_phase(&p) == phases[k] &&
+				       strcmp(journal_get(&p, "phase"),
+					      journal_phase_name(phases[k])) == 0,
+			       "phase: %s written and read back",
+			       journal_phase_name(phases[k]));
+		}
+		tap_is_str(journal_phase_name(JOURNAL_PHASE_PENDING), "pending",
+			   "phase: the file's word for pending");
+		journal_set(&p, "phase", "deregistering");
+		tap_is_int(journal_phase(&p), JOURNAL_PHASE_PENDING,
+			   "phase: an earlier suspend's deregistering is pending");
+		journal_set(&p, "phase", "Pending");
+		tap_is_int(journal_phase(&p), JOURNAL_PHASE_UNKNOWN,
+			   "phase: words are exact (Pending is unknown)");
+		journal_set_phase(&p, JOURNAL_PHASE_NONE);
+		tap_ok(journal_get(&p, "phase") == NULL,
+		       "phase: none removes the field");
+		journal_entry_clear(&p);
+	}
 	return tap_done();
 }
