@@ -1,18 +1,23 @@
-/* controller.c: deregistration and reconcile on the head node.
+/* controller.c: resume and reconcile on the head node.
  *
- * Safety rules: an intended deregistration is journaled before it is tried;
- * a registration is removed only when its node is being suspended, its node
- * is powered down, or EC2 says its instance is gone; "could not look" (an
- * API error) never removes anything.
+ * Resume journals each node before the backends prepare it. Reconcile
+ * finds what escaped the hooks: a registration whose node is powered
+ * down, whose instance EC2 says is gone, or that a suspend left pending;
+ * "could not look" (an API error) is never "gone". What it finds goes to
+ * the removal engine (removal.h), which asks the one rule
+ * (removal_rule.h) under each node's lock.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "common/aws/clock.h"
 #include "common/aws/services.h"
@@ -23,7 +28,8 @@
 #include "common/xmalloc.h"
 #include "controller.h"
 #include "missing.h"
-#include "pipeline.h"
+#include "queue.h"
+#include "removal.h"
 
 void controller_init(struct controller *c, const struct identity_conf *conf,
 		     struct aws_client *aws, double deadline)
@@ -36,8 +42,6 @@ void controller_init(struct controller *c, const struct identity_conf *conf,
 	c->backend_count = backends_enabled(conf, c->backends,
 					    CONTROLLER_MAX_BACKENDS);
 }
-
-static bool phase_is(const struct journal_entry *e, const char *phase);
 
 void controller_free(struct controller *c)
 {
@@ -78,7 +82,8 @@ static void prepare_nodes(struct controller *c, const struct node_list *nodes,
 			if (regs[i].error[0])
 				journal_setf(e, "error", "%s: prepare: %.200s",
 					     be->name, regs[i].error);
-			else if (regs[i].id[0] && !phase_is(e, "pending"))
+			else if (regs[i].id[0] &&
+				 journal_phase(e) != JOURNAL_PHASE_PENDING)
 				journal_set(e, be->id_key, regs[i].id);
 		}
 		free(regs);
@@ -105,7 +110,6 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 	fds = xcalloc(nodes->count + 1, sizeof(*fds));
 	for (i = 0; i < nodes->count; i++) {
 		struct journal_entry *e = &records[i];
-		const char *phase;
 
 		fds[i] = journal_lock(c->conf->state_dir, CONTROLLER_ROLE,
 				      nodes->names[i], CONTROLLER_LOCK_WAIT_MS);
@@ -123,15 +127,13 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 		}
 		/* A node with deregistrations still pending keeps them: the
 		 * ids recorded are of its previous life. */
-		phase = journal_get(e, "phase");
-		if (phase && (strcmp(phase, "pending") == 0 ||
-			      strcmp(phase, "deregistering") == 0)) {
-			journal_set(e, "phase", "pending");
+		if (journal_phase(e) == JOURNAL_PHASE_PENDING) {
+			journal_set_phase(e, JOURNAL_PHASE_PENDING);
 			log_info("%s: resume: deregistration of a previous instance still pending",
 				 nodes->names[i]);
 			journal_set(e, "resumed", "yes");
 		} else {
-			journal_set(e, "phase", "resuming");
+			journal_set_phase(e, JOURNAL_PHASE_RESUMING);
 		}
 		ok[i] = true;
 		journal_unset(e, "error");
@@ -172,23 +174,17 @@ size_t controller_count_pending(const struct identity_conf *conf)
 		return 0;
 	for (i = 0; i < n; i++) {
 		struct journal_entry e;
-		const char *phase;
 
 		if (journal_read(conf->state_dir, CONTROLLER_ROLE, nodes[i], &e,
 				 err, sizeof(err)) != 0)
 			continue;
-		phase = journal_get(&e, "phase");
-		if (phase && (strcmp(phase, "pending") == 0 ||
-			      strcmp(phase, "deregistering") == 0))
+		if (journal_phase(&e) == JOURNAL_PHASE_PENDING)
 			pending++;
 		journal_entry_clear(&e);
 	}
 	journal_list_free(nodes, n);
 	return pending;
 }
-
-static void report_line(FILE *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* EC2's answer, indexed by instance id. */
 struct ec2_view {
@@ -231,7 +227,7 @@ static bool instance_gone(const struct ec2_view *v, struct missing_set *m,
 				 (intmax_t)(now - since));
 			return true;
 		}
-		report_line(out, "waiting: %s %s: instance %s not found for %jd s; gone after %d s (Ec2NotFoundGrace)",
+		removal_print(out, "waiting: %s %s: instance %s not found for %jd s; gone after %d s (Ec2NotFoundGrace)",
 			    r->node, r->id, id, (intmax_t)(now - since), grace);
 		return false;
 	}
@@ -242,18 +238,6 @@ static bool instance_gone(const struct ec2_view *v, struct missing_set *m,
 		return true;
 	}
 	return false;
-}
-
-static void report_line(FILE *out, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!out)
-		return;
-	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
-	va_end(ap);
-	fputc('\n', out);
 }
 
 struct record_set {
@@ -297,13 +281,6 @@ static void free_records(struct record_set *rs)
 	name_set_free(&rs->by_node);
 }
 
-static bool phase_is(const struct journal_entry *e, const char *phase)
-{
-	const char *p = journal_get(e, "phase");
-
-	return p && strcmp(p, phase) == 0;
-}
-
 /* Did a suspend journal this exact registration for removal? */
 static bool journaled_for_removal(const struct record_set *rs,
 				  const struct backend *b,
@@ -313,8 +290,7 @@ static bool journaled_for_removal(const struct record_set *rs,
 	size_t i;
 
 	if (!name_set_find(&rs->by_node, r->node, &i) ||
-	    !(phase_is(&rs->entries[i], "pending") ||
-	      phase_is(&rs->entries[i], "deregistering")))
+	    journal_phase(&rs->entries[i]) != JOURNAL_PHASE_PENDING)
 		return false;
 	id = journal_get(&rs->entries[i], b->id_key);
 	return id && strcmp(id, r->id) == 0;
@@ -361,7 +337,7 @@ static void settle_records(struct controller *c, const struct record_set *rs,
 
 		if (outstanding[i])
 			continue;
-		if (phase_is(e, "resuming") && !down)
+		if (journal_phase(e) == JOURNAL_PHASE_RESUMING && !down)
 			continue;
 		fd = journal_lock(c->conf->state_dir, CONTROLLER_ROLE, e->node, 0);
 		if (fd < 0) {
@@ -371,9 +347,10 @@ static void settle_records(struct controller *c, const struct record_set *rs,
 				rep->errors++;
 			continue;
 		}
-		report_line(out, "%s %s: journal record (%s) settled",
+		removal_print(out, "%s %s: journal record (%s) settled",
 			    dry_run ? "would settle" : "settled", e->node,
-			    journal_get(e, "phase") ? journal_get(e, "phase") : "?");
+			    journal_phase(e) == JOURNAL_PHASE_NONE
+				    ? "?" : journal_phase_name(journal_phase(e)));
 		if (!dry_run && journal_remove(c->conf->state_dir, CONTROLLER_ROLE,
 					       e->node, err, sizeof(err)) == 0)
 			rep->journal_cleaned++;
@@ -382,153 +359,88 @@ static void settle_records(struct controller *c, const struct record_set *rs,
 	free(outstanding);
 }
 
-/* Keep the leaks whose node Slurm, asked now, still has down; unlock and
- * drop the others. Returns how many are kept. */
-static size_t recheck_leaks(struct registration *leaks, int *fds,
-			    size_t *where, size_t n, struct reconcile_report *rep)
-{
-	struct slurm_node_set now = { 0 };
-	char err[512];
-	size_t i, kept = 0;
+/* A registration reconcile found to remove: regs[backend][index]. */
+struct leak {
+	size_t backend, index;
+	enum removal_cause cause;
+};
 
-	if (slurm_nodes_load(&now, err, sizeof(err)) < 0) {
-		log_error("reconcile: %s; nothing removed", err);
-		rep->errors++;
-		for (i = 0; i < n; i++)
-			journal_unlock(fds[i]);
-		return 0;
+/* The leaks as the engine takes them: one removal per node, its leaks
+ * (of every backend) as its targets. */
+static size_t group_leaks(struct registration **regs, const struct leak *leaks,
+			  size_t n, struct removal **list_out,
+			  struct removal_target **targets_out)
+{
+	struct removal *list = xcalloc(n + 1, sizeof(*list));
+	struct removal_target *targets = xcalloc(n + 1, sizeof(*targets));
+	size_t *of = xcalloc(n + 1, sizeof(*of)), count = 0, at = 0, i, r;
+	struct name_set by_node;
+
+	name_set_init(&by_node);
+	for (i = 0; i < n; i++) {
+		const char *node = regs[leaks[i].backend][leaks[i].index].node;
+
+		if (!name_set_find(&by_node, node, &r)) {
+			r = count++;
+			list[r].node = node;
+			name_set_add(&by_node, node, r);
+		}
+		of[i] = r;
+		list[r].ntargets++;
+	}
+	for (r = 0; r < count; r++) {
+		list[r].targets = targets + at;
+		at += list[r].ntargets;
+		list[r].ntargets = 0;
 	}
 	for (i = 0; i < n; i++) {
-		const struct slurm_node *sn = slurm_nodes_find(&now, leaks[i].node);
+		struct removal *rm = &list[of[i]];
+		struct removal_target *t = &rm->targets[rm->ntargets++];
 
-		/* Up or coming up: whatever EC2 or a listing said, never. */
-		if (sn && (sn->powering_up ||
-			   (!sn->powered_down && !sn->powering_down && !sn->down))) {
-			log_info("reconcile: %s is %s now; %s left alone", leaks[i].node,
-				 sn->state, leaks[i].id);
-			rep->leaks--;
-			journal_unlock(fds[i]);
-			continue;
-		}
-		leaks[kept] = leaks[i];
-		where[kept] = where[i];
-		fds[kept++] = fds[i];
+		t->backend = leaks[i].backend;
+		t->cause = leaks[i].cause;
+		t->reg = &regs[leaks[i].backend][leaks[i].index];
 	}
-	slurm_nodes_free(&now);
-	return kept;
+	name_set_free(&by_node);
+	free(of);
+	*list_out = list;
+	*targets_out = targets;
+	return count;
 }
 
-/* The leaks of one backend, CONTROLLER_CHUNK at a time through the
- * pipeline: each node's lock taken (a hook working on it has the last
- * word) and Slurm asked again, then the calls, then the report; what was
- * removed is marked in regs. While a chunk's calls are in flight, the
- * next is locked and checked and the last reported. */
-struct leak_chunk {
-	struct registration regs[CONTROLLER_CHUNK];	/* copies, in flight */
-	size_t where[CONTROLLER_CHUNK];			/* their index in regs */
-	int fds[CONTROLLER_CHUNK];
-	size_t kept;
-};
-
-struct leak_pass {
-	struct controller *c;
-	const struct backend *be;
-	struct registration *regs;
-	const size_t *leak;
-	size_t n;
-	FILE *out;
-	struct reconcile_report *rep;
-	struct leak_chunk slots[PIPELINE_SLOTS];
-};
-
-static void leaks_prepare(void *arg, size_t k)
+/* Is a worker running (it holds the queue's lock)? Then the nodes of the
+ * batches queued go into owned (their names kept in names): they are the
+ * worker's. The probe takes the lock shared for an instant only. */
+static bool worker_nodes(const char *state_dir, struct name_set *owned,
+			 struct node_list *names)
 {
-	struct leak_pass *p = arg;
-	struct leak_chunk *ch = &p->slots[k % PIPELINE_SLOTS];
-	size_t first = k * CONTROLLER_CHUNK, count = p->n - first, i;
+	char **batches = NULL, err[512];
+	size_t count = 0, i;
+	int dirfd, fd;
+	bool alive;
 
-	if (count > CONTROLLER_CHUNK)
-		count = CONTROLLER_CHUNK;
-	ch->kept = 0;
-	for (i = 0; i < count; i++) {
-		const struct registration *r = &p->regs[p->leak[first + i]];
-		int fd = journal_lock(p->c->conf->state_dir, CONTROLLER_ROLE,
-				      r->node, 0);
-
-		if (fd < 0 && errno == EWOULDBLOCK) {
-			p->rep->skipped_busy++;	/* a hook of ours has it */
-			continue;
-		}
-		if (fd < 0) {
-			/* Not busy: StateDir trouble. Loud, counted as an
-			 * error, and the removal still tried. */
-			log_error("reconcile: %s: StateDir: cannot lock: %s; removing anyway",
-				  r->node, strerror(errno));
-			metrics_count("slurm_identity_statedir_errors_total", "", 1);
-			p->rep->errors++;
-		}
-		ch->fds[ch->kept] = fd;
-		ch->where[ch->kept] = p->leak[first + i];
-		ch->regs[ch->kept++] = *r;
+	name_set_init(owned);
+	dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, sizeof(err));
+	if (dirfd < 0)
+		return false;
+	fd = openat(dirfd, ".worker.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;	/* no worker ever ran here */
+	alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	if (!alive)
+		return false;
+	if (queue_list(state_dir, &batches, &count, err, sizeof(err)) < 0) {
+		log_error("reconcile: %s", err);
+		return true;
 	}
-	/* The view the leaks were found in is a snapshot: under the nodes'
-	 * locks (which resume takes too), ask Slurm again, and leave alone
-	 * every node that came up meanwhile. */
-	if (ch->kept)
-		ch->kept = recheck_leaks(ch->regs, ch->fds, ch->where, ch->kept,
-					 p->rep);
-}
-
-static void leaks_remove(void *arg, size_t k)
-{
-	struct leak_pass *p = arg;
-	struct leak_chunk *ch = &p->slots[k % PIPELINE_SLOTS];
-
-	if (ch->kept)
-		p->be->remove(&p->c->ctx, ch->regs, ch->kept);
-}
-
-static void leaks_settle(void *arg, size_t k)
-{
-	struct leak_pass *p = arg;
-	struct leak_chunk *ch = &p->slots[k % PIPELINE_SLOTS];
-	size_t i;
-
-	for (i = 0; i < ch->kept; i++) {
-		const struct registration *r = &ch->regs[i];
-
-		p->regs[ch->where[i]].removed = r->removed;
-		if (r->removed) {
-			p->rep->removed++;
-			report_line(p->out, "deregistered %s %s %s: %s", p->be->name,
-				    r->node, r->id, r->detail);
-		} else {
-			p->rep->failed++;
-			report_line(p->out, "failed %s %s %s: %s", p->be->name,
-				    r->node, r->id, r->error);
-		}
-		journal_unlock(ch->fds[i]);
-	}
-	ch->kept = 0;
-}
-
-static void remove_leaks(struct controller *c, const struct backend *be,
-			 struct registration *regs, const size_t *leak, size_t n,
-			 FILE *out, struct reconcile_report *rep)
-{
-	struct leak_pass *p = xcalloc(1, sizeof(*p));
-	struct pipeline_steps steps = { leaks_prepare, leaks_remove, leaks_settle, p };
-
-	p->c = c;
-	p->be = be;
-	p->regs = regs;
-	p->leak = leak;
-	p->n = n;
-	p->out = out;
-	p->rep = rep;
-	pipeline_run(&steps, (n + CONTROLLER_CHUNK - 1) / CONTROLLER_CHUNK,
-		     CONTROLLER_CHUNK);
-	free(p);
+	for (i = 0; i < count; i++)
+		if (queue_read(state_dir, batches[i], names, err, sizeof(err)) < 0)
+			log_verbose("reconcile: %s", err);
+	queue_names_free(batches, count);
+	for (i = 0; i < names->count; i++)
+		name_set_add(owned, names->names[i], i);
+	return true;
 }
 
 int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
@@ -536,8 +448,11 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 {
 	struct registration *regs[CONTROLLER_MAX_BACKENDS] = { NULL };
 	size_t nregs[CONTROLLER_MAX_BACKENDS] = { 0 };
-	size_t *leak_of[CONTROLLER_MAX_BACKENDS] = { NULL };
-	size_t nleaks_of[CONTROLLER_MAX_BACKENDS] = { 0 };
+	struct leak *leaks = NULL;
+	size_t nleaks = 0;
+	struct name_set owned;
+	struct node_list owned_names = { NULL, 0 };
+	bool worker_alive;
 	struct slurm_node_set slurm = { 0 };
 	struct ec2_view ec2;
 	struct missing_set missing;
@@ -561,7 +476,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	}
 	if (slurm_nodes_load(&slurm, err, sizeof(err)) < 0) {
 		log_error("reconcile: %s; nothing done", err);
-		report_line(out, "error: %s; nothing done", err);
+		removal_print(out, "error: %s; nothing done", err);
 		rep->errors++;
 		return -1;
 	}
@@ -570,7 +485,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 		if (c->backends[b]->list(&c->ctx, &regs[b], &nregs[b], err,
 					 sizeof(err)) < 0) {
 			log_error("reconcile: %s: %s", c->backends[b]->name, err);
-			report_line(out, "error: %s: cannot list: %s",
+			removal_print(out, "error: %s: cannot list: %s",
 				    c->backends[b]->name, err);
 			rep->errors++;
 			all_listed = false;
@@ -599,60 +514,90 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 			/* Could not look is not gone: fall back to Slurm only. */
 			log_error("reconcile: ec2: %s; judging by Slurm states only",
 				  err);
-			report_line(out, "warning: ec2: %s; judging by Slurm states only",
+			removal_print(out, "warning: ec2: %s; judging by Slurm states only",
 				    err);
 			rep->errors++;
 		}
 	}
+	worker_alive = worker_nodes(c->conf->state_dir, &owned, &owned_names);
 	for (b = 0; b < c->backend_count; b++) {
-		size_t *leaks = xcalloc(nregs[b] + 1, sizeof(*leaks)), nleaks = 0;
-
-		leak_of[b] = leaks;
 		for (j = 0; j < nregs[b]; j++) {
 			struct registration *r = &regs[b][j];
 			const struct slurm_node *sn = slurm_nodes_find(&slurm, r->node);
+			enum removal_cause cause = REMOVAL_JOURNALED;
 			char why[128] = "";
 
 			if (!sn) {
 				rep->foreign++;
 				continue;
 			}
-			if (sn->powered_down || sn->powering_down)
+			if (sn->powered_down || sn->powering_down) {
+				cause = REMOVAL_POWERED_DOWN;
 				snprintf(why, sizeof(why), "node powered down");
-			else if (ec2_ok && r->instance_id[0] &&
-				 instance_gone(&ec2, &missing, c->conf->ec2_not_found_grace,
-					       r, out, why, sizeof(why)))
-				;
-			else if (journaled_for_removal(&records, c->backends[b], r))
+			} else if (ec2_ok && r->instance_id[0] &&
+				   instance_gone(&ec2, &missing,
+						 c->conf->ec2_not_found_grace, r,
+						 out, why, sizeof(why))) {
+				cause = REMOVAL_INSTANCE_GONE;
+			} else if (journaled_for_removal(&records, c->backends[b], r)) {
+				cause = REMOVAL_JOURNALED;
 				snprintf(why, sizeof(why), "left pending by a suspend");
+			}
 			if (!why[0])
 				continue;
+			/* A running worker has its queued nodes and the ones
+			 * it left pending (it tries them again): one remover
+			 * per node, so no call is made twice. */
+			if (worker_alive && (cause == REMOVAL_JOURNALED ||
+					     name_set_find(&owned, r->node, NULL))) {
+				removal_print(out, "busy %s %s %s: %s; the running worker has it",
+					      c->backends[b]->name, r->node, r->id,
+					      why);
+				rep->skipped_busy++;
+				continue;
+			}
 			rep->leaks++;
 			if (dry_run) {
-				report_line(out, "would deregister %s %s %s: %s",
-					    c->backends[b]->name, r->node, r->id, why);
+				removal_print(out, "would deregister %s %s %s: %s",
+					      c->backends[b]->name, r->node, r->id,
+					      why);
 				continue;
 			}
 			/* The listing's detail is for printing: say why. */
 			snprintf(r->detail, sizeof(r->detail), "%s", why);
-			leaks[nleaks++] = j;
+			leaks = xrealloc(leaks, (nleaks + 1) * sizeof(*leaks));
+			leaks[nleaks].backend = b;
+			leaks[nleaks].index = j;
+			leaks[nleaks++].cause = cause;
 		}
-		nleaks_of[b] = nleaks;
 	}
-	/* The views the leaks were found in are done with: each chunk of
-	 * removals asks Slurm again under its nodes' locks, and the records
-	 * are settled against Slurm as it is after the removals. */
+	name_set_free(&owned);
+	node_list_free(&owned_names);
+	/* The views the leaks were found in are done with: the engine asks
+	 * Slurm again under the nodes' locks, and the records are settled
+	 * against Slurm as it is after the removals. */
 	ec2_view_free(&ec2);
 	slurm_nodes_free(&slurm);
-	for (b = 0; b < c->backend_count; b++) {
-		if (nleaks_of[b])
-			remove_leaks(c, c->backends[b], regs[b], leak_of[b],
-				     nleaks_of[b], out, rep);
+	if (nleaks) {
+		struct removal_report rr = { 0 };
+		struct removal_target *targets;
+		struct removal *list;
+		size_t nlist = group_leaks(regs, leaks, nleaks, &list, &targets);
+
+		removal_run(c, list, nlist, "reconcile", 0, out, &rr, NULL);
+		rep->removed += rr.removed;
+		rep->failed += rr.failed;
+		rep->skipped_busy += rr.busy;
+		rep->leaks -= rr.kept;
+		rep->errors += rr.errors;
+		free(list);
+		free(targets);
+	}
+	free(leaks);
+	for (b = 0; b < c->backend_count; b++)
 		for (j = 0; j < nregs[b]; j++)
 			if (regs[b][j].removed && regs[b][j].instance_id[0])
 				missing_forget(&missing, regs[b][j].instance_id);
-		free(leak_of[b]);
-	}
 	/* Instances not found this time keep their first sighting; the rest
 	 * are forgotten. Unknown when EC2 could not be asked: kept as is. */
 	if (ec2_ok && !dry_run &&

@@ -69,7 +69,7 @@ ok $? "n1's slurmd killed -9 and its instance terminated"
 # While Slurm still has n1 up, nothing is removed, whatever EC2 says.
 out=$(reconcile)
 echo "$out" | grep -q ', 0 removed' && [ "$(registered)" = "n1 othercluster-7" ] &&
-	grep -q "reconcile: n1 is allocated now; .* left alone" "$CLUSTER_DIR/log/identity.log"
+	grep -q "n1: reconcile: node is allocated now; opsworks .* stays$" "$CLUSTER_DIR/log/identity.log"
 ok $? "a node Slurm reports as up is never deregistered, even with its instance terminated"
 # What Slurm does once slurmd stops answering (after SlurmdTimeout).
 scontrol update nodename=n1 state=down reason="instance lost"

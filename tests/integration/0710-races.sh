@@ -21,12 +21,16 @@
 #     chunk takes over 30 s. With every node listed, the second chunk uses
 #     the pass's listing; with n650 registered after the listing was
 #     taken, the second chunk lists again and removes it.
-#  6. AD: a resume of 1,001 nodes looks their accounts up in two searches
+#  6. Reconcile meets a live worker: while the worker removes a batch of
+#     300, reconcile finds them powered down and registered. The queued
+#     nodes are the worker's: reconcile calls them busy and removes none,
+#     and every node is deregistered by exactly one call.
+#  7. AD: a resume of 1,001 nodes looks their accounts up in two searches
 #     (1,000 names each) over one bind; n1100, whose account exists, is in
 #     the second: it is found and reset, not made again. A suspend of the
 #     1,001 then has the worker find, delete and check them in two chunks,
 #     all with one bind.
-#  7. AD: the DC drops the connection between two searches of a resume:
+#  8. AD: the DC drops the connection between two searches of a resume:
 #     it binds again once and goes on.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
@@ -111,8 +115,8 @@ for backend in $backends; do
 	[ "$now" = "$up" ]
 	ok $? "$backend: reconcile removed the powered-down nodes' and kept $rn's ('$now', want '$up')" ||
 		sed 's/^/# /' "$D/reconcile.out"
-	grep -q "reconcile: $rn is [a-z#+~]* now; .* left alone" "$log"
-	ok $? "$backend: and said why: $(grep -o "reconcile: $rn is .*" "$log" | head -1)"
+	grep -q "$rn: reconcile: node is [a-z#+~]* now; $backend .* stays$" "$log"
+	ok $? "$backend: and said why: $(grep -o "$rn: reconcile: node is .*" "$log" | head -1)"
 
 	# 2. A resume while the worker removes the node (AD: the resume
 	# makes an account and a join secret).
@@ -222,7 +226,30 @@ for late in no yes; do
 	fi
 done
 
-# 6. AD: 1,001 names, two searches.
+# 6. Reconcile meets a live worker.
+BK_CONCURRENCY=2 backends_conf opsworks DebugLevel=verbose
+opsworks_fake POST /_fake/reset >/dev/null
+opsworks_register 101 400
+opsworks_fake POST /_fake/faults '{"latency_ms": 200}' >/dev/null
+: >"$log"
+"$top_builddir/slurm-identity-suspend" 'n[101-400]' >/dev/null 2>&1
+wait_for "! flock -n '$D/identity-opsworks/queue/.worker.lock' true && [ \"\$(ow_calls DeregisterInstance)\" -ge 1 ]" 60
+ok $? "opsworks: a worker removes n[101-400] ($(ow_calls DeregisterInstance) calls so far)"
+"$top_builddir/slurm-identity" reconcile >"$D/reconcile.out" 2>&1
+rc=$?
+busy=$(sed -n 's/^reconcile: .*, \([0-9]*\) busy, .*/\1/p' "$D/reconcile.out")
+still=$(flock -n "$D/identity-opsworks/queue/.worker.lock" true && echo done || echo working)
+[ "$rc" = 0 ] && [ "${busy:-0}" -ge 100 ] && grep -q ', 0 leaks, 0 removed, 0 failed' "$D/reconcile.out" &&
+	grep -q '^busy opsworks n[0-9]* [^ ]*: node powered down; the running worker has it$' "$D/reconcile.out"
+ok $? "opsworks: reconcile leaves the worker's nodes to it (exit $rc, $busy busy, worker $still at its end): $(tail -1 "$D/reconcile.out")" ||
+	grep -v '^busy ' "$D/reconcile.out" | tail -5 | sed 's/^/# /'
+wait_for "grep -q 'queue empty, exiting' '$log'" 120
+calls=$(ow_calls DeregisterInstance)
+left=$(backends_nodes opsworks)
+[ -z "$left" ] && [ "$calls" = 300 ]
+ok $? "opsworks: all 300 gone, one DeregisterInstance each ($calls calls; left: '$left')"
+
+# 7. AD: 1,001 names, two searches.
 if echo " $backends " | grep -q ' ad '; then
 	backends_conf ad DebugLevel=verbose
 	log=$D/log/identity-ad.log
@@ -251,7 +278,7 @@ if echo " $backends " | grep -q ' ad '; then
 	ok $? "ad: suspend of n[100-1100]: the worker removed all but what Slurm has up (left '$left', kept '$kept') in two chunks with $binds bind" ||
 		grep -E 'error|bound to|node\(s\)' "$log" | tail -8 | sed 's/^/# /'
 
-	# 7. The DC drops the connection: on 127.0.0.2 a proxy closes every
+	# 8. The DC drops the connection: on 127.0.0.2 a proxy closes every
 	# older connection when a new one comes, so ldapmodify's connection
 	# drops the resume's own between its two searches.
 	proxy_start 127.0.0.2:636 127.0.0.1:636 --drop-older
