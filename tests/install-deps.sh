@@ -10,7 +10,7 @@ packages="
   python3-botocore awscli
   samba samba-ad-provision samba-ad-dc winbind libnss-winbind
   adcli krb5-user ldb-tools ldap-utils
-  valgrind curl util-linux procps iproute2 psmisc bc
+  valgrind cppcheck curl util-linux procps iproute2 psmisc bc
   debhelper dpkg-dev fakeroot
   debootstrap
 "

@@ -582,7 +582,7 @@ static void put_account(struct strbuf *ldif, const struct identity_conf *conf,
 	size_t i;
 
 	/* The node's host name in the domain, as its join will say. */
-	for (i = 0; a->node[i] && i < sizeof(lower) - 1; i++)
+	for (i = 0; i < sizeof(lower) - 1 && a->node[i]; i++)
 		lower[i] = (char)tolower((unsigned char)a->node[i]);
 	lower[i] = '\0';
 	/* Only the DN we build, and base64 (dn::), so no byte of it can be

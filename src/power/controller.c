@@ -27,7 +27,7 @@
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
 #include "controller.h"
-#include "missing.h"
+#include "ec2_missing.h"
 #include "queue.h"
 #include "removal.h"
 

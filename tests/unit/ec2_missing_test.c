@@ -1,4 +1,4 @@
-/* missing_test.c: first sightings of instances EC2 does not know, kept
+/* ec2_missing_test.c: first sightings of instances EC2 does not know, kept
  * across runs in StateDir/controller/.ec2-missing; damaged lines skipped. */
 #include "config.h"
 
@@ -10,7 +10,7 @@
 
 #include "common/journal.h"
 #include "common/xmalloc.h"
-#include "power/missing.h"
+#include "power/ec2_missing.h"
 #include "tap.h"
 
 #define FILE_NAME "controller/.ec2-missing"

@@ -1,12 +1,12 @@
-/* missing.h: instances EC2 says do not exist, and since when.
+/* ec2_missing.h: instances EC2 says do not exist, and since when.
  *
  * EC2 is eventually consistent: an instance that was just launched can be
  * "not found" for a while. Reconcile takes "not found" as gone only once
  * it has been so for Ec2NotFoundGrace seconds, across runs: the first
  * sighting of each id is kept in StateDir/controller/.ec2-missing.
  */
-#ifndef SLURM_IDENTITY_MISSING_H
-#define SLURM_IDENTITY_MISSING_H
+#ifndef SLURM_IDENTITY_EC2_MISSING_H
+#define SLURM_IDENTITY_EC2_MISSING_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* missing.c: instances EC2 says do not exist, and since when. */
+/* ec2_missing.c: instances EC2 says do not exist, and since when. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include "common/journal.h"
 #include "common/xmalloc.h"
 #include "controller.h"
-#include "missing.h"
+#include "ec2_missing.h"
 
 #define MISSING_FILE ".ec2-missing"
 #define MISSING_MAX_BYTES (4 << 20)
