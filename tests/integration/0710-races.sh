@@ -171,7 +171,7 @@ for backend in $backends; do
 		! grep -q ', [1-9][0-9]* busy' "$log"
 	ok $? "$backend: reconcile removes the rest all the same, exits $rc, nothing called busy ($now)" ||
 		sed 's/^/# /' "$D/reconcile.out"
-	grep -q "reconcile: n14: StateDir: cannot lock: .*; removing anyway" "$log"
+	grep -q "n14: reconcile: StateDir: cannot lock or read the journal (.*); removing anyway" "$log"
 	ok $? "$backend: and logs each node's StateDir error"
 	chattr -i "$sd/queue" "$sd/controller"
 done
