@@ -59,13 +59,13 @@ static void take_batches(const char *state_dir, struct node_list *nodes,
 	size_t i;
 
 	if (queue_list(state_dir, names, count, err, sizeof(err)) < 0) {
-		log_error("worker: %s", err);
+		log_error("%s", err);
 		return;
 	}
 	for (i = 0; i < *count; i++)
 		if (queue_read(state_dir, (*names)[i], nodes, err, sizeof(err)) < 0)
 			/* Not ours or damaged: it stays, and says so. */
-			log_error("worker: %s; left in place", err);
+			log_error("%s; left in place", err);
 }
 
 /* The client starts from the rates earlier workers learned, once. */
@@ -82,11 +82,11 @@ static void seed_rates(struct program *prog, struct aws_client *aws)
 	n = rates_load(prog->conf.state_dir, e, RATES_MAX_SERVICES, time(NULL), err,
 		       sizeof(err));
 	if (n < 0 || err[0])
-		log_error("worker: %s", err);
+		log_error("%s", err);
 	if (n > 0)
 		rates_seed(aws, e, (size_t)n);
 	while (n-- > 0)
-		log_verbose("worker: %s starts at 70%% of %.1f calls/s, the rate throttled %ld s ago",
+		log_verbose("%s starts at 70%% of %.1f calls/s, the rate throttled %ld s ago",
 			    e[n].service->signing_name, e[n].rate,
 			    (long)(time(NULL) - e[n].when));
 }
@@ -102,15 +102,15 @@ static void deregister(struct program *prog, struct node_list *nodes,
 
 	aws = program_aws(prog, err, sizeof(err));
 	if (!aws)
-		log_error("worker: aws: %s", err);
+		log_error("aws: %s", err);
 	seed_rates(prog, aws);
 	controller_init(&ctl, &prog->conf, aws, 0);
 	controller_deregister(&ctl, nodes, pending);
 	controller_free(&ctl);
 	if (aws && rates_save(prog->conf.state_dir, aws, time(NULL), err,
 			      sizeof(err)) < 0)
-		log_error("worker: %s", err);
-	log_info("worker: %zu node(s) done in %.1f s, %zu pending", nodes->count,
+		log_error("%s", err);
+	log_info("%zu node(s) done in %.1f s, %zu pending", nodes->count,
 		 clock_monotonic() - t0, pending->count);
 }
 
@@ -121,7 +121,7 @@ static void finish_batches(const char *state_dir, char **names, size_t count)
 
 	for (i = 0; i < count; i++)
 		if (queue_remove(state_dir, names[i], err, sizeof(err)) < 0)
-			log_error("worker: %s", err);
+			log_error("%s", err);
 }
 
 /* The worker's life: batches as they come, failed nodes again after a
@@ -134,8 +134,9 @@ static int worker_run(struct program *prog, int lock_fd)
 	double retry_at = 0;
 	int rounds = 0;
 
+	/* Every line of the worker says so once, whatever it logs. */
 	log_set_context("worker");
-	log_verbose("worker %ld running", (long)getpid());
+	log_verbose("running (pid %ld)", (long)getpid());
 	/* The lock file says who holds it, for people and tests. */
 	if (ftruncate(lock_fd, 0) == 0)
 		dprintf(lock_fd, "%ld\n", (long)getpid());
@@ -159,7 +160,7 @@ static int worker_run(struct program *prog, int lock_fd)
 			double pause = RETRY_FIRST * (double)(1 << (rounds < 4 ? rounds : 4));
 
 			if (++rounds > RETRY_ROUNDS) {
-				log_error("worker: %zu node(s) still pending after %d rounds; left for reconcile",
+				log_error("%zu node(s) still pending after %d rounds; left for reconcile",
 					  pending.count, RETRY_ROUNDS);
 				node_list_free(&pending);
 			} else {
@@ -195,8 +196,7 @@ static int worker_run(struct program *prog, int lock_fd)
 		struct rusage ru;
 
 		getrusage(RUSAGE_SELF, &ru);
-		log_info("worker %ld: queue empty, exiting (cpu %.2f s user, %.2f s system, max rss %ld kB)",
-			 (long)getpid(),
+		log_info("queue empty, exiting (cpu %.2f s user, %.2f s system, max rss %ld kB)",
 			 (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
 			 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
 			 ru.ru_maxrss);
@@ -285,7 +285,10 @@ size_t worker_drain_once(struct program *prog, size_t *drained)
 	if (nodes.count) {
 		log_info("reconcile: %zu node(s) queued and no worker: deregistering them now",
 			 nodes.count);
+		/* The worker's work, in this process: its lines say so. */
+		log_set_context("worker");
 		deregister(prog, &nodes, &pending);
+		log_set_context(NULL);
 		finish_batches(prog->conf.state_dir, names, count);
 		*drained = nodes.count;
 	}
