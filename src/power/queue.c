@@ -129,6 +129,37 @@ out:
 	return rc;
 }
 
+int queue_set_aside(const char *state_dir, const char *name, char *aside,
+		    size_t asidelen, char *err, size_t errlen)
+{
+	int dirfd;
+
+	if (!is_batch(name) ||
+	    snprintf(aside, asidelen, "%s%s", name, QUEUE_ASIDE_SUFFIX) >=
+		    (int)asidelen) {
+		snprintf(err, errlen, "%s is not a batch", name);
+		return -1;
+	}
+	dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, errlen);
+	if (dirfd < 0)
+		return -1;
+	/* Kept, not deleted: it may be a batch we wrote and a disk damaged,
+	 * whose nodes someone must look at (reconcile finds their leaks). */
+	if (renameat(dirfd, name, dirfd, aside) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, errlen, "cannot rename %s/%s/%s to %s: %s",
+			 state_dir, QUEUE_ROLE, name, aside, strerror(errno));
+		return -1;
+	}
+	if (fsync(dirfd) < 0) {
+		snprintf(err, errlen, "cannot sync %s/%s: %s", state_dir,
+			 QUEUE_ROLE, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int queue_remove(const char *state_dir, const char *name, char *err,
 		 size_t errlen)
 {

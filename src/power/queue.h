@@ -26,6 +26,12 @@ void queue_names_free(char **names, size_t count);
 /* The nodes of one batch, appended to out without duplicates. */
 int queue_read(const char *state_dir, const char *name, struct node_list *out,
 	       char *err, size_t errlen);
+/* A batch that cannot be read is renamed NAME.damaged (into aside), which
+ * queue_list does not list: kept for people to look at, never taken again
+ * nor deleted with the batches that were done. 0, 1 if it is gone, or -1. */
+#define QUEUE_ASIDE_SUFFIX ".damaged"
+int queue_set_aside(const char *state_dir, const char *name, char *aside,
+		    size_t asidelen, char *err, size_t errlen);
 /* A batch is done. */
 int queue_remove(const char *state_dir, const char *name, char *err,
 		 size_t errlen);

@@ -51,21 +51,45 @@ static int open_lock(const char *state_dir)
 	return fd;
 }
 
-/* Read every batch waiting into nodes; their names into *names. */
-static void take_batches(const char *state_dir, struct node_list *nodes,
-			 char ***names, size_t *count)
+/* Read every batch waiting into nodes; the names of those read into
+ * *names (an empty batch too: it is done as soon as it is read). A batch
+ * that cannot be read is set aside, so that it is neither deleted with
+ * the others nor taken again. -1 if one could not even be set aside (it
+ * would be taken again at once): the caller stops. */
+static int take_batches(const char *state_dir, struct node_list *nodes,
+			char ***names, size_t *count)
 {
-	char err[512];
-	size_t i;
+	char err[512], why[512], aside[128];
+	size_t i, kept = 0;
+	int rc = 0;
 
 	if (queue_list(state_dir, names, count, err, sizeof(err)) < 0) {
 		log_error("%s", err);
-		return;
+		return -1;
 	}
-	for (i = 0; i < *count; i++)
-		if (queue_read(state_dir, (*names)[i], nodes, err, sizeof(err)) < 0)
-			/* Not ours or damaged: it stays, and says so. */
-			log_error("%s; left in place", err);
+	for (i = 0; i < *count; i++) {
+		char *name = (*names)[i];
+
+		if (queue_read(state_dir, name, nodes, err, sizeof(err)) == 0) {
+			(*names)[kept++] = name;
+			continue;
+		}
+		switch (queue_set_aside(state_dir, name, aside, sizeof(aside), why,
+					sizeof(why))) {
+		case 0:
+			log_error("queue: %s; kept aside as %s", err, aside);
+			break;
+		case 1:
+			break;	/* gone meanwhile: nothing to keep */
+		default:
+			log_error("queue: %s; and %s", err, why);
+			rc = -1;
+			break;
+		}
+		free(name);
+	}
+	*count = kept;
+	return rc;
 }
 
 /* The client starts from the rates earlier workers learned, once. */
@@ -114,14 +138,20 @@ static void deregister(struct program *prog, struct node_list *nodes,
 		 clock_monotonic() - t0, pending->count);
 }
 
-static void finish_batches(const char *state_dir, char **names, size_t count)
+/* The batches read are done; -1 if one could not be removed. */
+static int finish_batches(const char *state_dir, char **names, size_t count)
 {
 	char err[512];
 	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < count; i++)
-		if (queue_remove(state_dir, names[i], err, sizeof(err)) < 0)
+	for (i = 0; i < count; i++) {
+		if (queue_remove(state_dir, names[i], err, sizeof(err)) < 0) {
 			log_error("%s", err);
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 /* The worker's life: batches as they come, failed nodes again after a
@@ -133,6 +163,7 @@ static int worker_run(struct program *prog, int lock_fd)
 	struct node_list retry = { NULL, 0 };
 	double retry_at = 0;
 	int rounds = 0;
+	bool stuck = false;
 
 	/* Every line of the worker says so once, whatever it logs. */
 	log_set_context("worker");
@@ -145,17 +176,28 @@ static int worker_run(struct program *prog, int lock_fd)
 		char **names = NULL;
 		size_t count = 0;
 
-		take_batches(state_dir, &nodes, &names, &count);
+		if (take_batches(state_dir, &nodes, &names, &count) < 0)
+			stuck = true;
 		if (retry.count && clock_monotonic() >= retry_at) {
 			node_list_merge(&nodes, &retry);
 			node_list_free(&retry);
 		}
-		if (nodes.count) {
+		if (nodes.count)
 			deregister(prog, &nodes, &pending);
-			finish_batches(state_dir, names, count);
-		}
+		/* Removed only once their nodes are done (or journaled as
+		 * pending): an empty batch at once. */
+		if (finish_batches(state_dir, names, count) < 0)
+			stuck = true;
 		queue_names_free(names, count);
 		node_list_free(&nodes);
+		if (stuck) {
+			/* A batch that stays listed would be taken again at
+			 * once, and again: stop rather than spin. */
+			log_error("stopping: the queue cannot be cleared; what is left waits for the next hook or reconcile");
+			node_list_free(&pending);
+			node_list_free(&retry);
+			break;
+		}
 		if (pending.count) {
 			double pause = RETRY_FIRST * (double)(1 << (rounds < 4 ? rounds : 4));
 
@@ -196,7 +238,8 @@ static int worker_run(struct program *prog, int lock_fd)
 		struct rusage ru;
 
 		getrusage(RUSAGE_SELF, &ru);
-		log_info("queue empty, exiting (cpu %.2f s user, %.2f s system, max rss %ld kB)",
+		log_info("%s, exiting (cpu %.2f s user, %.2f s system, max rss %ld kB)",
+			 stuck ? "queue stuck" : "queue empty",
 			 (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
 			 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
 			 ru.ru_maxrss);
@@ -289,9 +332,9 @@ size_t worker_drain_once(struct program *prog, size_t *drained)
 		log_set_context("worker");
 		deregister(prog, &nodes, &pending);
 		log_set_context(NULL);
-		finish_batches(prog->conf.state_dir, names, count);
 		*drained = nodes.count;
 	}
+	finish_batches(prog->conf.state_dir, names, count);
 	left = pending.count;
 	queue_names_free(names, count);
 	node_list_free(&nodes);
