@@ -4,11 +4,14 @@
  * user resolves: one file read, no network. Otherwise register (once; a
  * concurrent prolog waits on the node lock), and on failure drain the node
  * with "identity: <backend>: <why>" and exit non-zero so Slurm requeues.
+ * Only node faults drain: a job user who does not resolve is logged and
+ * left to the job's steps to refuse.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +22,14 @@
 
 /* Concurrent prologs wait this long for the first one's registration. */
 #define LOCK_WAIT_MS 90000
+
+/* SLURM_JOB_ID as slurmd gave it, for the log. */
+static const char *job_id(void)
+{
+	const char *id = getenv("SLURM_JOB_ID");
+
+	return id && *id && strspn(id, "0123456789") == strlen(id) ? id : "?";
+}
 
 int main(int argc, char **argv)
 {
@@ -81,10 +92,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 ready:
-	if (!node_job_user_resolves(reason, sizeof(reason))) {
-		node_drain(node, reason);
-		goto out;
-	}
+	/* A job user who does not resolve here is the job's fault, not the
+	 * node's: a failed Prolog drains the node and requeues the job, to
+	 * fail the same way on the next node. So the prolog succeeds, and the
+	 * job is refused at its steps by the SPANK plugin (the gate), which
+	 * tells the user why and leaves the node in service. Without the
+	 * plugin nothing refuses it: slurmstepd runs it under the bare uid
+	 * with the name and groups slurmctld sent. */
+	if (!node_job_user_resolves(reason, sizeof(reason)))
+		log_error("job %s: %s: the job's steps are refused; the node stays in service",
+			  job_id(), reason);
 	rc = 0;
 out:
 	journal_unlock(fd);

@@ -3,7 +3,8 @@
  * In the job's remote context (slurmstepd, as root): create the job user's
  * home directory when it is missing (directory users reach batch nodes
  * without PAM), and refuse to start tasks on a node whose identity is not
- * ready, waiting up to wait= seconds. Only the
+ * ready, waiting up to wait= seconds, or for a user who does not resolve
+ * on the node. Only the
  * SPANK API is used here, no libslurm.
  */
 #include "config.h"
@@ -61,49 +62,66 @@ static void wait_for_identity(void)
 	step_refusal[0] = '\0';
 }
 
-static int ensure_home(spank_t sp)
+/* The job's user, as this node resolves it. One that does not resolve is
+ * the job's fault, not the node's: its tasks are refused (task_init), the
+ * node stays in service. The prolog leaves this to us for that reason: a
+ * failed Prolog drains the node. */
+static int job_user(spank_t sp, struct passwd *pw, char *buf, size_t len,
+		    uid_t *uid, gid_t *gid)
 {
-	char err[1024], buf[4096];
-	struct passwd pw, *res = NULL;
-	uid_t uid;
-	gid_t gid;
-	bool created;
+	struct passwd *res = NULL;
 
-	if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS ||
-	    spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS) {
+	if (spank_get_item(sp, S_JOB_UID, uid) != ESPANK_SUCCESS ||
+	    spank_get_item(sp, S_JOB_GID, gid) != ESPANK_SUCCESS) {
 		slurm_error("spank_identity: cannot get the job's uid/gid");
 		return -1;
 	}
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res) {
+	if (getpwuid_r(*uid, pw, buf, len, &res) != 0 || !res) {
 		snprintf(step_refusal, sizeof(step_refusal),
 			 "identity: your user (uid %u) does not resolve on this node",
-			 (unsigned)uid);
+			 (unsigned)*uid);
 		return -1;
 	}
-	if (!pw.pw_dir || !args_home_managed(&args, pw.pw_dir))
+	return 0;
+}
+
+static int ensure_home(const struct passwd *pw, uid_t uid, gid_t gid)
+{
+	char err[1024];
+	bool created;
+
+	if (!pw->pw_dir || !args_home_managed(&args, pw->pw_dir))
 		return 0;	/* not a home we manage */
-	if (home_ensure(&args, pw.pw_dir, uid, gid, &created, err,
+	if (home_ensure(&args, pw->pw_dir, uid, gid, &created, err,
 			sizeof(err)) < 0) {
 		snprintf(step_refusal, sizeof(step_refusal),
 			 "identity: home directory: %s", err);
 		return -1;
 	}
 	if (created)
-		slurm_info("spank_identity: created %s for %s", pw.pw_dir,
-			   pw.pw_name);
+		slurm_info("spank_identity: created %s for %s", pw->pw_dir,
+			   pw->pw_name);
 	return 0;
 }
 
-/* Once per step, as root, before any task: the gate and the home. A
- * refusal is carried out in task_init, so the job fails cleanly; failing
- * here would make slurmstepd abort and take the node out. */
+/* Once per step, as root, before any task: the gate, the user and the
+ * home. A refusal is carried out in task_init, so the job fails cleanly;
+ * failing here would make slurmstepd abort and take the node out. */
 int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
+	struct passwd pw;
+	char buf[4096];
+	uid_t uid;
+	gid_t gid;
+
 	if (!spank_remote(sp))
 		return ESPANK_SUCCESS;
 	wait_for_identity();
-	if (!step_refusal[0] && args.create_home)
-		ensure_home(sp);
+	if (step_refusal[0] ||
+	    job_user(sp, &pw, buf, sizeof(buf), &uid, &gid) < 0)
+		return ESPANK_SUCCESS;
+	if (args.create_home)
+		ensure_home(&pw, uid, gid);
 	return ESPANK_SUCCESS;
 }
 
