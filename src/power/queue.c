@@ -66,7 +66,7 @@ static int compare_names(const void *a, const void *b)
 int queue_list(const char *state_dir, char ***names, size_t *count, char *err,
 	       size_t errlen)
 {
-	char why[512];
+	char why[512] = "";
 
 	/* Made here on first use, so a fresh StateDir has an empty queue. */
 	if (journal_dir_fd(state_dir, QUEUE_ROLE, err ? err : why,
