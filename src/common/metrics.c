@@ -175,8 +175,8 @@ static int write_textfile(const char *path, const char *data, size_t len,
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
-	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
-			  : xstrdup(".");
+	size_t dirlen = slash == path ? 1 : (size_t)(slash - path);
+	char *dir = slash ? xstrndup(path, dirlen) : xstrdup(".");
 	char tmp[300] = "";
 	int dirfd, fd = -1, tries, rc = -1;
 
@@ -196,9 +196,8 @@ static int write_textfile(const char *path, const char *data, size_t len,
 		snprintf(tmp, sizeof(tmp),
 			 ".%.200s.tmp.%02x%02x%02x%02x%02x%02x%02x%02x", base,
 			 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-		fd = openat(dirfd, tmp,
-			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0600);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+					       O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST) {
 			snprintf(err, errlen, "cannot create %s/%s: %s", dir, tmp,
 				 strerror(errno));

@@ -27,6 +27,8 @@ static const char *const system_ca_bundles[] = {
 	"/etc/ssl/ca-bundle.pem",
 };
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static int failures;
 
 static void pass(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -124,7 +126,7 @@ static void check_ldap_tls(const struct identity_conf *conf)
 	    strcmp(conf->ldap_tls_reqcert, "allow") == 0)
 		warn("LdapTlsReqCert=%s: TLS verification is off: the domain controller's certificate is not checked, and whoever answers on its address gets DomainUser's password; use demand with LdapCaFile= the domain's CA",
 		     conf->ldap_tls_reqcert);
-	for (i = 0; i < sizeof(system_ca_bundles) / sizeof(system_ca_bundles[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(system_ca_bundles); i++)
 		if (strcmp(conf->ldap_ca_file, system_ca_bundles[i]) == 0)
 			warn("LdapCaFile=%s is the whole system CA bundle: any public CA can vouch for the domain controller; set LdapCaFile= to the domain's own CA",
 			     conf->ldap_ca_file);

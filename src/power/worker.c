@@ -74,8 +74,8 @@ static int take_batches(const char *state_dir, struct node_list *nodes,
 			(*names)[kept++] = name;
 			continue;
 		}
-		switch (queue_set_aside(state_dir, name, aside, sizeof(aside), why,
-					sizeof(why))) {
+		switch (queue_set_aside(state_dir, name, aside, sizeof(aside),
+					why, sizeof(why))) {
 		case 0:
 			log_error("queue: %s; kept aside as %s", err, aside);
 			break;
