@@ -104,20 +104,11 @@ static void add_hidden_nodes(struct slurm_node_set *set)
 	node_list_free(&hidden);
 }
 
-int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
+/* The set from a node listing (set empty on entry). */
+static void set_fill(struct slurm_node_set *set, const node_info_msg_t *msg)
 {
-	node_info_msg_t *msg = NULL;
 	uint32_t i;
 
-	set->nodes = NULL;
-	set->count = 0;
-	name_set_init(&set->index);
-	slurm_api_init();
-	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS) {
-		snprintf(err, errlen, "cannot load Slurm node states: %s",
-			 slurm_strerror(errno));
-		return -1;
-	}
 	set->nodes = xcalloc(msg->record_count + 1, sizeof(*set->nodes));
 	for (i = 0; i < msg->record_count; i++) {
 		node_info_t *ni = &msg->node_array[i];
@@ -139,12 +130,48 @@ int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
 		n->reason = xstrdup(ni->reason ? ni->reason : "");
 		n->comment = xstrdup(ni->comment ? ni->comment : "");
 	}
-	slurm_free_node_info_msg(msg);
 	add_hidden_nodes(set);
 	/* The array no longer moves: index it. */
 	name_set_init(&set->index);
 	for (i = 0; i < set->count; i++)
 		name_set_add(&set->index, set->nodes[i].name, i);
+	set->last_update = msg->last_update;
+}
+
+int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
+{
+	node_info_msg_t *msg = NULL;
+
+	memset(set, 0, sizeof(*set));
+	name_set_init(&set->index);
+	slurm_api_init();
+	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS) {
+		snprintf(err, errlen, "cannot load Slurm node states: %s",
+			 slurm_strerror(errno));
+		return -1;
+	}
+	set_fill(set, msg);
+	slurm_free_node_info_msg(msg);
+	return 0;
+}
+
+int slurm_nodes_refresh(struct slurm_node_set *set, char *err, size_t errlen)
+{
+	node_info_msg_t *msg = NULL;
+
+	if (!set->last_update)
+		return slurm_nodes_load(set, err, errlen);
+	slurm_api_init();
+	if (slurm_load_node(set->last_update, &msg, SHOW_ALL) != SLURM_SUCCESS) {
+		if (errno == SLURM_NO_CHANGE_IN_DATA)
+			return 0;	/* nothing sent: the set is current */
+		snprintf(err, errlen, "cannot load Slurm node states: %s",
+			 slurm_strerror(errno));
+		return -1;
+	}
+	slurm_nodes_free(set);
+	set_fill(set, msg);
+	slurm_free_node_info_msg(msg);
 	return 0;
 }
 
@@ -168,6 +195,7 @@ void slurm_nodes_free(struct slurm_node_set *set)
 	free(set->nodes);
 	set->nodes = NULL;
 	set->count = 0;
+	set->last_update = 0;
 	name_set_free(&set->index);
 }
 

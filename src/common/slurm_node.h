@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "nameset.h"
 
@@ -32,6 +33,7 @@ struct slurm_node_set {
 	struct slurm_node *nodes;
 	size_t count;
 	struct name_set index;	/* name -> position in nodes */
+	time_t last_update;	/* slurmctld's time of the listing, 0: none */
 };
 
 /* slurm_init() once per process, with SLURM_CONF from the environment. */
@@ -39,6 +41,10 @@ void slurm_api_init(void);
 void slurm_api_fini(void);
 
 int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen);
+/* Bring a loaded set (or an all-zero one) up to date: slurmctld sends
+ * nothing when no node changed since the set's listing, so a refresh of
+ * an unchanged table is one small RPC. On failure the set is as it was. */
+int slurm_nodes_refresh(struct slurm_node_set *set, char *err, size_t errlen);
 const struct slurm_node *slurm_nodes_find(const struct slurm_node_set *set,
 					  const char *name);
 void slurm_nodes_free(struct slurm_node_set *set);

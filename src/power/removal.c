@@ -226,6 +226,12 @@ struct pass {
 	size_t n;
 	struct chunk slots[PIPELINE_SLOTS];
 	struct node_list *pending_out;
+	/* Slurm's node table, brought up to date by each chunk's prepare
+	 * (under its locks): unchanged, slurmctld sends nothing. */
+	struct slurm_node_set slurm;
+	/* Nodes whose Extra is still to clear, and when it last was. */
+	struct node_list extra_due;
+	double extra_cleared;
 };
 
 void removal_print(FILE *out, const char *fmt, ...)
@@ -307,7 +313,6 @@ static bool task_may_go(struct pass *p, struct task *t,
 static void chunk_prepare(struct pass *p, struct chunk *k)
 {
 	struct controller *c = p->c;
-	struct slurm_node_set slurm = { 0 };
 	double t0 = clock_monotonic();
 	bool have_slurm;
 	char err[512];
@@ -341,7 +346,7 @@ static void chunk_prepare(struct pass *p, struct chunk *k)
 		}
 	}
 	pthread_mutex_lock(&large_views);
-	have_slurm = slurm_nodes_load(&slurm, err, sizeof(err)) == 0;
+	have_slurm = slurm_nodes_refresh(&p->slurm, err, sizeof(err)) == 0;
 	if (!have_slurm) {
 		log_error("%s: %s; nothing removed", p->label, err);
 		p->rep->errors++;
@@ -355,13 +360,12 @@ static void chunk_prepare(struct pass *p, struct chunk *k)
 			chunk_defer(k, t);
 			continue;
 		}
-		if (!task_may_go(p, t, slurm_nodes_find(&slurm, t->req->node))) {
+		if (!task_may_go(p, t, slurm_nodes_find(&p->slurm, t->req->node))) {
 			t->skip = true;
 			continue;
 		}
 		journal_unset(&t->journal, "error");
 	}
-	slurm_nodes_free(&slurm);
 	pthread_mutex_unlock(&large_views);
 	k->prepare_ms = (clock_monotonic() - t0) * 1000;
 }
@@ -372,10 +376,14 @@ static void call_done(struct pass *p, const struct backend *be,
 		      struct task *t, const struct registration *r,
 		      struct registration *target)
 {
-	if (r->removed)
+	/* The backend fills the result; its one report is here. */
+	if (r->removed) {
 		p->rep->removed++;
-	else
+	} else {
 		p->rep->failed++;
+		log_error("%s: %s: deregister %s failed: %s",
+			  r->node[0] ? r->node : "-", be->name, r->id, r->error);
+	}
 	if (target) {
 		target->removed = r->removed;
 		snprintf(target->error, sizeof(target->error), "%s", r->error);
@@ -422,6 +430,27 @@ static void chunk_remove(struct pass *p, struct chunk *k)
 	k->remove_ms = (clock_monotonic() - t0) * 1000;
 }
 
+/* Extra describes one life of a node and Slurm keeps it across
+ * power-down: it is cleared, so nothing of this life is shown as the next
+ * one's (what is still to remove is in the journal). Once a pass and
+ * every EXTRA_CLEAR_PERIOD seconds, not per chunk: each update is a change
+ * of the node table, which the next chunk would then load whole. */
+#define EXTRA_CLEAR_PERIOD 30.0
+
+static void clear_extra(struct pass *p)
+{
+	char err[512], *hl;
+
+	p->extra_cleared = clock_monotonic();
+	if (!p->extra_due.count)
+		return;
+	hl = node_list_compress(&p->extra_due);
+	if (slurm_node_set_extra(hl, "", err, sizeof(err)) < 0)
+		log_verbose("%s: %s", p->label, err);
+	free(hl);
+	node_list_free(&p->extra_due);
+}
+
 /* 3. Of the nodes we journaled, what failed is journaled as pending (one
  * record each, failures only) and the rest forgotten, with one sync at
  * the end; then the locks go. A caller's targets leave the journal to
@@ -430,6 +459,7 @@ static void chunk_settle(struct pass *p, struct chunk *k)
 {
 	struct controller *c = p->c;
 	struct node_list clean = { NULL, 0 }, done = { NULL, 0 };
+	struct node_list left = { NULL, 0 };
 	double t0 = clock_monotonic();
 	char err[512];
 	size_t i;
@@ -442,15 +472,12 @@ static void chunk_settle(struct pass *p, struct chunk *k)
 			continue;
 		node_list_add(&done, node);
 		if (t->pending) {
-			const char *why = journal_get(&t->journal, "error");
-
 			node_list_add(&k->pending, node);
+			node_list_add(&left, node);
 			journal_set_phase(&t->journal, JOURNAL_PHASE_PENDING);
 			if (journal_write(c->conf->state_dir, CONTROLLER_ROLE,
 					  &t->journal, err, sizeof(err)) < 0)
 				log_error("%s: %s", node, err);
-			log_error("%s: deregistration pending: %s", node,
-				  why ? why : "unknown error");
 		} else {
 			if (journal_forget(c->conf->state_dir, CONTROLLER_ROLE,
 					   node, err, sizeof(err)) < 0)
@@ -460,20 +487,21 @@ static void chunk_settle(struct pass *p, struct chunk *k)
 	}
 	if (done.count)
 		journal_sync(c->conf->state_dir, CONTROLLER_ROLE);
-	/* Extra describes one life of a node and Slurm keeps it across
-	 * power-down: clear it, so nothing of this life is shown as the
-	 * next one's. What is still to remove is in the journal. */
-	if (done.count) {
-		char *hl = node_list_compress(&done);
-
-		if (slurm_node_set_extra(hl, "", err, sizeof(err)) < 0)
-			log_verbose("%s: %s", p->label, err);
-		free(hl);
-	}
+	for (i = 0; i < done.count; i++)
+		node_list_add(&p->extra_due, done.names[i]);
+	if (clock_monotonic() - p->extra_cleared >= EXTRA_CLEAR_PERIOD)
+		clear_extra(p);
 	if (clean.count) {
 		char *hl = node_list_compress(&clean);
 
 		log_info("%s: identity removed", hl);
+		free(hl);
+	}
+	/* Each failure was reported with its call; this says what is left. */
+	if (left.count) {
+		char *hl = node_list_compress(&left);
+
+		log_info("%s: deregistration pending (journaled)", hl);
 		free(hl);
 	}
 	for (i = 0; i < k->n; i++) {
@@ -486,6 +514,7 @@ static void chunk_settle(struct pass *p, struct chunk *k)
 	}
 	node_list_free(&clean);
 	node_list_free(&done);
+	node_list_free(&left);
 	k->settle_ms = (clock_monotonic() - t0) * 1000;
 }
 
@@ -561,6 +590,7 @@ void removal_run(struct controller *c, const struct removal *list, size_t n,
 	p->list = list;
 	p->n = n;
 	p->pending_out = pending_out;
+	p->extra_cleared = clock_monotonic();
 	steps.arg = p;
 	/* Without a usable StateDir the removals are still tried (each
 	 * node says so); only what fails is left, for reconcile. */
@@ -571,6 +601,8 @@ void removal_run(struct controller *c, const struct removal *list, size_t n,
 	}
 	pipeline_run(&steps, (n + CONTROLLER_CHUNK - 1) / CONTROLLER_CHUNK,
 		     CONTROLLER_CHUNK);
+	clear_extra(p);
+	slurm_nodes_free(&p->slurm);
 	for (b = 0; b < c->backend_count; b++)
 		listing_free(&p->listings[b]);
 	free(p);

@@ -16,7 +16,8 @@
 #     errors and exits non-zero; neither calls it "busy".
 #  4. A batch of 1,100 nodes, three chunks: while one chunk's calls are in
 #     flight the next is locked and checked and the last settled; the two
-#     nodes Slurm powers up, in the second and third chunk, keep theirs.
+#     nodes Slurm powers up, in the second and third chunk (the second of
+#     them once the calls began), keep theirs.
 #  5. One listing a pass: a batch of 550 nodes (two chunks) whose first
 #     chunk takes over 30 s. With every node listed, the second chunk uses
 #     the pass's listing; with n650 registered after the listing was
@@ -180,16 +181,25 @@ ow_calls() { # ow_calls OPERATION: how many the fake served since its reset
 	opsworks_fake GET /_fake/calls | "$py" -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"
 }
 
-# 4. Three chunks (of 512) in one batch, OpsWorks answering at once.
+# 4. Three chunks (of 512) in one batch, OpsWorks answering in 100 ms.
+# n700 powers up before the suspend; n1050 (third chunk) once the first
+# chunk's calls are under way: each chunk asks Slurm after its locks, so
+# a change that comes during the pass is seen too.
 BK_CONCURRENCY=16 backends_conf opsworks DebugLevel=verbose
 log=$D/log/identity-opsworks.log
 opsworks_fake POST /_fake/reset >/dev/null
 opsworks_register 1 1100
-scontrol update nodename=n700,n1050 state=power_up
-wait_for '[ "$(node_state n700)" = "idle#" ] && [ "$(node_state n1050)" = "idle#" ]' 30
-ok $? "opsworks: 1,100 registrations planted; n700 and n1050 powering up"
+opsworks_fake POST /_fake/faults '{"latency_ms": 100}' >/dev/null
+scontrol update nodename=n700 state=power_up
+wait_for '[ "$(node_state n700)" = "idle#" ]' 30
+ok $? "opsworks: 1,100 registrations planted; n700 powering up"
 t0=$(date +%s)
 "$top_builddir/slurm-identity-suspend" 'n[1-1100]' >/dev/null 2>&1
+wait_for '[ "$(ow_calls DeregisterInstance)" -ge 1 ]' 60
+scontrol update nodename=n1050 state=power_up
+calls=$(ow_calls DeregisterInstance)
+wait_for '[ "$(node_state n1050)" = "idle#" ]' 30
+ok $? "opsworks: n1050 powering up once the worker's calls began ($calls calls then)"
 wait_for "flock -n '$D/identity-opsworks/queue/.worker.lock' true && [ \"\$(backends_nodes opsworks | wc -w)\" -le 5 ]" 120
 want=$(sorted $up n700 n1050)
 [ "$(backends_nodes opsworks)" = "$want" ]
