@@ -170,7 +170,6 @@ static void ad_remove(struct backend_context *ctx, struct registration *regs,
 				 names[i], err[0] ? ": " : "", err);
 			metrics_count("slurm_identity_failures_total",
 				      "backend=\"ad\",op=\"deregister\"", 1);
-			log_error("%s: ad: %s", regs[i].node, regs[i].error);
 			continue;
 		}
 		regs[i].removed = true;

@@ -130,9 +130,6 @@ static void opsworks_remove(struct backend_context *ctx,
 			aws_call_error(c, regs[i].error, sizeof(regs[i].error));
 			metrics_count("slurm_identity_failures_total",
 				      "backend=\"opsworks\",op=\"deregister\"", 1);
-			log_error("%s: opsworks: deregister %s failed: %s",
-				  regs[i].node[0] ? regs[i].node : "-",
-				  regs[i].id, regs[i].error);
 		}
 		aws_call_free(c);
 	}

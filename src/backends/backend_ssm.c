@@ -256,8 +256,6 @@ static void ssm_remove(struct backend_context *ctx, struct registration *regs,
 		} else {
 			metrics_count("slurm_identity_failures_total",
 				      "backend=\"ssm\",op=\"deregister\"", 1);
-			log_error("%s: ssm: deregister %s failed: %s", regs[i].node,
-				  regs[i].id, regs[i].error);
 		}
 	}
 	free(tags);
