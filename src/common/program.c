@@ -112,7 +112,7 @@ int program_need_cluster_name(struct program *p, char *err, size_t errlen)
 	/* Slurm's own, asked from slurmctld (Include files and all), not a
 	 * parse of slurm.conf: and only when needed, never on the prolog's
 	 * fast path. */
-	p->conf.cluster_name = slurm_conf_cluster_name(why, sizeof(why));
+	p->conf.cluster_name = ctld_cluster_name(why, sizeof(why));
 	if (!p->conf.cluster_name) {
 		snprintf(err, errlen,
 			 "no ClusterName in %s, and slurmctld could not be asked for it (%s)",

@@ -17,7 +17,7 @@
 
 static bool initialized;
 
-void slurm_api_init(void)
+void libslurm_open(void)
 {
 	if (!initialized) {
 		slurm_init(NULL);
@@ -25,7 +25,7 @@ void slurm_api_init(void)
 	}
 }
 
-void slurm_api_fini(void)
+void libslurm_close(void)
 {
 	if (initialized) {
 		slurm_fini();
@@ -138,13 +138,13 @@ static void set_fill(struct slurm_node_set *set, const node_info_msg_t *msg)
 	set->last_update = msg->last_update;
 }
 
-int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
+int nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
 {
 	node_info_msg_t *msg = NULL;
 
 	memset(set, 0, sizeof(*set));
 	name_set_init(&set->index);
-	slurm_api_init();
+	libslurm_open();
 	if (slurm_load_node((time_t)0, &msg, SHOW_ALL) != SLURM_SUCCESS) {
 		snprintf(err, errlen, "cannot load Slurm node states: %s",
 			 slurm_strerror(errno));
@@ -155,13 +155,13 @@ int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen)
 	return 0;
 }
 
-int slurm_nodes_refresh(struct slurm_node_set *set, char *err, size_t errlen)
+int nodes_refresh(struct slurm_node_set *set, char *err, size_t errlen)
 {
 	node_info_msg_t *msg = NULL;
 
 	if (!set->last_update)
-		return slurm_nodes_load(set, err, errlen);
-	slurm_api_init();
+		return nodes_load(set, err, errlen);
+	libslurm_open();
 	if (slurm_load_node(set->last_update, &msg, SHOW_ALL) != SLURM_SUCCESS) {
 		if (errno == SLURM_NO_CHANGE_IN_DATA)
 			return 0;	/* nothing sent: the set is current */
@@ -169,21 +169,21 @@ int slurm_nodes_refresh(struct slurm_node_set *set, char *err, size_t errlen)
 			 slurm_strerror(errno));
 		return -1;
 	}
-	slurm_nodes_free(set);
+	nodes_free(set);
 	set_fill(set, msg);
 	slurm_free_node_info_msg(msg);
 	return 0;
 }
 
-const struct slurm_node *slurm_nodes_find(const struct slurm_node_set *set,
-					  const char *name)
+const struct slurm_node *nodes_find(const struct slurm_node_set *set,
+				    const char *name)
 {
 	size_t i;
 
 	return name_set_find(&set->index, name, &i) ? &set->nodes[i] : NULL;
 }
 
-void slurm_nodes_free(struct slurm_node_set *set)
+void nodes_free(struct slurm_node_set *set)
 {
 	size_t i;
 
@@ -202,7 +202,7 @@ void slurm_nodes_free(struct slurm_node_set *set)
 static int update(update_node_msg_t *msg, const char *what, char *err,
 		  size_t errlen)
 {
-	slurm_api_init();
+	libslurm_open();
 	if (slurm_update_node(msg) != SLURM_SUCCESS) {
 		snprintf(err, errlen, "cannot %s %s: %s", what, msg->node_names,
 			 slurm_strerror(errno));
@@ -211,8 +211,7 @@ static int update(update_node_msg_t *msg, const char *what, char *err,
 	return 0;
 }
 
-int slurm_node_drain(const char *nodes, const char *reason, char *err,
-		     size_t errlen)
+int nodes_drain(const char *nodes, const char *reason, char *err, size_t errlen)
 {
 	update_node_msg_t msg;
 
@@ -225,8 +224,8 @@ int slurm_node_drain(const char *nodes, const char *reason, char *err,
 	return update(&msg, "drain", err, errlen);
 }
 
-int slurm_node_set_extra(const char *nodes, const char *extra, char *err,
-			 size_t errlen)
+int nodes_set_extra(const char *nodes, const char *extra, char *err,
+		    size_t errlen)
 {
 	update_node_msg_t msg;
 
@@ -250,9 +249,9 @@ static bool identity_comment(const char *node)
 	return ours;
 }
 
-int slurm_node_set_identity(const char *node, const char *extra,
-			    const char *instance_id, const char *instance_type,
-			    bool *native, char *err, size_t errlen)
+int nodes_set_identity(const char *node, const char *extra,
+		       const char *instance_id, const char *instance_type,
+		       bool *native, char *err, size_t errlen)
 {
 	update_node_msg_t msg;
 
@@ -267,13 +266,13 @@ int slurm_node_set_identity(const char *node, const char *extra,
 	return update(&msg, "record the identity of", err, errlen);
 }
 
-bool slurm_node_instance_fields(void)
+bool nodes_have_instance_fields(void)
 {
 	return compat_have_instance_fields();
 }
 
-int slurm_node_power_down(const char *nodes, const char *reason, char *err,
-			  size_t errlen)
+int nodes_power_down(const char *nodes, const char *reason, char *err,
+		     size_t errlen)
 {
 	update_node_msg_t msg;
 
@@ -288,12 +287,12 @@ int slurm_node_power_down(const char *nodes, const char *reason, char *err,
 	return update(&msg, "power down", err, errlen);
 }
 
-char *slurm_conf_cluster_name(char *err, size_t errlen)
+char *ctld_cluster_name(char *err, size_t errlen)
 {
 	slurm_conf_t *cf = NULL;
 	char *name = NULL;
 
-	slurm_api_init();
+	libslurm_open();
 	if (slurm_load_ctl_conf((time_t)0, &cf) != SLURM_SUCCESS) {
 		snprintf(err, errlen, "%s", slurm_strerror(errno));
 		return NULL;
@@ -306,12 +305,12 @@ char *slurm_conf_cluster_name(char *err, size_t errlen)
 	return name;
 }
 
-int slurm_conf_suspend_timeout(char *err, size_t errlen)
+int ctld_suspend_timeout(char *err, size_t errlen)
 {
 	slurm_conf_t *cf = NULL;
 	int timeout;
 
-	slurm_api_init();
+	libslurm_open();
 	if (slurm_load_ctl_conf((time_t)0, &cf) != SLURM_SUCCESS) {
 		snprintf(err, errlen, "%s", slurm_strerror(errno));
 		return -1;
@@ -325,8 +324,8 @@ int slurm_conf_suspend_timeout(char *err, size_t errlen)
 	return timeout;
 }
 
-bool slurm_extra_get(const char *extra, const char *key, char *out,
-		     size_t outlen)
+bool node_extra_get(const char *extra, const char *key, char *out,
+		    size_t outlen)
 {
 	size_t klen = strlen(key);
 	const char *p = extra;

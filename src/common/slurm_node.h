@@ -37,47 +37,47 @@ struct slurm_node_set {
 };
 
 /* slurm_init() once per process, with SLURM_CONF from the environment. */
-void slurm_api_init(void);
-void slurm_api_fini(void);
+void libslurm_open(void);
+void libslurm_close(void);
 
-int slurm_nodes_load(struct slurm_node_set *set, char *err, size_t errlen);
+int nodes_load(struct slurm_node_set *set, char *err, size_t errlen);
 /* Bring a loaded set (or an all-zero one) up to date: slurmctld sends
  * nothing when no node changed since the set's listing, so a refresh of
  * an unchanged table is one small RPC. On failure the set is as it was. */
-int slurm_nodes_refresh(struct slurm_node_set *set, char *err, size_t errlen);
-const struct slurm_node *slurm_nodes_find(const struct slurm_node_set *set,
-					  const char *name);
-void slurm_nodes_free(struct slurm_node_set *set);
+int nodes_refresh(struct slurm_node_set *set, char *err, size_t errlen);
+const struct slurm_node *nodes_find(const struct slurm_node_set *set,
+				    const char *name);
+void nodes_free(struct slurm_node_set *set);
 
 /* Drain nodes (a hostlist) with reason; the reason is also kept in the
  * node's Comment, which survives power-down, until the next good
- * registration (slurm_node_set_identity) clears it. */
-int slurm_node_drain(const char *nodes, const char *reason, char *err,
-		     size_t errlen);
+ * registration (nodes_set_identity) clears it. */
+int nodes_drain(const char *nodes, const char *reason, char *err,
+		size_t errlen);
 /* Set the Extra field of nodes ("" clears it). */
-int slurm_node_set_extra(const char *nodes, const char *extra, char *err,
-			 size_t errlen);
+int nodes_set_extra(const char *nodes, const char *extra, char *err,
+		    size_t errlen);
 /* Record a node's identity in one update: Extra, and on releases that
  * have them (23.11+) InstanceId/InstanceType, which Slurm clears itself
  * when the node powers down (instance_type NULL: leave it). *native tells
  * whether those were set. */
-int slurm_node_set_identity(const char *node, const char *extra,
-			    const char *instance_id, const char *instance_type,
-			    bool *native, char *err, size_t errlen);
+int nodes_set_identity(const char *node, const char *extra,
+		       const char *instance_id, const char *instance_type,
+		       bool *native, char *err, size_t errlen);
 /* True where node records have InstanceId/InstanceType (23.11+). */
-bool slurm_node_instance_fields(void);
+bool nodes_have_instance_fields(void);
 /* Ask Slurm to power nodes down now (a failed node gets a fresh try). */
-int slurm_node_power_down(const char *nodes, const char *reason, char *err,
-			  size_t errlen);
+int nodes_power_down(const char *nodes, const char *reason, char *err,
+		     size_t errlen);
 
 /* slurmctld's ClusterName (a new string), or NULL with err. */
-char *slurm_conf_cluster_name(char *err, size_t errlen);
+char *ctld_cluster_name(char *err, size_t errlen);
 /* slurmctld's SuspendTimeout in seconds (it knows Include files and
  * defaults), or -1 with err. */
-int slurm_conf_suspend_timeout(char *err, size_t errlen);
+int ctld_suspend_timeout(char *err, size_t errlen);
 
 /* Read key from an Extra string "k1=v1 k2=v2" into out; false if absent. */
-bool slurm_extra_get(const char *extra, const char *key, char *out,
-		     size_t outlen);
+bool node_extra_get(const char *extra, const char *key, char *out,
+		    size_t outlen);
 
 #endif

@@ -75,7 +75,7 @@ static int run_reconcile(const char *conf_path, int argc, char **argv)
 	controller_free(&ctl);
 out:
 	program_end(&prog);
-	slurm_api_fini();
+	libslurm_close();
 	return rc;
 }
 

@@ -324,14 +324,14 @@ static void settle_records(struct controller *c, const struct record_set *rs,
 				continue;
 			e = &rs->entries[i];
 			id = journal_get(e, c->backends[b]->id_key);
-			sn = slurm_nodes_find(slurm, e->node);
+			sn = nodes_find(slurm, e->node);
 			if (id && *id ? strcmp(r->id, id) == 0 : !sn || sn->powered_down)
 				outstanding[i] = true;
 		}
 	}
 	for (i = 0; i < rs->count; i++) {
 		const struct journal_entry *e = &rs->entries[i];
-		const struct slurm_node *sn = slurm_nodes_find(slurm, e->node);
+		const struct slurm_node *sn = nodes_find(slurm, e->node);
 		bool down = !sn || sn->powered_down;
 		int fd;
 
@@ -474,7 +474,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 		rep->errors++;
 		return -1;
 	}
-	if (slurm_nodes_load(&slurm, err, sizeof(err)) < 0) {
+	if (nodes_load(&slurm, err, sizeof(err)) < 0) {
 		log_error("reconcile: %s; nothing done", err);
 		removal_print(out, "error: %s; nothing done", err);
 		rep->errors++;
@@ -523,7 +523,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	for (b = 0; b < c->backend_count; b++) {
 		for (j = 0; j < nregs[b]; j++) {
 			struct registration *r = &regs[b][j];
-			const struct slurm_node *sn = slurm_nodes_find(&slurm, r->node);
+			const struct slurm_node *sn = nodes_find(&slurm, r->node);
 			enum removal_cause cause = REMOVAL_JOURNALED;
 			char why[128] = "";
 
@@ -577,7 +577,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	 * Slurm again under the nodes' locks, and the records are settled
 	 * against Slurm as it is after the removals. */
 	ec2_view_free(&ec2);
-	slurm_nodes_free(&slurm);
+	nodes_free(&slurm);
 	if (nleaks) {
 		struct removal_report rr = { 0 };
 		struct removal_target *targets;
@@ -606,7 +606,7 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 		rep->errors++;
 	}
 	missing_free(&missing);
-	if (slurm_nodes_load(&slurm, err, sizeof(err)) < 0) {
+	if (nodes_load(&slurm, err, sizeof(err)) < 0) {
 		log_error("reconcile: %s; journal records not settled", err);
 		rep->errors++;
 	} else {
@@ -628,6 +628,6 @@ int controller_reconcile(struct controller *c, bool dry_run, FILE *out,
 	for (b = 0; b < c->backend_count; b++)
 		free(regs[b]);
 	free(ids);
-	slurm_nodes_free(&slurm);
+	nodes_free(&slurm);
 	return rc;
 }

@@ -70,7 +70,7 @@ static const char *chain_program(const struct identity_conf *conf,
 static int slurm_suspend_timeout(void)
 {
 	char err[256];
-	int timeout = slurm_conf_suspend_timeout(err, sizeof(err));
+	int timeout = ctld_suspend_timeout(err, sizeof(err));
 
 	if (timeout <= 0) {
 		log_error("cannot read SuspendTimeout from Slurm (%s); assuming 30 s",
@@ -291,6 +291,6 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 	node_list_free(&nodes);
 	controller_free(&ctl);
 	program_end(&prog);
-	slurm_api_fini();
+	libslurm_close();
 	return rc;
 }

@@ -346,7 +346,7 @@ static void chunk_prepare(struct pass *p, struct chunk *k)
 		}
 	}
 	pthread_mutex_lock(&large_views);
-	have_slurm = slurm_nodes_refresh(&p->slurm, err, sizeof(err)) == 0;
+	have_slurm = nodes_refresh(&p->slurm, err, sizeof(err)) == 0;
 	if (!have_slurm) {
 		log_error("%s: %s; nothing removed", p->label, err);
 		p->rep->errors++;
@@ -360,7 +360,7 @@ static void chunk_prepare(struct pass *p, struct chunk *k)
 			chunk_defer(k, t);
 			continue;
 		}
-		if (!task_may_go(p, t, slurm_nodes_find(&p->slurm, t->req->node))) {
+		if (!task_may_go(p, t, nodes_find(&p->slurm, t->req->node))) {
 			t->skip = true;
 			continue;
 		}
@@ -445,7 +445,7 @@ static void clear_extra(struct pass *p)
 	if (!p->extra_due.count)
 		return;
 	hl = node_list_compress(&p->extra_due);
-	if (slurm_node_set_extra(hl, "", err, sizeof(err)) < 0)
+	if (nodes_set_extra(hl, "", err, sizeof(err)) < 0)
 		log_verbose("%s: %s", p->label, err);
 	free(hl);
 	node_list_free(&p->extra_due);
@@ -602,7 +602,7 @@ void removal_run(struct controller *c, const struct removal *list, size_t n,
 	pipeline_run(&steps, (n + CONTROLLER_CHUNK - 1) / CONTROLLER_CHUNK,
 		     CONTROLLER_CHUNK);
 	clear_extra(p);
-	slurm_nodes_free(&p->slurm);
+	nodes_free(&p->slurm);
 	for (b = 0; b < c->backend_count; b++)
 		listing_free(&p->listings[b]);
 	free(p);

@@ -45,7 +45,7 @@ static void backend_state(const struct backend *b, const struct slurm_node *sn,
 
 	if (phase == JOURNAL_PHASE_PENDING && jid)
 		snprintf(out, len, "pending:%s", jid);
-	else if (sn && slurm_extra_get(sn->extra, b->name, id, sizeof(id)) && id[0])
+	else if (sn && node_extra_get(sn->extra, b->name, id, sizeof(id)) && id[0])
 		snprintf(out, len, "registered:%s", id);
 	else if (phase == JOURNAL_PHASE_RESUMING)
 		snprintf(out, len, "resuming");
@@ -76,7 +76,7 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 	name_set_init(&wanted);
 	for (i = 0; i < want.count; i++)
 		name_set_add(&wanted, want.names[i], i);
-	if (slurm_nodes_load(&slurm, err, sizeof(err)) < 0) {
+	if (nodes_load(&slurm, err, sizeof(err)) < 0) {
 		log_error("status: %s", err);
 		goto out;
 	}
@@ -104,8 +104,8 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 		}
 		if (sn->instance_id[0])
 			snprintf(instance, sizeof(instance), "%s", sn->instance_id);
-		else if (!slurm_extra_get(sn->extra, "instance", instance,
-					  sizeof(instance)))
+		else if (!node_extra_get(sn->extra, "instance", instance,
+					 sizeof(instance)))
 			snprintf(instance, sizeof(instance), "-");
 		format_time(have ? journal_get(&e, "updated") : NULL, since,
 			    sizeof(since));
@@ -158,8 +158,8 @@ out:
 	json_decref(rows);
 	name_set_free(&wanted);
 	node_list_free(&want);
-	slurm_nodes_free(&slurm);
+	nodes_free(&slurm);
 	program_end(&prog);
-	slurm_api_fini();
+	libslurm_close();
 	return rc;
 }

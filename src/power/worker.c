@@ -298,7 +298,7 @@ int worker_ensure(struct program *prog)
 			_exit(1);
 		status = worker_run(prog, fd);
 		program_end(prog);
-		slurm_api_fini();
+		libslurm_close();
 		_exit(status);
 	}
 	/* The worker holds the lock now (a shared open file description). */

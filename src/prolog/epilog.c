@@ -69,6 +69,6 @@ int main(int argc, char **argv)
 out:
 	journal_entry_clear(&e);
 	program_end(&prog);
-	slurm_api_fini();
+	libslurm_close();
 	return rc;
 }

@@ -31,7 +31,7 @@ void node_drain(const char *node, const char *reason)
 
 	snprintf(full, sizeof(full), "identity: %s", reason);
 	log_error("draining: %s", full);
-	if (slurm_node_drain(node, full, err, sizeof(err)) < 0)
+	if (nodes_drain(node, full, err, sizeof(err)) < 0)
 		log_error("%s", err);
 }
 
@@ -41,7 +41,7 @@ void node_drain_and_recycle(const char *node, const char *reason)
 
 	snprintf(full, sizeof(full), "identity: %s", reason);
 	log_error("draining for a power cycle: %s", full);
-	if (slurm_node_power_down(node, full, err, sizeof(err)) < 0) {
+	if (nodes_power_down(node, full, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		node_drain(node, reason);
 	}
@@ -173,7 +173,7 @@ int node_register(struct program *prog, const char *node,
 	 * Extra. Either way it is for people and status, not an authority
 	 * for the controller. */
 	strbuf_printf(&extra, "identity=ready");
-	if (!slurm_node_instance_fields())
+	if (!nodes_have_instance_fields())
 		strbuf_printf(&extra, " instance=%s",
 			      me.instance_id[0] ? me.instance_id : "-");
 	for (i = 0; i < n; i++) {
@@ -204,9 +204,9 @@ int node_register(struct program *prog, const char *node,
 	/* Mirror into the node record, for scontrol show node and status.
 	 * The controller never takes ids from it: anyone with node root or
 	 * operator rights can write it. */
-	if (slurm_node_set_identity(node, extra.data, me.instance_id,
-				    me.instance_type[0] ? me.instance_type : NULL,
-				    &native, err, sizeof(err)) < 0)
+	if (nodes_set_identity(node, extra.data, me.instance_id,
+			       me.instance_type[0] ? me.instance_type : NULL,
+			       &native, err, sizeof(err)) < 0)
 		log_error("%s", err);
 	else if (native)
 		log_verbose("InstanceId=%s InstanceType=%s recorded in Slurm",

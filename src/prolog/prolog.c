@@ -108,6 +108,6 @@ out:
 	journal_entry_clear(&e);
 	if (prog.conf_loaded || prog.conf_path)
 		program_end(&prog);
-	slurm_api_fini();
+	libslurm_close();
 	return rc;
 }

@@ -8,7 +8,7 @@
 #include "power/removal_rule.h"
 #include "tap.h"
 
-/* A node as slurm_nodes_load() describes it. */
+/* A node as nodes_load() describes it. */
 struct state {
 	const char *name;	/* as sinfo shows it */
 	bool powering_up, powered_down, powering_down, down, drained;
