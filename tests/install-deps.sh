@@ -36,3 +36,25 @@ fi
 if ! grep -q '^passwd:.*winbind' /etc/nsswitch.conf; then
 	sed -i -e '/^passwd:/s/$/ winbind/' -e '/^group:/s/$/ winbind/' /etc/nsswitch.conf
 fi
+
+# The IAM evaluator of 0170-iam-conditions.sh, pinned by tests/iam's
+# package-lock.json, in a directory of ours. Without the npm registry the
+# test says why it skips (and fails under CI=true); the install goes on.
+iam_dir=/var/cache/slurm-identity/iam-simulate
+iam_src=$(dirname "$0")/iam
+if ! command -v npm >/dev/null; then
+	echo "install-deps: npm not found: 0170-iam-conditions.sh will skip"
+elif [ -f "$iam_dir/node_modules/@cloud-copilot/iam-simulate/package.json" ] &&
+	cmp -s "$iam_src/package-lock.json" "$iam_dir/package-lock.json"; then
+	echo "install-deps: IAM evaluator present"
+else
+	mkdir -p "$iam_dir"
+	cp "$iam_src/package.json" "$iam_src/package-lock.json" "$iam_dir/"
+	if out=$(npm ci --prefix "$iam_dir" --no-audit --no-fund --loglevel=error \
+		--fetch-retries=0 --fetch-timeout=30000 2>&1); then
+		echo "install-deps: IAM evaluator installed in $iam_dir"
+	else
+		echo "install-deps: cannot install the IAM evaluator ($(printf '%s\n' "$out" |
+			grep -m1 -i error)): 0170-iam-conditions.sh will skip"
+	fi
+fi
