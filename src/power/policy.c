@@ -73,19 +73,73 @@ static void condition(json_t *statements, const char *op, const char *key,
 	json_object_set_new(entry, key, value);
 }
 
+#define TAG_NODE_KEY	"slurm-identity:node"
+#define TAG_CLUSTER_KEY "slurm-identity:cluster"
+
 static json_t *our_tag_keys(void)
 {
 	json_t *a = json_array();
 
-	json_array_append_new(a, json_string("slurm-identity:node"));
-	json_array_append_new(a, json_string("slurm-identity:cluster"));
+	json_array_append_new(a, json_string(TAG_NODE_KEY));
+	json_array_append_new(a, json_string(TAG_CLUSTER_KEY));
 	return a;
 }
 
+/* The request carries our two tags, the cluster's being this cluster. */
+static void our_tags_requested(const struct identity_conf *conf,
+			       json_t *statements)
+{
+	condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",
+		  our_tag_keys());
+	condition(statements, "StringEquals", "aws:RequestTag/" TAG_CLUSTER_KEY,
+		  json_string(conf->cluster_name ? conf->cluster_name : ""));
+}
+
+/* A hybrid node tags its managed instance. Its credentials are the
+ * activation's role, shared by every node, and for AddTagsToResource AWS
+ * offers no condition naming the calling instance (ssm:SourceInstanceARN
+ * is documented only for the agent's own calls, and comparing it with the
+ * target needs aws:ARN, which AWS does not document), so "only itself" is
+ * approached through the target's tags: a node may tag a managed instance
+ * that carries none of ours yet, or tag again with the values it already
+ * has. It can no longer re-tag a sibling (that sibling would then never be
+ * cleaned up) nor pull another cluster's instance into ours. What remains:
+ * in the seconds between a sibling's registration and its own tagging, a
+ * node can tag it first: the sibling's own tagging is then denied and it
+ * drains with the reason, and the controller, which checks the activation
+ * and the host name the agent reports, leaves the mis-tagged instance
+ * alone and logs why (a visible leak, never a wrong removal). If AWS does
+ * not resolve ${aws:RequestTag/...} here, only the retry is denied. */
+static void add_hybrid_tags(const struct identity_conf *conf,
+			    const char *managed, json_t *statements)
+{
+	static const char *const tag_hybrid[] = { "ssm:AddTagsToResource",
+						  NULL };
+
+	add_statement(statements, "SlurmIdentitySsmTagHybrid", tag_hybrid,
+		      one(managed));
+	our_tags_requested(conf, statements);
+	condition(statements, "Null", "aws:ResourceTag/" TAG_NODE_KEY,
+		  json_string("true"));
+	condition(statements, "Null", "aws:ResourceTag/" TAG_CLUSTER_KEY,
+		  json_string("true"));
+
+	/* A retried registration writes the same values again. */
+	add_statement(statements, "SlurmIdentitySsmRetagHybrid", tag_hybrid,
+		      one(managed));
+	our_tags_requested(conf, statements);
+	condition(statements, "StringEquals", "aws:ResourceTag/" TAG_NODE_KEY,
+		  json_string("${aws:RequestTag/" TAG_NODE_KEY "}"));
+	condition(statements, "StringEquals",
+		  "aws:ResourceTag/" TAG_CLUSTER_KEY,
+		  json_string(conf->cluster_name ? conf->cluster_name : ""));
+}
+
 /* The SSM backend. The node gets the managed-instance core permissions
- * (those of AmazonSSMManagedInstanceCore) and may tag only itself, only
- * with our keys; the controller may only remove those keys, and
- * deregister hybrid nodes. */
+ * (those of AmazonSSMManagedInstanceCore) and may tag itself (an EC2
+ * instance exactly, a hybrid node as add_hybrid_tags() says), only with
+ * our keys; the controller may only remove those keys, and deregister
+ * hybrid nodes. */
 static void add_ssm(const struct identity_conf *conf, enum policy_role role,
 		    const char *region, const char *account,
 		    json_t *statements)
@@ -109,7 +163,6 @@ static void add_ssm(const struct identity_conf *conf, enum policy_role role,
 	static const char *const delete_tags[] = { "ec2:DeleteTags", NULL };
 	/* DescribeTags has no resource-level permissions in EC2. */
 	static const char *const find_tagged[] = { "ec2:DescribeTags", NULL };
-	static const char *const tag_hybrid[] = { "ssm:AddTagsToResource", NULL };
 	static const char *const deregister[] = { "ssm:DeregisterManagedInstance",
 						  NULL };
 	static const char *const list_tags[] = { "ssm:ListTagsForResource", NULL };
@@ -128,10 +181,7 @@ static void add_ssm(const struct identity_conf *conf, enum policy_role role,
 			  json_string("${ec2:SourceInstanceARN}"));
 		condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",
 			  our_tag_keys());
-		add_statement(statements, "SlurmIdentitySsmTagHybrid", tag_hybrid,
-			      one(managed));
-		condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",
-			  our_tag_keys());
+		add_hybrid_tags(conf, managed, statements);
 	} else {
 		add_statement(statements, "SlurmIdentitySsmList", describe, one("*"));
 		add_statement(statements, "SlurmIdentitySsmFindTagged", find_tagged,
