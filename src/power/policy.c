@@ -214,17 +214,30 @@ static void deny_password(const struct identity_conf *conf, const char *region,
 					     "ssm:GetParameterHistory",
 					     "ssm:GetParametersByPath", NULL };
 	json_t *st, *arns = json_array();
-	char *arn = parameter_arn(region, account, conf->domain_password_parameter);
-	char *path = xstrdup(conf->domain_password_parameter), *slash;
+	const char *name = conf->domain_password_parameter;
+	char *arn = parameter_arn(region, account, name);
+	char *path = xasprintf("%s%s", name[0] == '/' ? "" : "/", name), *slash;
 
 	json_array_append_new(arns, json_string(arn));
 	free(arn);
-	/* GetParametersByPath is authorized on each enclosing path. */
-	while ((slash = strrchr(path, '/')) && slash != path) {
-		*slash = '\0';
+	/* GetParametersByPath is authorized on the path it is given, which
+	 * may end in a slash: each enclosing path both ways, up to "/"
+	 * itself (its ARN ends in "parameter/"). */
+	while ((slash = strrchr(path, '/'))) {
+		if (slash != path) {
+			*slash = '\0';
+			arn = parameter_arn(region, account, path);
+			json_array_append_new(arns, json_string(arn));
+			free(arn);
+		}
+		slash[0] = '/';
+		slash[1] = '\0';
 		arn = parameter_arn(region, account, path);
 		json_array_append_new(arns, json_string(arn));
 		free(arn);
+		if (slash == path)
+			break;
+		*slash = '\0';
 	}
 	free(path);
 	add_statement(statements, "SlurmIdentityDenyDomainPassword", reads, arns);
