@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "ad.h"
+#include "ad_accounts.h"
 #include "backend.h"
 
 static const struct backend *all_backends[] = {

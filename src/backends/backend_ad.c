@@ -24,7 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "ad.h"
+#include "ad_accounts.h"
 #include "backend.h"
 #include "common/aws/services.h"
 #include "common/hostlist.h"

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../backends/ad.h"
-#include "../common/aws/services.h"
-#include "../common/conf.h"
-#include "../common/log.h"
-#include "../common/program.h"
+#include "backends/ad_accounts.h"
+#include "common/aws/services.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/program.h"
 #include "check.h"
 
 /* The distributions' bundles of every public CA (the first is

@@ -8,12 +8,12 @@
 
 #include <slurm/slurm.h>
 
-#include "../common/conf.h"
-#include "../common/log.h"
-#include "../common/secret.h"
-#include "../common/aws/services.h"
-#include "../common/program.h"
-#include "../common/slurm_node.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "common/aws/services.h"
+#include "common/program.h"
+#include "common/slurm_node.h"
 #include "check.h"
 #include "controller.h"
 #include "policy.h"

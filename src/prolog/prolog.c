@@ -1,113 +1,89 @@
-/* prolog.c: slurm-identity-prolog, slurm.conf's Prolog on compute nodes.
+/* prolog.c: slurm-identity-prolog, slurm.conf's Prolog, every job's path.
  *
- * Fast path: the node's record says "ready" for this boot and the job's
- * user resolves: one file read, no network. Otherwise register (once; a
- * concurrent prolog waits on the node lock), and on failure drain the node
- * with "identity: <backend>: <why>" and exit non-zero so Slurm requeues.
- * Only node faults drain: a job user who does not resolve is logged and
- * left to the job's steps to refuse.
+ * When this node's identity is ready for this boot and the job's user
+ * resolves, it reads identity.conf and one small record and exits 0, with
+ * nothing but the C library loaded: no libslurm, no libcurl, no slurm.conf.
+ * Everything else (the first job of a boot, a failure to report to Slurm)
+ * belongs to slurm-identity-prolog-register beside it, which it executes
+ * with the same arguments and environment.
  */
 #include "config.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
-#include "common/log.h"
+#include "common/conf.h"
+#include "common/journal.h"
+#include "common/nodename.h"
 #include "common/secret.h"
-#include "common/slurm_node.h"
-#include "node.h"
+#include "record.h"
 
-/* Concurrent prologs wait this long for the first one's registration. */
-#define LOCK_WAIT_MS 90000
+#define SLOW_PATH "slurm-identity-prolog-register"
 
-/* SLURM_JOB_ID as slurmd gave it, for the log. */
-static const char *job_id(void)
+/* The registration program: beside this one, wherever it is installed. */
+static int slow_path(char *out, size_t len)
 {
-	const char *id = getenv("SLURM_JOB_ID");
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
 
-	return id && *id && strspn(id, "0123456789") == strlen(id) ? id : "?";
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return snprintf(out, len, "%s/%s", self, SLOW_PATH) < (int)len ? 0 : -1;
+}
+
+/* 0: ready (or nothing to do); 1: the slow path must look. */
+static int fast_path(void)
+{
+	struct identity_conf conf;
+	struct journal_entry e;
+	char *path = config_default_path(), node[NODE_NAME_MAX + 1];
+	char err[1024], why[256];
+	int rc = 1;
+
+	config_init(&conf);
+	journal_entry_init(&e, "");
+	if (config_load(&conf, path, err, sizeof(err)) < 0)
+		goto out;	/* the slow path reports it */
+	if (!conf.backends) {
+		rc = 0;
+		goto out;
+	}
+	if (node_own_name(node, sizeof(node), err, sizeof(err)) < 0)
+		goto out;
+	if (journal_read(conf.state_dir, NODE_ROLE, node, &e, err, sizeof(err)) == 0 &&
+	    node_record_ready(&e) && node_job_user_resolves(why, sizeof(why)))
+		rc = 0;
+out:
+	journal_entry_clear(&e);
+	journal_close_all();
+	config_free(&conf);
+	free(path);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct program prog;
-	struct journal_entry e;
-	char node[65], err[1024], reason[512];
-	int fd = -1, rc = 1;
+	char slow[PATH_MAX + 64];
 
-	if (argc > 1) {
-		fprintf(stderr, "Usage: slurm-identity-prolog\n"
-				"Run by slurmd as Prolog; see slurm-identity(8).\n");
-		return strcmp(argv[1], "--help") == 0 ? 0 : 2;
-	}
 	secret_protect_process();
-	journal_entry_init(&e, "");
-	if (program_start(&prog, "slurm-identity-prolog", NULL, isatty(2), err,
-			  sizeof(err)) < 0)
-		goto out;
-	if (node_own_name(node, sizeof(node), err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		goto out;
+	if (argc == 1 && fast_path() == 0)
+		return 0;
+	if (slow_path(slow, sizeof(slow)) < 0) {
+		syslog(LOG_ERR, "slurm-identity-prolog: cannot find %s", SLOW_PATH);
+		return 1;
 	}
-	log_set_context(node);
-	if (!prog.conf.backends) {
-		rc = 0;
-		goto out;
-	}
-	if (journal_read(prog.conf.state_dir, NODE_ROLE, node, &e, err,
-			 sizeof(err)) >= 0 && node_record_ready(&e))
-		goto ready;
-	if (journal_init(prog.conf.state_dir, NODE_ROLE, err, sizeof(err)) < 0) {
-		snprintf(reason, sizeof(reason), "state: %.400s", err);
-		node_drain(node, reason);
-		goto out;
-	}
-	fd = journal_lock(prog.conf.state_dir, NODE_ROLE, node, LOCK_WAIT_MS);
-	if (fd < 0) {
-		snprintf(reason, sizeof(reason), "state: cannot lock: %s",
-			 strerror(errno));
-		node_drain(node, reason);
-		goto out;
-	}
-	journal_entry_clear(&e);
-	if (journal_read(prog.conf.state_dir, NODE_ROLE, node, &e, err,
-			 sizeof(err)) < 0) {
-		snprintf(reason, sizeof(reason), "state: %.400s", err);
-		node_drain(node, reason);
-		goto out;
-	}
-	/* The slow path: only now is ClusterName needed (marks, tags). */
-	if (!node_record_ready(&e) &&
-	    program_need_cluster_name(&prog, err, sizeof(err)) < 0) {
-		snprintf(reason, sizeof(reason), "config: %.400s", err);
-		node_drain(node, reason);
-		goto out;
-	}
-	if (!node_record_ready(&e) &&
-	    node_register(&prog, node, &e, reason, sizeof(reason)) < 0) {
-		node_drain_and_recycle(node, reason);
-		goto out;
-	}
-ready:
-	/* A job user who does not resolve here is the job's fault, not the
-	 * node's: a failed Prolog drains the node and requeues the job, to
-	 * fail the same way on the next node. So the prolog succeeds, and the
-	 * job is refused at its steps by the SPANK plugin (the gate), which
-	 * tells the user why and leaves the node in service. Without the
-	 * plugin nothing refuses it: slurmstepd runs it under the bare uid
-	 * with the name and groups slurmctld sent. */
-	if (!node_job_user_resolves(reason, sizeof(reason)))
-		log_error("job %s: %s: the job's steps are refused; the node stays in service",
-			  job_id(), reason);
-	rc = 0;
-out:
-	journal_unlock(fd);
-	journal_entry_clear(&e);
-	if (prog.conf_loaded || prog.conf_path)
-		program_end(&prog);
-	libslurm_close();
-	return rc;
+	argv[0] = slow;
+	execv(slow, argv);
+	syslog(LOG_ERR, "slurm-identity-prolog: cannot run %s: %m", slow);
+	return 1;
 }

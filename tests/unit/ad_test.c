@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "backends/ad.h"
+#include "backends/ad_accounts.h"
 #include "common/spawn.h"
 #include "common/xmalloc.h"
 #include "tap.h"

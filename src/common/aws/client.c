@@ -9,7 +9,7 @@
 
 #include <openssl/rand.h>
 
-#include "../log.h"
+#include "common/log.h"
 #include "client.h"
 #include "clock.h"
 #include "profile.h"

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "../secret.h"
+#include "common/secret.h"
 #include "imds.h"
 
 struct aws_credentials {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../log.h"
+#include "common/log.h"
 #include "services.h"
 
 /* Ids per DescribeInstances (EC2 takes up to 1,000), and such calls in

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../xmalloc.h"
+#include "common/xmalloc.h"
 
 enum http_transport {
 	HTTP_OK = 0,		/* a response arrived (any status) */

@@ -14,8 +14,8 @@
 #include <openssl/crypto.h>
 
 #include "profile.h"
-#include "../secret.h"
-#include "../xmalloc.h"
+#include "common/secret.h"
+#include "common/xmalloc.h"
 
 /* AWS shared files are small; a larger one is not read. */
 #define PROFILE_FILE_MAX (1024 * 1024)

@@ -9,7 +9,7 @@
 
 #include "profile.h"
 #include "service.h"
-#include "../xmalloc.h"
+#include "common/xmalloc.h"
 
 const struct aws_service aws_sts = { "sts", "STS", AWS_PROTOCOL_QUERY, NULL,
 				     "2011-06-15" };

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../secret.h"
+#include "common/secret.h"
 #include "client.h"
 
 /* sts.c */

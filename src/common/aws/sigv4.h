@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../secret.h"
-#include "../xmalloc.h"
+#include "common/secret.h"
+#include "common/xmalloc.h"
 
 struct sigv4_header {
 	const char *name;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "xml.h"
-#include "../xmalloc.h"
+#include "common/xmalloc.h"
 
 #define XML_MAX_DEPTH 64
 #define XML_MAX_NAME 256

@@ -1,4 +1,4 @@
-/* ad.c: computer accounts in Active Directory. */
+/* ad_accounts.c: computer accounts in Active Directory. */
 #include "config.h"
 
 #include <ctype.h>
@@ -10,7 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "ad.h"
+#include "ad_accounts.h"
 #include "ldap_conn.h"
 #include "common/aws/clock.h"
 #include "common/aws/services.h"

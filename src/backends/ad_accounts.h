@@ -1,4 +1,4 @@
-/* ad.h: Active Directory computer accounts, through adcli, ldapmodify and
+/* ad_accounts.h: Active Directory computer accounts, through adcli, ldapmodify and
  * the OpenLDAP library.
  *
  * The controller searches and deletes over one LDAPS connection, bound
@@ -16,8 +16,8 @@
  * instance, so a registration id ("N1:3fa2c901") names one life of the
  * account: removing a past life never touches the current one.
  */
-#ifndef SLURM_IDENTITY_AD_H
-#define SLURM_IDENTITY_AD_H
+#ifndef SLURM_IDENTITY_AD_ACCOUNTS_H
+#define SLURM_IDENTITY_AD_ACCOUNTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
