@@ -15,10 +15,10 @@
 #include "common/program.h"
 #include "common/slurm_node.h"
 #include "check.h"
-#include "controller.h"
+#include "controller/controller.h"
 #include "policy.h"
 #include "status.h"
-#include "worker.h"
+#include "controller/worker.h"
 
 static int run_reconcile(const char *conf_path, int argc, char **argv)
 {

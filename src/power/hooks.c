@@ -29,11 +29,11 @@
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
 #include "chain.h"
-#include "controller.h"
+#include "controller/controller.h"
 #include "hooks.h"
-#include "queue.h"
+#include "controller/queue.h"
 #include "resume_file.h"
-#include "worker.h"
+#include "controller/worker.h"
 
 /* Copies of SLURM_RESUME_FILE are kept this long for post-mortems. */
 #define RESUME_COPY_DAYS 7

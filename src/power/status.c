@@ -16,7 +16,7 @@
 #include "common/program.h"
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
-#include "controller.h"
+#include "controller/controller.h"
 #include "status.h"
 
 static void format_time(const char *epoch, char *out, size_t len)

@@ -10,7 +10,7 @@
 
 #include "common/journal.h"
 #include "common/xmalloc.h"
-#include "power/ec2_missing.h"
+#include "controller/ec2_missing.h"
 #include "tap.h"
 
 #define FILE_NAME "controller/.ec2-missing"

@@ -11,7 +11,7 @@
 
 #include "common/journal.h"
 #include "common/xmalloc.h"
-#include "power/queue.h"
+#include "controller/queue.h"
 #include "tap.h"
 
 int main(void)

@@ -14,7 +14,7 @@
 #include "common/aws/service.h"
 #include "common/journal.h"
 #include "common/xmalloc.h"
-#include "power/rates.h"
+#include "controller/rates.h"
 #include "tap.h"
 
 #define FILE_NAME "queue/.rates"

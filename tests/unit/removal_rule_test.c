@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "power/removal_rule.h"
+#include "controller/removal_rule.h"
 #include "tap.h"
 
 /* A node as nodes_load() describes it. */

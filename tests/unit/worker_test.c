@@ -20,8 +20,8 @@
 #include "common/journal.h"
 #include "common/program.h"
 #include "common/xmalloc.h"
-#include "power/queue.h"
-#include "power/worker.h"
+#include "controller/queue.h"
+#include "controller/worker.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/worker_test.XXXXXX";
