@@ -10,14 +10,11 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "common/aws/clock.h"
 #include "common/aws/services.h"
@@ -30,6 +27,7 @@
 #include "ec2_missing.h"
 #include "queue.h"
 #include "removal.h"
+#include "worker.h"
 
 void controller_init(struct controller *c, const struct identity_conf *conf,
 		     struct aws_client *aws, double deadline)
@@ -410,25 +408,15 @@ static size_t group_leaks(struct registration **regs, const struct leak *leaks,
 
 /* Is a worker running (it holds the queue's lock)? Then the nodes of the
  * batches queued go into owned (their names kept in names): they are the
- * worker's. The probe takes the lock shared for an instant only. */
+ * worker's. */
 static bool worker_nodes(const char *state_dir, struct name_set *owned,
 			 struct node_list *names)
 {
 	char **batches = NULL, err[512];
 	size_t count = 0, i;
-	int dirfd, fd;
-	bool alive;
 
 	name_set_init(owned);
-	dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, sizeof(err));
-	if (dirfd < 0)
-		return false;
-	fd = openat(dirfd, ".worker.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return false;	/* no worker ever ran here */
-	alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	close(fd);
-	if (!alive)
+	if (!worker_running(state_dir))
 		return false;
 	if (queue_list(state_dir, &batches, &count, err, sizeof(err)) < 0) {
 		log_error("reconcile: %s", err);

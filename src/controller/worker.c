@@ -33,6 +33,8 @@
 #define RETRY_MAX_PAUSE 60.0
 #define RETRY_ROUNDS 35
 
+#define LOCK_NAME ".worker.lock"
+
 static int open_lock(const char *state_dir)
 {
 	char err[512];
@@ -43,7 +45,7 @@ static int open_lock(const char *state_dir)
 		log_error("worker: %s", err);
 		return -1;
 	}
-	fd = openat(dirfd, ".worker.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	fd = openat(dirfd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 		    0600);
 	if (fd < 0)
 		log_error("worker: cannot open %s/%s/.worker.lock: %s", state_dir,
@@ -245,6 +247,23 @@ static int worker_run(struct program *prog, int lock_fd)
 			 ru.ru_maxrss);
 	}
 	return 0;
+}
+
+bool worker_running(const char *state_dir)
+{
+	char err[512];
+	int dirfd = journal_dir_fd(state_dir, QUEUE_ROLE, err, sizeof(err));
+	int fd;
+	bool held;
+
+	if (dirfd < 0)
+		return false;
+	fd = openat(dirfd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;	/* no worker ever ran here */
+	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
 }
 
 int worker_ensure(struct program *prog)

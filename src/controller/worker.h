@@ -25,4 +25,10 @@ int worker_ensure(struct program *prog);
  * pid. */
 size_t worker_drain_once(struct program *prog, size_t *drained);
 
+/* Does a worker hold the queue's lock now? The probe takes the lock
+ * shared for an instant, without waiting; a hook's worker_ensure() in
+ * that instant finds it held and leaves its batch queued for the next
+ * hook, worker or reconcile. */
+bool worker_running(const char *state_dir);
+
 #endif
