@@ -27,8 +27,8 @@
 static char dir[] = "/tmp/worker_test.XXXXXX";
 static char *conf_path;
 
-/* Does a worker hold the queue's lock? */
-static int worker_running(void)
+/* Does a worker hold the queue's lock? (The test's own probe.) */
+static int lock_held(void)
 {
 	char *lock = xasprintf("%s/state/queue/.worker.lock", dir);
 	int fd = open(lock, O_RDONLY | O_CLOEXEC), held = 0;
@@ -100,7 +100,7 @@ static double stop_worker(void)
 		return 0;
 	cpu = cpu_seconds(pid);
 	kill((pid_t)pid, SIGKILL);
-	for (i = 0; i < 100 && worker_running(); i++)
+	for (i = 0; i < 100 && lock_held(); i++)
 		usleep(20000);
 	return cpu;
 }
@@ -115,7 +115,7 @@ static int worker_finishes(double secs, double *cpu)
 	if (start_worker() < 0)
 		return 0;
 	for (i = 0; i < (int)(secs * 20); i++) {
-		if (!worker_running())
+		if (!lock_held())
 			return 1;
 		usleep(50000);
 	}
@@ -218,10 +218,13 @@ int main(void)
 		printf("# log:\n%s", text);
 	free(text);
 	usleep(500000);
-	done = !worker_running();
+	done = !lock_held();
+	tap_ok(!done && worker_running(state),
+	       "worker_running() sees the worker that holds the lock");
 	cpu = stop_worker();
 	tap_ok(!done && cpu < 0.3, "waiting to retry, the worker sleeps (%.2f s of CPU)",
 	       cpu);
+	tap_ok(!worker_running(state), "and not once it is gone");
 
 	journal_close_all();
 	tap_remove_tree(dir);
