@@ -1,9 +1,8 @@
 /* backend.c: the table of backends. */
 #include "config.h"
 
-#include <stdlib.h>
+#include <strings.h>
 
-#include "ad_accounts.h"
 #include "backend.h"
 
 static const struct backend *all_backends[] = {
@@ -12,12 +11,22 @@ static const struct backend *all_backends[] = {
 	&ssm_backend,
 };
 
+void **backend_state(struct backend_context *ctx, const struct backend *b)
+{
+	/* Each backend has one bit of the first BACKEND_SLOTS. */
+	return &ctx->state[(ffs((int)b->bit) - 1) % BACKEND_SLOTS];
+}
+
 void backend_context_clear(struct backend_context *ctx)
 {
-	if (ctx->ad) {
-		ad_domain_clear(ctx->ad);
-		free(ctx->ad);
-		ctx->ad = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(all_backends) / sizeof(all_backends[0]); i++) {
+		void **state = backend_state(ctx, all_backends[i]);
+
+		if (*state && all_backends[i]->free_state)
+			all_backends[i]->free_state(*state);
+		*state = NULL;
 	}
 }
 

@@ -14,16 +14,23 @@
 #include "common/conf.h"
 #include "common/journal.h"
 
-struct ad_domain;
+/* Room for each backend's own state in a context, by its bit. */
+#define BACKEND_SLOTS 8
+
+struct backend;
 
 struct backend_context {
 	const struct identity_conf *conf;
 	struct aws_client *aws;
 	double deadline;	/* clock_monotonic() time, 0 for none */
-	struct ad_domain *ad;	/* loaded on first use by the ad backend */
+	/* What a backend keeps between calls (AD: the domain and its
+	 * password), made by the backend on first use; see free_state. */
+	void *state[BACKEND_SLOTS];
 };
 
-/* Free what backends cached in ctx (and wipe the domain password). */
+/* Where backend b keeps its state in ctx. */
+void **backend_state(struct backend_context *ctx, const struct backend *b);
+/* Free what backends keep in ctx (the AD backend wipes the password). */
 void backend_context_clear(struct backend_context *ctx);
 
 /* One registration as the identity system sees it. */
@@ -72,6 +79,13 @@ struct backend {
 			     const struct node_identity *me,
 			     struct journal_entry *state, char *why,
 			     size_t whylen);
+	/* Node, in the epilog, without network (NULL: nothing to check):
+	 * is what the registration left on this node still there? 0, or -1
+	 * with why. */
+	int (*node_check)(const struct journal_entry *state, char *why,
+			  size_t whylen);
+	/* Free what the backend kept in its context slot (NULL: nothing). */
+	void (*free_state)(void *state);
 };
 
 /* The backends enabled by conf, in a fixed order; NULL-terminated. */

@@ -34,11 +34,23 @@
 
 #define OTP_LENGTH 32
 
+/* The domain, read once per context (ctx's slot for this backend). */
+static struct ad_domain *domain_of(struct backend_context *ctx)
+{
+	return *backend_state(ctx, &ad_backend);
+}
+
+static void free_domain(void *state)
+{
+	ad_domain_clear(state);
+	free(state);
+}
+
 static int domain(struct backend_context *ctx, char *err, size_t errlen)
 {
 	struct ad_domain *d;
 
-	if (ctx->ad)
+	if (domain_of(ctx))
 		return 0;
 	if (!ctx->conf->cluster_name) {
 		snprintf(err, errlen, "no ClusterName to mark computer accounts with");
@@ -49,7 +61,7 @@ static int domain(struct backend_context *ctx, char *err, size_t errlen)
 		free(d);
 		return -1;
 	}
-	ctx->ad = d;
+	*backend_state(ctx, &ad_backend) = d;
 	return 0;
 }
 
@@ -67,7 +79,7 @@ static int ad_list(struct backend_context *ctx, struct registration **regs,
 	*regs = NULL;
 	*count = 0;
 	if (domain(ctx, err, errlen) < 0 ||
-	    ad_find_computers(ctx->conf, ctx->ad, NULL, 0, &found, &n, err,
+	    ad_find_computers(ctx->conf, domain_of(ctx), NULL, 0, &found, &n, err,
 			      errlen) < 0)
 		return -1;
 	*regs = xcalloc(n + 1, sizeof(**regs));
@@ -116,7 +128,7 @@ static void ad_remove(struct backend_context *ctx, struct registration *regs,
 		name_list[i] = names[i];
 	}
 	if (domain(ctx, err, sizeof(err)) < 0 ||
-	    ad_find_computers(ctx->conf, ctx->ad, name_list, count, &found,
+	    ad_find_computers(ctx->conf, domain_of(ctx), name_list, count, &found,
 			      &nfound, err, sizeof(err)) < 0) {
 		for (i = 0; i < count; i++)
 			snprintf(regs[i].error, sizeof(regs[i].error), "%.200s", err);
@@ -141,12 +153,13 @@ static void ad_remove(struct backend_context *ctx, struct registration *regs,
 		if (!c || same_life(c, &regs[i], lives[i]))
 			secrets[nsecrets++] = secret_name(ctx->conf, regs[i].node);
 	}
-	if (ndns && ad_delete_computers(ctx->conf, ctx->ad, dns, ndns, err,
+	if (ndns && ad_delete_computers(ctx->conf, domain_of(ctx), dns, ndns, err,
 					sizeof(err)) < 0)
 		log_error("ad: delete: %s", err);
 	/* What is still there failed, whatever the tool said. */
-	if (ndns && ad_find_computers(ctx->conf, ctx->ad, name_list, count, &left,
-				      &nleft, err, sizeof(err)) < 0) {
+	if (ndns && ad_find_computers(ctx->conf, domain_of(ctx), name_list,
+				      count, &left, &nleft, err,
+				      sizeof(err)) < 0) {
 		for (i = 0; i < count; i++)
 			snprintf(regs[i].error, sizeof(regs[i].error),
 				 "cannot verify the deletion: %.200s", err);
@@ -255,7 +268,7 @@ static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 		name_list[i] = names[i];
 	}
 	if (domain(ctx, err, sizeof(err)) < 0 ||
-	    ad_find_computers(ctx->conf, ctx->ad, name_list, count, &found,
+	    ad_find_computers(ctx->conf, domain_of(ctx), name_list, count, &found,
 			      &nfound, err, sizeof(err)) < 0) {
 		for (i = 0; i < count; i++)
 			snprintf(regs[i].error, sizeof(regs[i].error), "%.200s", err);
@@ -290,8 +303,9 @@ static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 		goto out;
 	/* Its exit status cannot say which entries failed: what the
 	 * directory holds afterwards does. */
-	ad_create_computers(ctx->conf, ctx->ad, accounts, nacc, why, sizeof(why));
-	if (ad_find_computers(ctx->conf, ctx->ad, name_list, count, &made,
+	ad_create_computers(ctx->conf, domain_of(ctx), accounts, nacc, why,
+			    sizeof(why));
+	if (ad_find_computers(ctx->conf, domain_of(ctx), name_list, count, &made,
 			      &nmade, err, sizeof(err)) < 0) {
 		for (i = 0; i < count; i++)
 			if (otps[i])
@@ -317,7 +331,7 @@ static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 		log_info("%s: ad: computer %s %s", regs[i].node, regs[i].id,
 			 ad_computer_find(found, nfound, names[i]) ?
 				 "reset for a new instance" : "created");
-		values[nput] = join_secret(ctx->ad, regs[i].node, names[i],
+		values[nput] = join_secret(domain_of(ctx), regs[i].node, names[i],
 					   regs[i].id, otps[i]);
 		snames[nput] = secret_name(ctx->conf, regs[i].node);
 		puts[nput].name = snames[nput];
@@ -467,4 +481,5 @@ const struct backend ad_backend = {
 	.prepare = ad_prepare,
 	.remove = ad_remove,
 	.register_node = ad_register,
+	.free_state = free_domain,
 };

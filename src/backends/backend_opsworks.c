@@ -258,6 +258,18 @@ out:
 	return rc;
 }
 
+/* The agent's key the registration wrote must still be there. */
+static int opsworks_node_check(const struct journal_entry *state, char *why,
+			       size_t whylen)
+{
+	const char *key = journal_get(state, "opsworks.key");
+
+	if (key && access(key, R_OK) == 0)
+		return 0;
+	snprintf(why, whylen, "key file missing");
+	return -1;
+}
+
 const struct backend opsworks_backend = {
 	.name = "opsworks",
 	.bit = BACKEND_OPSWORKS,
@@ -266,4 +278,5 @@ const struct backend opsworks_backend = {
 	.list = opsworks_list,
 	.remove = opsworks_remove,
 	.register_node = opsworks_register,
+	.node_check = opsworks_node_check,
 };

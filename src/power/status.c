@@ -34,9 +34,10 @@ static void format_time(const char *epoch, char *out, size_t len)
 
 /* What one backend's state is for a node, from the journal, and what the
  * node itself claims in Extra (shown, never acted on). */
-static void backend_state(const struct backend *b, const struct slurm_node *sn,
-			  const struct journal_entry *e, bool have_record,
-			  char *out, size_t len)
+static void registration_state(const struct backend *b,
+			       const struct slurm_node *sn,
+			       const struct journal_entry *e, bool have_record,
+			       char *out, size_t len)
 {
 	enum journal_phase phase = have_record ? journal_phase(e)
 					       : JOURNAL_PHASE_NONE;
@@ -127,7 +128,7 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 			printf("%-16s %-16s %-20s %-12s", sn->name, sn->state,
 			       instance, sn->instance_type[0] ? sn->instance_type : "-");
 		for (b = 0; b < nb; b++) {
-			backend_state(backends[b], sn, &e, have, state,
+			registration_state(backends[b], sn, &e, have, state,
 				      sizeof(state));
 			json_object_set_new(row, backends[b]->name, json_string(state));
 			if (!json)

@@ -1,8 +1,9 @@
 /* epilog.c: slurm-identity-epilog, slurm.conf's Epilog on compute nodes.
  *
  * Re-checks, locally and without network, that the node's identity is still
- * there: its record is ready for this boot and its OpsWorks key is in
- * place. A lost identity drains the node so no further job lands on it.
+ * there: its record is ready for this boot and each backend finds what
+ * its registration left (OpsWorks: the agent's key). A lost identity
+ * drains the node so no further job lands on it.
  */
 #include "config.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backends/backend.h"
 #include "common/log.h"
 #include "common/slurm_node.h"
 #include "node.h"
@@ -19,7 +21,8 @@ int main(int argc, char **argv)
 	struct program prog;
 	struct journal_entry e;
 	char node[65], err[1024], reason[512];
-	const char *key;
+	const struct backend *backends[BACKEND_SLOTS];
+	size_t i, n;
 	int rc = 0, found;
 
 	if (argc > 1) {
@@ -60,11 +63,17 @@ int main(int argc, char **argv)
 			node_drain(node, "epilog: identity record is not ready for this boot");
 		goto out;
 	}
-	key = journal_get(&e, "opsworks.key");
-	if ((prog.conf.backends & BACKEND_OPSWORKS) &&
-	    (!key || access(key, R_OK) != 0)) {
-		snprintf(reason, sizeof(reason), "opsworks: epilog: key file missing");
+	n = backends_enabled(&prog.conf, backends, BACKEND_SLOTS);
+	for (i = 0; i < n; i++) {
+		char why[256];
+
+		if (!backends[i]->node_check ||
+		    backends[i]->node_check(&e, why, sizeof(why)) == 0)
+			continue;
+		snprintf(reason, sizeof(reason), "%s: epilog: %s",
+			 backends[i]->name, why);
 		node_drain(node, reason);
+		break;
 	}
 out:
 	journal_entry_clear(&e);
