@@ -20,7 +20,8 @@
 #include "status.h"
 #include "controller/worker.h"
 
-static int run_reconcile(const char *conf_path, int argc, char **argv)
+static int run_reconcile(const char *conf_path, int verbose, int argc,
+			 char **argv)
 {
 	struct program prog;
 	struct controller ctl;
@@ -30,6 +31,7 @@ static int run_reconcile(const char *conf_path, int argc, char **argv)
 	bool dry_run = false;
 	int i, rc = 1;
 
+	(void)verbose;
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0) {
 			dry_run = true;
@@ -79,7 +81,8 @@ out:
 	return rc;
 }
 
-static int run_policy(const char *conf_path, int argc, char **argv)
+static int run_policy(const char *conf_path, int verbose, int argc,
+		      char **argv)
 {
 	struct program prog;
 	const char *role_name = NULL, *account = NULL;
@@ -90,6 +93,7 @@ static int run_policy(const char *conf_path, int argc, char **argv)
 	json_t *doc;
 	int i, rc = 1;
 
+	(void)verbose;
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
 			role_name = argv[++i];
@@ -145,19 +149,82 @@ out:
 	return rc;
 }
 
+static int run_check(const char *conf_path, int verbose, int argc,
+		     char **argv)
+{
+	if (argc > 0) {
+		fprintf(stderr, "slurm-identity: check: unknown argument \"%s\"\n",
+			argv[0]);
+		return 2;
+	}
+	return check_run(conf_path, verbose);
+}
+
+static int run_status(const char *conf_path, int verbose, int argc,
+		      char **argv)
+{
+	const char *hl = NULL;
+	bool json = false;
+	int i;
+
+	(void)verbose;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (argv[i][0] != '-' && !hl) {
+			hl = argv[i];
+		} else {
+			fprintf(stderr, "slurm-identity: status [HOSTLIST] [--json]\n");
+			return 2;
+		}
+	}
+	return status_run(conf_path, hl, json);
+}
+
+static int run_version(const char *conf_path, int verbose, int argc,
+		       char **argv)
+{
+	(void)conf_path;
+	(void)verbose;
+	(void)argc;
+	(void)argv;
+	printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+	return 0;
+}
+
+/* The subcommands: what each takes and does, and the function that runs
+ * it with the words after its name. */
+static const struct command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	int (*run)(const char *conf_path, int verbose, int argc, char **argv);
+} commands[] = {
+	{ "check", "",
+	  "validate identity.conf, the AWS identity and every backend",
+	  run_check },
+	{ "status", "[HOSTLIST] [--json]",
+	  "each node's Slurm state, instance and identity (no AWS call)",
+	  run_status },
+	{ "reconcile", "[--dry-run]",
+	  "remove registrations that escaped the hooks", run_reconcile },
+	{ "policy", "--role controller|node [--account ID]",
+	  "print the IAM policy this configuration needs", run_policy },
+	{ "version", "", "print the version", run_version },
+};
+
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
 static void usage(FILE *fp)
 {
+	size_t i;
+
+	fprintf(fp, "Usage: slurm-identity [-c FILE] [-v] COMMAND\n\nCommands:\n");
+	for (i = 0; i < COMMAND_COUNT; i++)
+		fprintf(fp, "  %s%s%s\n      %s\n", commands[i].name,
+			commands[i].args[0] ? " " : "", commands[i].args,
+			commands[i].summary);
 	fprintf(fp,
-		"Usage: slurm-identity [-c FILE] [-v] COMMAND\n"
-		"\n"
-		"Commands:\n"
-		"  check                 validate identity.conf, the AWS identity and every backend\n"
-		"  status [HOSTLIST] [--json]\n"
-		"                        each node's Slurm state, instance and identity (no AWS call)\n"
-		"  reconcile [--dry-run] remove registrations that escaped the hooks\n"
-		"  policy --role controller|node [--account ID]\n"
-		"                        print the IAM policy this configuration needs\n"
-		"  version               print the version\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE  identity.conf to use (default: $SLURM_IDENTITY_CONF,\n"
@@ -176,9 +243,10 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const struct command *cmd = NULL;
 	char *conf_path = NULL;
-	const char *command;
 	int verbose = 0, opt, rc;
+	size_t i;
 
 	secret_protect_process();
 	log_init("slurm-identity");
@@ -207,41 +275,18 @@ int main(int argc, char **argv)
 		free(conf_path);
 		return 2;
 	}
-	command = argv[optind];
+	for (i = 0; i < COMMAND_COUNT && !cmd; i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "slurm-identity: unknown command \"%s\" (see --help)\n",
+			argv[optind]);
+		free(conf_path);
+		return 2;
+	}
 	if (!conf_path)
 		conf_path = config_default_path();
-	if (strcmp(command, "check") == 0) {
-		rc = check_run(conf_path, verbose);
-	} else if (strcmp(command, "status") == 0) {
-		const char *hl = NULL;
-		bool json = false;
-		int i;
-
-		rc = 0;
-		for (i = optind + 1; i < argc; i++) {
-			if (strcmp(argv[i], "--json") == 0)
-				json = true;
-			else if (argv[i][0] != '-' && !hl)
-				hl = argv[i];
-			else
-				rc = 2;
-		}
-		if (rc == 2)
-			fprintf(stderr, "slurm-identity: status [HOSTLIST] [--json]\n");
-		else
-			rc = status_run(conf_path, hl, json);
-	} else if (strcmp(command, "reconcile") == 0) {
-		rc = run_reconcile(conf_path, argc - optind - 1, argv + optind + 1);
-	} else if (strcmp(command, "policy") == 0) {
-		rc = run_policy(conf_path, argc - optind - 1, argv + optind + 1);
-	} else if (strcmp(command, "version") == 0) {
-		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-		rc = 0;
-	} else {
-		fprintf(stderr, "slurm-identity: unknown command \"%s\" (see --help)\n",
-			command);
-		rc = 2;
-	}
+	rc = cmd->run(conf_path, verbose, argc - optind - 1, argv + optind + 1);
 	free(conf_path);
 	log_close();
 	return rc;
