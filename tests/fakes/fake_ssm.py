@@ -94,12 +94,14 @@ class FakeSsm:
         service = "ssm" if kind == "managed-instance" else "ec2"
         return "arn:aws:%s:%s:%s:%s/%s" % (service, self.args.region, self.args.account, kind, iid)
 
-    def authorize(self, caller, operation, resource, tag_keys=None, resource_tags=None):
+    def authorize(self, caller, operation, resource, tag_keys=None, resource_tags=None,
+                  request_tags=None):
         policy = caller["entry"].get("policy")
         if policy is None:
             return
         action = "ssm:" + operation
-        policy = self.apply_conditions(policy, action, tag_keys, resource_tags or {})
+        policy = self.apply_conditions(policy, action, tag_keys, resource_tags or {},
+                                       request_tags or {})
         common.check_policy(policy)
         verdict = common.evaluate(policy, action, resource)
         if verdict != "allow":
@@ -107,12 +109,18 @@ class FakeSsm:
                         "on resource: %s" % (caller["arn"], action, resource))
 
     @staticmethod
-    def apply_conditions(policy, action, tag_keys, resource_tags):
+    def apply_conditions(policy, action, tag_keys, resource_tags, request_tags):
         """The policy with conditions settled for this request: a statement
         for another action is left out; for this action, a condition this
         fake understands (ForAllValues:StringEquals on aws:TagKeys,
-        StringEquals on ssm:resourceTag/KEY) keeps or drops the statement,
-        and any other condition is refused loudly."""
+        StringEquals on ssm:resourceTag/KEY, aws:ResourceTag/KEY (a
+        ${aws:RequestTag/KEY} value too) or aws:RequestTag/KEY, Null on
+        aws:ResourceTag/KEY) keeps or drops the statement, and any other
+        condition is refused loudly."""
+        def resolve(value):
+            if value.startswith("${aws:RequestTag/") and value.endswith("}"):
+                return request_tags.get(value[len("${aws:RequestTag/"):-1])
+            return value
         out = []
         for st in common._as_list(policy["Statement"]):
             if "Condition" not in st:
@@ -124,9 +132,19 @@ class FakeSsm:
             holds = True
             for op, entries in st["Condition"].items():
                 for key, want in entries.items():
-                    if op == "StringEquals" and key.startswith("ssm:resourceTag/"):
-                        tag = key[len("ssm:resourceTag/"):]
-                        holds &= resource_tags.get(tag) in common._as_list(want)
+                    if op == "StringEquals" and key.startswith(("ssm:resourceTag/",
+                                                                 "aws:ResourceTag/")):
+                        tag = key.split("/", 1)[1]
+                        holds &= resource_tags.get(tag) in [
+                            resolve(w) for w in common._as_list(want)]
+                        continue
+                    if op == "StringEquals" and key.startswith("aws:RequestTag/"):
+                        tag = key.split("/", 1)[1]
+                        holds &= request_tags.get(tag) in common._as_list(want)
+                        continue
+                    if op == "Null" and key.startswith("aws:ResourceTag/"):
+                        tag = key.split("/", 1)[1]
+                        holds &= (tag not in resource_tags) == (want == "true")
                         continue
                     if (op, key) != ("ForAllValues:StringEquals", "aws:TagKeys"):
                         raise ValueError("condition %s %s is not supported by fake_ssm"
@@ -218,7 +236,9 @@ class FakeSsm:
             common.fail("InvalidResourceType", "this fake tags ManagedInstance resources only")
         iid = p["ResourceId"]
         keys = [t["Key"] for t in p.get("Tags", [])] + list(p.get("TagKeys", []))
-        self.authorize(caller, operation, self.arn(iid), keys)
+        tags = dict((self.managed.get(iid) or {}).get("tags", {}))
+        self.authorize(caller, operation, self.arn(iid), keys, tags,
+                       {t["Key"]: t["Value"] for t in p.get("Tags", [])})
         if not MANAGED_ID.match(iid):
             # What AWS answers for an EC2 instance id: use EC2 CreateTags.
             common.fail("InvalidResourceId", "The resource ID \"%s\" is not valid. Verify "
