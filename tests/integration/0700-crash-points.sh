@@ -37,6 +37,12 @@ wait_for '[ "$(node_state n21)" = "idle#" ]' 30
 ok $? "n21 is powering up ($(node_state n21)); n1-n20 powered down ($(node_state n1))"
 
 backends_start crash || bail "cannot start the endpoints"
+# Where CI runs, a DC can: the count of kill points below must not pass
+# on two backends because AD was dropped without a word.
+if [ "${CI:-}" = true ]; then
+	case " $backends " in *" ad "*) true ;; *) false ;; esac
+	ok $? "CI: every backend is tried, AD included ($backends)"
+fi
 
 points=0 leaks=0 wrong=0 killed_in_flight=0
 for backend in $backends; do
@@ -74,7 +80,8 @@ for backend in $backends; do
 		"$top_builddir/$hook" 'n[1-21]' >/dev/null 2>&1 &
 		hpid=$!
 		if [ "$k" -lt 5 ]; then
-			sleep "0.00$((k * 3))"
+			# 0, 3, 6, 9, 12 ms ("0.00$((k * 3))" made 12 ms 1.2 ms)
+			sleep "$(awk -v k="$k" 'BEGIN { printf "%.3f", k * 0.003 }')"
 			kill -9 "$hpid" 2>/dev/null
 			what="$hook at $((k * 3)) ms"
 		else
