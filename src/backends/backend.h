@@ -56,6 +56,15 @@ struct node_identity {
 	char *signature;	/* its signature (base64) */
 };
 
+/* Where a backend's findings for `slurm-identity check` go: what passed
+ * ("ok: ..."), what failed (one line, and the command fails), what works
+ * but weakens security. */
+struct check_report {
+	void (*pass)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+	void (*fail)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+	void (*warn)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+};
+
 struct backend {
 	const char *name;
 	unsigned bit;
@@ -86,6 +95,11 @@ struct backend {
 			  size_t whylen);
 	/* Free what the backend kept in its context slot (NULL: nothing). */
 	void (*free_state)(void *state);
+	/* `slurm-identity check` (NULL: nothing to say): the settings alone,
+	 * without network; then probes that write nothing. */
+	void (*check_settings)(const struct identity_conf *conf,
+			       const struct check_report *r);
+	void (*check)(struct backend_context *ctx, const struct check_report *r);
 };
 
 /* The backends enabled by conf, in a fixed order; NULL-terminated. */

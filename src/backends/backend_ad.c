@@ -473,6 +473,99 @@ out:
 	return rc;
 }
 
+/* The distributions' bundles of every public CA (the first is
+ * LdapCaFile's default). */
+static const char *const system_ca_bundles[] = {
+	"/etc/ssl/certs/ca-certificates.crt",
+	"/etc/pki/tls/certs/ca-bundle.crt",
+	"/etc/ssl/ca-bundle.pem",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The domain password goes over this TLS connection: say plainly what
+ * the settings let through. */
+static void ad_check_settings(const struct identity_conf *conf,
+			      const struct check_report *r)
+{
+	size_t i;
+
+	if (strcmp(conf->ldap_tls_reqcert, "never") == 0 ||
+	    strcmp(conf->ldap_tls_reqcert, "allow") == 0)
+		r->warn("LdapTlsReqCert=%s: TLS verification is off: the domain controller's certificate is not checked, and whoever answers on its address gets DomainUser's password; use demand with LdapCaFile= the domain's CA",
+		     conf->ldap_tls_reqcert);
+	for (i = 0; i < ARRAY_SIZE(system_ca_bundles); i++)
+		if (strcmp(conf->ldap_ca_file, system_ca_bundles[i]) == 0)
+			r->warn("LdapCaFile=%s is the whole system CA bundle: any public CA can vouch for the domain controller; set LdapCaFile= to the domain's own CA",
+			     conf->ldap_ca_file);
+}
+
+static void check_parameters(struct aws_client *c,
+			     const struct identity_conf *conf,
+			     const struct check_report *r)
+{
+	const char *names[2];
+	struct ssm_parameter params[2];
+	size_t n = 0, i;
+	char err[1024];
+
+	if (conf->domain_name_parameter)
+		names[n++] = conf->domain_name_parameter;
+	if (conf->domain_password_parameter)
+		names[n++] = conf->domain_password_parameter;
+	if (n == 0) {
+		r->pass("ad: domain settings are in identity.conf");
+		return;
+	}
+	if (ssm_get_parameters(c, names, n, true, params, err, sizeof(err)) < 0) {
+		r->fail("ad: %s", err);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (!params[i].found)
+			r->fail("ad: parameter %s does not exist", names[i]);
+		else if (names[i] == conf->domain_password_parameter &&
+			 strcmp(params[i].type, "SecureString") != 0)
+			r->fail("ad: parameter %s is a %s; store the password as a SecureString",
+			     names[i], params[i].type);
+		else
+			r->pass("ad: parameter %s readable (%s)", names[i],
+			     params[i].type);
+		ssm_parameter_clear(&params[i]);
+	}
+}
+
+/* Bind to the DC as DomainUser and list this cluster's accounts. */
+static void check_domain(struct aws_client *c,
+			 const struct identity_conf *conf,
+			 const struct check_report *r)
+{
+	struct ad_domain d;
+	struct ad_computer *found = NULL;
+	size_t n = 0;
+	char err[1024], *uri;
+
+	if (ad_domain_load(conf, c, &d, err, sizeof(err)) < 0)
+		return;	/* check_parameters said why */
+	uri = ad_ldap_uri(&d);
+	if (ad_find_computers(conf, &d, NULL, 0, &found, &n, err,
+			      sizeof(err)) < 0)
+		r->fail("ad: %s: %s", uri, err);
+	else
+		r->pass("ad: %s bound as %s; %zu computer account(s) of cluster %s in %s",
+		     uri, d.user, n, conf->cluster_name, d.ou);
+	free(found);
+	free(uri);
+	ad_domain_clear(&d);
+}
+
+/* `slurm-identity check`: the parameters, then a bind to the DC. */
+static void ad_check(struct backend_context *ctx, const struct check_report *r)
+{
+	check_parameters(ctx->aws, ctx->conf, r);
+	check_domain(ctx->aws, ctx->conf, r);
+}
+
 const struct backend ad_backend = {
 	.name = "ad",
 	.bit = BACKEND_AD,
@@ -482,4 +575,6 @@ const struct backend ad_backend = {
 	.remove = ad_remove,
 	.register_node = ad_register,
 	.free_state = free_domain,
+	.check_settings = ad_check_settings,
+	.check = ad_check,
 };

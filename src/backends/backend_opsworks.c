@@ -258,6 +258,24 @@ out:
 	return rc;
 }
 
+/* `slurm-identity check`: the stack is there and ours to describe. */
+static void opsworks_check(struct backend_context *ctx,
+			   const struct check_report *r)
+{
+	struct aws_client *c = ctx->aws;
+	const struct identity_conf *conf = ctx->conf;
+	struct opsworks_stack stack;
+	char err[1024];
+
+	if (opsworks_describe_stack(c, conf->opsworks_stack_id, &stack, err,
+				    sizeof(err)) < 0) {
+		r->fail("opsworks: %s", err);
+		return;
+	}
+	r->pass("opsworks: stack %s (%s) found", stack.stack_id,
+	     stack.name[0] ? stack.name : "unnamed");
+}
+
 /* The agent's key the registration wrote must still be there. */
 static int opsworks_node_check(const struct journal_entry *state, char *why,
 			       size_t whylen)
@@ -279,4 +297,5 @@ const struct backend opsworks_backend = {
 	.remove = opsworks_remove,
 	.register_node = opsworks_register,
 	.node_check = opsworks_node_check,
+	.check = opsworks_check,
 };

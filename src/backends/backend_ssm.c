@@ -352,6 +352,35 @@ static int ssm_register(struct backend_context *ctx,
 	return 0;
 }
 
+/* `slurm-identity check`: the calls suspend and reconcile make. */
+static void ssm_check(struct backend_context *ctx, const struct check_report *r)
+{
+	struct aws_client *c = ctx->aws;
+	const struct identity_conf *conf = ctx->conf;
+	struct ssm_instance *hybrid = NULL;
+	struct ec2_tag_set tagged;
+	size_t n = 0;
+	char err[1024];
+
+	if (ec2_list_tags(c, "slurm-identity:cluster", conf->cluster_name,
+			  &tagged, err, sizeof(err)) < 0) {
+		r->fail("ssm: %s", err);
+	} else {
+		r->pass("ssm: ec2 DescribeTags allowed (%zu instance(s) tagged for cluster %s)",
+		     tagged.count, conf->cluster_name);
+		ec2_tag_set_free(&tagged);
+	}
+	if (ssm_list_tagged_managed(c, "slurm-identity:cluster",
+				    conf->cluster_name, &hybrid, &n, err,
+				    sizeof(err)) < 0) {
+		r->fail("ssm: %s", err);
+		return;
+	}
+	r->pass("ssm: DescribeInstanceInformation allowed (%zu hybrid node(s) of cluster %s)",
+	     n, conf->cluster_name);
+	free(hybrid);
+}
+
 const struct backend ssm_backend = {
 	.name = "ssm",
 	.bit = BACKEND_SSM,
@@ -359,4 +388,5 @@ const struct backend ssm_backend = {
 	.list = ssm_list,
 	.remove = ssm_remove,
 	.register_node = ssm_register,
+	.check = ssm_check,
 };

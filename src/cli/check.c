@@ -3,7 +3,9 @@
  * Passing checks print "ok: ..." on stdout; each failure prints one line
  * "slurm-identity: check: ..." on stderr with what to do about it. A
  * setting that works but weakens security is a warning on stderr,
- * "slurm-identity: check: warning: ...", and not a failure.
+ * "slurm-identity: check: warning: ...", and not a failure. What each
+ * backend needs is probed by the backend itself (its check_settings and
+ * check); this file checks the configuration, the AWS identity and EC2.
  */
 #include "config.h"
 
@@ -12,22 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/ad_accounts.h"
+#include "backends/backend.h"
 #include "common/aws/services.h"
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/program.h"
 #include "check.h"
-
-/* The distributions' bundles of every public CA (the first is
- * LdapCaFile's default). */
-static const char *const system_ca_bundles[] = {
-	"/etc/ssl/certs/ca-certificates.crt",
-	"/etc/pki/tls/certs/ca-bundle.crt",
-	"/etc/ssl/ca-bundle.pem",
-};
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static int failures;
 
@@ -116,127 +108,16 @@ static void warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* The domain password goes over this TLS connection: say plainly what
- * the settings let through. */
-static void check_ldap_tls(const struct identity_conf *conf)
-{
-	size_t i;
-
-	if (strcmp(conf->ldap_tls_reqcert, "never") == 0 ||
-	    strcmp(conf->ldap_tls_reqcert, "allow") == 0)
-		warn("LdapTlsReqCert=%s: TLS verification is off: the domain controller's certificate is not checked, and whoever answers on its address gets DomainUser's password; use demand with LdapCaFile= the domain's CA",
-		     conf->ldap_tls_reqcert);
-	for (i = 0; i < ARRAY_SIZE(system_ca_bundles); i++)
-		if (strcmp(conf->ldap_ca_file, system_ca_bundles[i]) == 0)
-			warn("LdapCaFile=%s is the whole system CA bundle: any public CA can vouch for the domain controller; set LdapCaFile= to the domain's own CA",
-			     conf->ldap_ca_file);
-}
-
-static void check_opsworks(struct aws_client *c,
-			   const struct identity_conf *conf)
-{
-	struct opsworks_stack stack;
-	char err[1024];
-
-	if (opsworks_describe_stack(c, conf->opsworks_stack_id, &stack, err,
-				    sizeof(err)) < 0) {
-		fail("opsworks: %s", err);
-		return;
-	}
-	pass("opsworks: stack %s (%s) found", stack.stack_id,
-	     stack.name[0] ? stack.name : "unnamed");
-}
-
-static void check_ad_parameters(struct aws_client *c,
-				const struct identity_conf *conf)
-{
-	const char *names[2];
-	struct ssm_parameter params[2];
-	size_t n = 0, i;
-	char err[1024];
-
-	if (conf->domain_name_parameter)
-		names[n++] = conf->domain_name_parameter;
-	if (conf->domain_password_parameter)
-		names[n++] = conf->domain_password_parameter;
-	if (n == 0) {
-		pass("ad: domain settings are in identity.conf");
-		return;
-	}
-	if (ssm_get_parameters(c, names, n, true, params, err, sizeof(err)) < 0) {
-		fail("ad: %s", err);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (!params[i].found)
-			fail("ad: parameter %s does not exist", names[i]);
-		else if (names[i] == conf->domain_password_parameter &&
-			 strcmp(params[i].type, "SecureString") != 0)
-			fail("ad: parameter %s is a %s; store the password as a SecureString",
-			     names[i], params[i].type);
-		else
-			pass("ad: parameter %s readable (%s)", names[i],
-			     params[i].type);
-		ssm_parameter_clear(&params[i]);
-	}
-}
-
-/* Bind to the DC as DomainUser and list this cluster's accounts. */
-static void check_ad_domain(struct aws_client *c,
-			    const struct identity_conf *conf)
-{
-	struct ad_domain d;
-	struct ad_computer *found = NULL;
-	size_t n = 0;
-	char err[1024], *uri;
-
-	if (ad_domain_load(conf, c, &d, err, sizeof(err)) < 0)
-		return;	/* check_ad_parameters said why */
-	uri = ad_ldap_uri(&d);
-	if (ad_find_computers(conf, &d, NULL, 0, &found, &n, err,
-			      sizeof(err)) < 0)
-		fail("ad: %s: %s", uri, err);
-	else
-		pass("ad: %s bound as %s; %zu computer account(s) of cluster %s in %s",
-		     uri, d.user, n, conf->cluster_name, d.ou);
-	free(found);
-	free(uri);
-	ad_domain_clear(&d);
-}
-
-/* The calls suspend and reconcile make for the ssm backend. */
-static void check_ssm(struct aws_client *c, const struct identity_conf *conf)
-{
-	struct ssm_instance *hybrid = NULL;
-	struct ec2_tag_set tagged;
-	size_t n = 0;
-	char err[1024];
-
-	if (ec2_list_tags(c, "slurm-identity:cluster", conf->cluster_name,
-			  &tagged, err, sizeof(err)) < 0) {
-		fail("ssm: %s", err);
-	} else {
-		pass("ssm: ec2 DescribeTags allowed (%zu instance(s) tagged for cluster %s)",
-		     tagged.count, conf->cluster_name);
-		ec2_tag_set_free(&tagged);
-	}
-	if (ssm_list_tagged_managed(c, "slurm-identity:cluster",
-				    conf->cluster_name, &hybrid, &n, err,
-				    sizeof(err)) < 0) {
-		fail("ssm: %s", err);
-		return;
-	}
-	pass("ssm: DescribeInstanceInformation allowed (%zu hybrid node(s) of cluster %s)",
-	     n, conf->cluster_name);
-	free(hybrid);
-}
-
 int check_run(const char *conf_path, int verbose)
 {
+	static const struct check_report report = { pass, fail, warn };
+	const struct backend *backends[BACKEND_SLOTS];
+	struct backend_context ctx = { 0 };
 	struct program prog;
 	struct caller_identity id;
 	struct aws_client *client;
-	char err[1024], backends[64];
+	char err[1024], names[64];
+	size_t i, n;
 
 	failures = 0;
 	if (program_start(&prog, "slurm-identity", conf_path, false, err,
@@ -253,12 +134,14 @@ int check_run(const char *conf_path, int verbose)
 		fail("%s", err);
 		goto out;
 	}
-	config_backends_string(prog.conf.backends, backends, sizeof(backends));
+	config_backends_string(prog.conf.backends, names, sizeof(names));
 	pass("config %s (cluster %s, backends %s)", conf_path,
 	     prog.conf.cluster_name ? prog.conf.cluster_name : "unnamed",
-	     backends);
-	if (prog.conf.backends & BACKEND_AD)
-		check_ldap_tls(&prog.conf);
+	     names);
+	n = backends_enabled(&prog.conf, backends, BACKEND_SLOTS);
+	for (i = 0; i < n; i++)
+		if (backends[i]->check_settings)
+			backends[i]->check_settings(&prog.conf, &report);
 	client = program_aws(&prog, err, sizeof(err));
 	if (!client) {
 		fail("%s", err);
@@ -275,14 +158,12 @@ int check_run(const char *conf_path, int verbose)
 	}
 	pass("identity %s (credentials from %s)", id.arn,
 	     aws_client_credentials_source(client));
-	if (prog.conf.backends & BACKEND_OPSWORKS)
-		check_opsworks(client, &prog.conf);
-	if (prog.conf.backends & BACKEND_AD) {
-		check_ad_parameters(client, &prog.conf);
-		check_ad_domain(client, &prog.conf);
-	}
-	if (prog.conf.backends & BACKEND_SSM)
-		check_ssm(client, &prog.conf);
+	ctx.conf = &prog.conf;
+	ctx.aws = client;
+	for (i = 0; i < n; i++)
+		if (backends[i]->check)
+			backends[i]->check(&ctx, &report);
+	backend_context_clear(&ctx);
 	if (prog.conf.backends) {
 		if (ec2_probe(client, err, sizeof(err)) < 0)
 			fail("ec2: %s", err);
