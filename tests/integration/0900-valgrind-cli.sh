@@ -47,13 +47,14 @@ done
 
 # The ad and ssm paths: policies, and a resume whose AD preparation
 # connects (the OpenLDAP library, in the process) to a DC that is not
-# there.
+# there: 127.0.0.9, where no test's DC listens (a Samba DC of another
+# test has 127.0.0.1).
 printf 'ClusterName=vg\nBackends=ad,ssm\nDomainName=example.test\nDomainPasswordParameter=/vg/pw\nDomainController=127.0.0.1\n' >"$D/adssm.conf"
 chmod 644 "$D/adssm.conf"
 vg policy-ad-ssm-node "$cli" -c "$D/adssm.conf" policy --role node --account 123456789012
 vg policy-ad-ssm-controller "$cli" -c "$D/adssm.conf" policy --role controller --account 123456789012
 mkdir -m 700 "$D/state"
-printf 'ClusterName=vg\nBackends=ad\nStateDir=%s\nDomainName=example.test\nDomainPassword=not-a-real-one\nDomainController=127.0.0.1\nLogFile=%s\n' \
+printf 'ClusterName=vg\nBackends=ad\nStateDir=%s\nDomainName=example.test\nDomainPassword=not-a-real-one\nDomainController=127.0.0.9\nLogFile=%s\n' \
 	"$D/state" "$D/resume.log" >"$D/ad.conf"
 chmod 600 "$D/ad.conf"
 SLURM_IDENTITY_CONF=$D/ad.conf AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$D/moto/port") \
