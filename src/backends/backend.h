@@ -12,6 +12,7 @@
 
 #include "common/aws/client.h"
 #include "common/conf.h"
+#include "common/iam_policy.h"
 #include "common/journal.h"
 
 /* Room for each backend's own state in a context, by its bit. */
@@ -100,6 +101,11 @@ struct backend {
 	void (*check_settings)(const struct identity_conf *conf,
 			       const struct check_report *r);
 	void (*check)(struct backend_context *ctx, const struct check_report *r);
+	/* `slurm-identity policy`: append the IAM statements role needs for
+	 * this backend, scoped to region and account (NULL: none). */
+	void (*policy)(const struct identity_conf *conf, enum policy_role role,
+		       const char *region, const char *account,
+		       json_t *statements);
 };
 
 /* The backends enabled by conf, in a fixed order; NULL-terminated. */

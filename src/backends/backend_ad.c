@@ -566,6 +566,112 @@ static void ad_check(struct backend_context *ctx, const struct check_report *r)
 	check_domain(ctx->aws, ctx->conf, r);
 }
 
+/* With ssm too, the node's core permissions include reading parameters:
+ * an explicit Deny keeps the domain password out of the node's reach, even
+ * if AmazonSSMManagedInstanceCore is attached too. */
+static void deny_password(const struct identity_conf *conf, const char *region,
+			  const char *account, json_t *statements)
+{
+	static const char *const reads[] = { "ssm:GetParameter", "ssm:GetParameters",
+					     "ssm:GetParameterHistory",
+					     "ssm:GetParametersByPath", NULL };
+	json_t *arns = json_array();
+	const char *name = conf->domain_password_parameter;
+	char *arn = iam_parameter_arn(region, account, name);
+	char *path = xasprintf("%s%s", name[0] == '/' ? "" : "/", name), *slash;
+
+	json_array_append_new(arns, json_string(arn));
+	free(arn);
+	/* GetParametersByPath is authorized on the path it is given, which
+	 * may end in a slash: each enclosing path both ways, up to "/"
+	 * itself (its ARN ends in "parameter/"). */
+	while ((slash = strrchr(path, '/'))) {
+		if (slash != path) {
+			*slash = '\0';
+			arn = iam_parameter_arn(region, account, path);
+			json_array_append_new(arns, json_string(arn));
+			free(arn);
+		}
+		slash[0] = '/';
+		slash[1] = '\0';
+		arn = iam_parameter_arn(region, account, path);
+		json_array_append_new(arns, json_string(arn));
+		free(arn);
+		if (slash == path)
+			break;
+		*slash = '\0';
+	}
+	free(path);
+	iam_statement(statements, "SlurmIdentityDenyDomainPassword", reads, arns);
+	iam_deny_last(statements);
+}
+
+/* The AD backend: the controller reads the domain settings and writes
+ * each node's join secret; a node reads and deletes its own. */
+static void ad_policy(const struct identity_conf *conf, enum policy_role role,
+		      const char *region, const char *account,
+		      json_t *statements)
+{
+	static const char *const get_parameters[] = { "ssm:GetParameters", NULL };
+	static const char *const decrypt[] = { "kms:Decrypt", NULL };
+	static const char *const encrypt[] = { "kms:GenerateDataKey",
+					       "kms:Decrypt", NULL };
+	static const char *const controller_secrets[] = {
+		"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue",
+		"secretsmanager:TagResource", "secretsmanager:DeleteSecret", NULL
+	};
+	static const char *const node_secrets[] = {
+		"secretsmanager:GetSecretValue", "secretsmanager:DeleteSecret",
+		NULL
+	};
+	char *secrets = xasprintf("arn:aws:secretsmanager:%s:%s:secret:slurm-identity/%s/join/*",
+				  region, account, conf->cluster_name);
+	char *arn;
+
+	if (role == POLICY_CONTROLLER) {
+		json_t *params = json_array();
+
+		if (!conf->domain_name && conf->domain_name_parameter) {
+			arn = iam_parameter_arn(region, account,
+					    conf->domain_name_parameter);
+			json_array_append_new(params, json_string(arn));
+			free(arn);
+		}
+		if (!conf->domain_password && conf->domain_password_parameter) {
+			arn = iam_parameter_arn(region, account,
+					    conf->domain_password_parameter);
+			json_array_append_new(params, json_string(arn));
+			free(arn);
+		}
+		if (json_array_size(params))
+			iam_statement(statements, "SlurmIdentityDomainParameters",
+				      get_parameters, params);
+		else
+			json_decref(params);
+		if (conf->domain_password_kms_key)
+			iam_key_statement(statements, "SlurmIdentityDomainPasswordKey",
+					  decrypt, region, account,
+					  conf->domain_password_kms_key, "ssm");
+		iam_statement(statements, "SlurmIdentityJoinSecretsWrite",
+			      controller_secrets, iam_one(secrets));
+		if (conf->join_secret_kms_key)
+			iam_key_statement(statements, "SlurmIdentityJoinSecretsKey",
+					  encrypt, region, account,
+					  conf->join_secret_kms_key, "secretsmanager");
+	} else {
+		iam_statement(statements, "SlurmIdentityJoinSecretRead",
+			      node_secrets, iam_one(secrets));
+		if (conf->join_secret_kms_key)
+			iam_key_statement(statements, "SlurmIdentityJoinSecretKey",
+					  decrypt, region, account,
+					  conf->join_secret_kms_key, "secretsmanager");
+	}
+	free(secrets);
+	if (role == POLICY_NODE && (conf->backends & BACKEND_SSM) &&
+	    conf->domain_password_parameter)
+		deny_password(conf, region, account, statements);
+}
+
 const struct backend ad_backend = {
 	.name = "ad",
 	.bit = BACKEND_AD,
@@ -577,4 +683,5 @@ const struct backend ad_backend = {
 	.free_state = free_domain,
 	.check_settings = ad_check_settings,
 	.check = ad_check,
+	.policy = ad_policy,
 };

@@ -288,6 +288,30 @@ static int opsworks_node_check(const struct journal_entry *state, char *why,
 	return -1;
 }
 
+/* The controller lists and deregisters in the stack; a node registers
+ * into it. */
+static void opsworks_policy(const struct identity_conf *conf,
+			    enum policy_role role, const char *region,
+			    const char *account, json_t *statements)
+{
+	static const char *const controller[] = {
+		"opsworks:DescribeInstances", "opsworks:DeregisterInstance",
+		"opsworks:DescribeStacks", NULL
+	};
+	static const char *const node[] = { "opsworks:RegisterInstance", NULL };
+	/* Stack ARNs carry the region the stack's API endpoint serves. */
+	char *stack = xasprintf("arn:aws:opsworks:%s:%s:stack/%s/", region,
+				account, conf->opsworks_stack_id);
+
+	if (role == POLICY_CONTROLLER)
+		iam_statement(statements, "SlurmIdentityOpsWorksController",
+			      controller, iam_one(stack));
+	else
+		iam_statement(statements, "SlurmIdentityOpsWorksRegister", node,
+			      iam_one(stack));
+	free(stack);
+}
+
 const struct backend opsworks_backend = {
 	.name = "opsworks",
 	.bit = BACKEND_OPSWORKS,
@@ -298,4 +322,5 @@ const struct backend opsworks_backend = {
 	.register_node = opsworks_register,
 	.node_check = opsworks_node_check,
 	.check = opsworks_check,
+	.policy = opsworks_policy,
 };

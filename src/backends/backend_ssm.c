@@ -381,6 +381,137 @@ static void ssm_check(struct backend_context *ctx, const struct check_report *r)
 	free(hybrid);
 }
 
+#define TAG_NODE_KEY	"slurm-identity:node"
+#define TAG_CLUSTER_KEY "slurm-identity:cluster"
+
+static json_t *our_tag_keys(void)
+{
+	json_t *a = json_array();
+
+	json_array_append_new(a, json_string(TAG_NODE_KEY));
+	json_array_append_new(a, json_string(TAG_CLUSTER_KEY));
+	return a;
+}
+
+/* The request carries our two tags, the cluster's being this cluster. */
+static void our_tags_requested(const struct identity_conf *conf,
+			       json_t *statements)
+{
+	iam_condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",
+		  our_tag_keys());
+	iam_condition(statements, "StringEquals", "aws:RequestTag/" TAG_CLUSTER_KEY,
+		  json_string(conf->cluster_name ? conf->cluster_name : ""));
+}
+
+/* A hybrid node tags its managed instance. Its credentials are the
+ * activation's role, shared by every node, and for AddTagsToResource AWS
+ * offers no condition naming the calling instance (ssm:SourceInstanceARN
+ * is documented only for the agent's own calls, and comparing it with the
+ * target needs aws:ARN, which AWS does not document), so "only itself" is
+ * approached through the target's tags: a node may tag a managed instance
+ * that carries none of ours yet, or tag again with the values it already
+ * has. It can no longer re-tag a sibling (that sibling would then never be
+ * cleaned up) nor pull another cluster's instance into ours. What remains:
+ * in the seconds between a sibling's registration and its own tagging, a
+ * node can tag it first: the sibling's own tagging is then denied and it
+ * drains with the reason, and the controller, which checks the activation
+ * and the host name the agent reports, leaves the mis-tagged instance
+ * alone and logs why (a visible leak, never a wrong removal). If AWS does
+ * not resolve ${aws:RequestTag/...} here, only the retry is denied. */
+static void add_hybrid_tags(const struct identity_conf *conf,
+			    const char *managed, json_t *statements)
+{
+	static const char *const tag_hybrid[] = { "ssm:AddTagsToResource",
+						  NULL };
+
+	iam_statement(statements, "SlurmIdentitySsmTagHybrid", tag_hybrid,
+		      iam_one(managed));
+	our_tags_requested(conf, statements);
+	iam_condition(statements, "Null", "aws:ResourceTag/" TAG_NODE_KEY,
+		  json_string("true"));
+	iam_condition(statements, "Null", "aws:ResourceTag/" TAG_CLUSTER_KEY,
+		  json_string("true"));
+
+	/* A retried registration writes the same values again. */
+	iam_statement(statements, "SlurmIdentitySsmRetagHybrid", tag_hybrid,
+		      iam_one(managed));
+	our_tags_requested(conf, statements);
+	iam_condition(statements, "StringEquals", "aws:ResourceTag/" TAG_NODE_KEY,
+		  json_string("${aws:RequestTag/" TAG_NODE_KEY "}"));
+	iam_condition(statements, "StringEquals",
+		  "aws:ResourceTag/" TAG_CLUSTER_KEY,
+		  json_string(conf->cluster_name ? conf->cluster_name : ""));
+}
+
+/* The SSM backend. The node gets the managed-instance core permissions
+ * (those of AmazonSSMManagedInstanceCore) and may tag itself (an EC2
+ * instance exactly, a hybrid node as add_hybrid_tags() says), only with
+ * our keys; the controller may only remove those keys, and deregister
+ * hybrid nodes. */
+static void ssm_policy(const struct identity_conf *conf, enum policy_role role,
+		       const char *region, const char *account,
+		       json_t *statements)
+{
+	static const char *const core[] = {
+		"ssm:DescribeAssociation", "ssm:GetDeployablePatchSnapshotForInstance",
+		"ssm:GetDocument", "ssm:DescribeDocument", "ssm:GetManifest",
+		"ssm:GetParameter", "ssm:GetParameters", "ssm:ListAssociations",
+		"ssm:ListInstanceAssociations", "ssm:PutInventory",
+		"ssm:PutComplianceItems", "ssm:PutConfigurePackageResult",
+		"ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus",
+		"ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
+		"ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+		"ssmmessages:OpenDataChannel", "ec2messages:AcknowledgeMessage",
+		"ec2messages:DeleteMessage", "ec2messages:FailMessage",
+		"ec2messages:GetEndpoint", "ec2messages:GetMessages",
+		"ec2messages:SendReply", NULL
+	};
+	static const char *const describe[] = { "ssm:DescribeInstanceInformation", NULL };
+	static const char *const create_tags[] = { "ec2:CreateTags", NULL };
+	static const char *const delete_tags[] = { "ec2:DeleteTags", NULL };
+	/* DescribeTags has no resource-level permissions in EC2. */
+	static const char *const find_tagged[] = { "ec2:DescribeTags", NULL };
+	static const char *const deregister[] = { "ssm:DeregisterManagedInstance",
+						  NULL };
+	static const char *const list_tags[] = { "ssm:ListTagsForResource", NULL };
+	char *instances = xasprintf("arn:aws:ec2:%s:%s:instance/*", region, account);
+	char *managed = xasprintf("arn:aws:ssm:%s:%s:managed-instance/*", region,
+				  account);
+
+	if (role == POLICY_NODE) {
+		iam_statement(statements, "SlurmIdentitySessionManagerCore", core,
+			      iam_one("*"));
+		iam_statement(statements, "SlurmIdentitySsmOnlineWait", describe,
+			      iam_one("*"));
+		iam_statement(statements, "SlurmIdentitySsmTagSelf", create_tags,
+			      iam_one(instances));
+		iam_condition(statements, "StringEquals", "aws:ARN",
+			  json_string("${ec2:SourceInstanceARN}"));
+		iam_condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",
+			  our_tag_keys());
+		add_hybrid_tags(conf, managed, statements);
+	} else {
+		iam_statement(statements, "SlurmIdentitySsmList", describe, iam_one("*"));
+		iam_statement(statements, "SlurmIdentitySsmFindTagged", find_tagged,
+			      iam_one("*"));
+		iam_statement(statements, "SlurmIdentitySsmUntag", delete_tags,
+			      iam_one(instances));
+		iam_condition(statements, "ForAllValues:StringEquals", "aws:TagKeys",
+			  our_tag_keys());
+		/* Only what carries this cluster's tag; the controller also
+		 * checks the activation and host name before it acts. */
+		iam_statement(statements, "SlurmIdentitySsmHybridTags", list_tags,
+			      iam_one(managed));
+		iam_statement(statements, "SlurmIdentitySsmHybridDeregister",
+			      deregister, iam_one(managed));
+		iam_condition(statements, "StringEquals",
+			  "ssm:resourceTag/slurm-identity:cluster",
+			  json_string(conf->cluster_name ? conf->cluster_name : ""));
+	}
+	free(instances);
+	free(managed);
+}
+
 const struct backend ssm_backend = {
 	.name = "ssm",
 	.bit = BACKEND_SSM,
@@ -389,4 +520,5 @@ const struct backend ssm_backend = {
 	.remove = ssm_remove,
 	.register_node = ssm_register,
 	.check = ssm_check,
+	.policy = ssm_policy,
 };

@@ -5,11 +5,7 @@
 #include <jansson.h>
 
 #include "common/conf.h"
-
-enum policy_role {
-	POLICY_CONTROLLER,
-	POLICY_NODE,
-};
+#include "common/iam_policy.h"
 
 /* A policy document for role, resource-scoped to region and account.
  * NULL with err if the configuration lacks what a resource needs. */
