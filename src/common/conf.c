@@ -93,16 +93,6 @@ static const struct key_spec keys[] = {
 
 static const char *const backend_names[] = { "opsworks", "ad", "ssm" };
 
-const char *config_backend_name(unsigned bit)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++)
-		if (bit == (1u << i))
-			return backend_names[i];
-	return "unknown";
-}
-
 void config_backends_string(unsigned backends, char *buf, size_t len)
 {
 	size_t i, used = 0;

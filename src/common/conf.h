@@ -84,7 +84,6 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 void config_free(struct identity_conf *conf);
 
 /* "opsworks,ad" for logs and check output. */
-const char *config_backend_name(unsigned bit);
 void config_backends_string(unsigned backends, char *buf, size_t len);
 
 #endif

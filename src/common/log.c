@@ -46,13 +46,6 @@ int log_level_parse(const char *s)
 	return (int)n;
 }
 
-const char *log_level_name(int level)
-{
-	if (level < 0 || level > LOG_LEVEL_DEBUG3)
-		return "unknown";
-	return level_names[level];
-}
-
 void log_init(const char *program)
 {
 	snprintf(logger.program, sizeof(logger.program), "%s", program);
@@ -205,17 +198,6 @@ void log_debug(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_DEBUG, fmt, ap);
-	va_end(ap);
-	errno = saved;
-}
-
-void log_debug2(const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vwrite(LOG_LEVEL_DEBUG2, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }

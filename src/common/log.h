@@ -22,7 +22,6 @@ enum log_level {
 
 /* Parse "info", "debug2", ... or a number 0-7; -1 if unknown. */
 int log_level_parse(const char *s);
-const char *log_level_name(int level);
 
 /* Before log_open() (or if it never runs) lines go to stderr only. */
 void log_init(const char *program);
@@ -39,6 +38,5 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_debug2(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

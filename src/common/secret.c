@@ -193,19 +193,6 @@ const unsigned char *secret_bytes(const struct secret *s)
 	return s->data;
 }
 
-bool secret_equal(const struct secret *a, const struct secret *b)
-{
-	if (a->len != b->len)
-		return false;
-	unsigned char diff = 0;
-	size_t i;
-
-	/* Constant time: no early exit on the first difference. */
-	for (i = 0; i < a->len; i++)
-		diff |= a->data[i] ^ b->data[i];
-	return diff == 0;
-}
-
 static int write_all(int fd, const unsigned char *p, size_t len)
 {
 	while (len > 0) {

@@ -21,7 +21,6 @@ void secret_free(struct secret *s);
 
 size_t secret_len(const struct secret *s);
 const unsigned char *secret_bytes(const struct secret *s);
-bool secret_equal(const struct secret *a, const struct secret *b);
 /* Write the secret (and a newline if newline) to fd; 0 or -1 with errno. */
 int secret_write_fd(const struct secret *s, int fd, bool newline);
 

@@ -119,8 +119,6 @@ struct aws_call *aws_call_json_text(const struct aws_service *s,
 struct aws_call *aws_call_query(const struct aws_service *s,
 				const char *action);
 void aws_call_param(struct aws_call *call, const char *key, const char *value);
-void aws_call_paramf(struct aws_call *call, const char *key, const char *fmt,
-		     ...) __attribute__((format(printf, 3, 4)));
 /* Parse a reply into call (status, code, message, json/xml). */
 void aws_parse_reply(struct aws_call *call, long http_status,
 		     const char *body, size_t len);

@@ -65,20 +65,6 @@ void aws_call_param(struct aws_call *call, const char *key, const char *value)
 	sigv4_uri_encode(&call->body, value, strlen(value), false);
 }
 
-void aws_call_paramf(struct aws_call *call, const char *key, const char *fmt,
-		     ...)
-{
-	struct strbuf v;
-	va_list ap;
-
-	strbuf_init(&v);
-	va_start(ap, fmt);
-	strbuf_vprintf(&v, fmt, ap);
-	va_end(ap);
-	aws_call_param(call, key, v.data ? v.data : "");
-	strbuf_free(&v);
-}
-
 static void set_text(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src ? src : "");
