@@ -71,7 +71,13 @@ out=$(reconcile)
 echo "$out" | grep -q ', 0 removed' && [ "$(registered)" = "n1 othercluster-7" ] &&
 	grep -q "n1: reconcile: node is allocated now; opsworks .* stays$" "$CLUSTER_DIR/log/identity.log"
 ok $? "a node Slurm reports as up is never deregistered, even with its instance terminated"
-# What Slurm does once slurmd stops answering (after SlurmdTimeout).
+# What Slurm does once slurmd stops answering: it finds the node not
+# responding, and after SlurmdTimeout marks it DOWN (done here at once).
+# Not DOWN before the "*": Slurm >= 23.11 takes in a node's answers in a
+# pass of its own, after the fact, and n1's answers to its job's launch
+# could land after the DOWN and return it to service (ReturnToService=2).
+node_not_responding n1 "$job"
+ok $? "Slurm finds n1 not responding ($(node_state n1))"
 scontrol update nodename=n1 state=down reason="instance lost"
 
 out=$(AWS_ENDPOINT_URL_EC2=http://127.0.0.1:9 reconcile)

@@ -87,7 +87,7 @@ SlurmctldPidFile=$d/run/slurmctld.pid
 SlurmdPidFile=$d/run/slurmd-%n.pid
 SlurmctldLogFile=$d/log/slurmctld.log
 SlurmdLogFile=$d/log/slurmd-%n.log
-SlurmctldDebug=info
+SlurmctldDebug=${SI_SLURMCTLD_DEBUG:-info}
 SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -298,6 +298,31 @@ wait_for() {
 
 node_state() {
 	sinfo -h -N -n "$1" -o '%T' 2>/dev/null | head -1
+}
+
+# node_not_responding NODE JOB: after halt-node.sh, wait until Slurm itself
+# has found NODE not answering (its state gains "*"), as its pings would
+# within SlurmdTimeout; a harmless signal to JOB, running there, makes
+# slurmctld contact the node now. Only then may a test mark the node DOWN
+# and count on it staying DOWN: since 23.11 slurmctld applies a node's
+# answers in a pass of its own (agent.c, every 2 s), and an answer the node
+# gave just before it died, applied after a DOWN, returns the node to
+# service under ReturnToService=2 ("node_did_resp: node n1 returned to
+# service", seen on 26.05). Slurm sets "*" only when the node has
+# not answered since the request went out, so once it shows, every answer
+# the node gave has been taken in. A request whose answer was still pending
+# is not enough: ask again.
+node_no_respond() {
+	case "$(node_state "$1")" in *\*) return 0 ;; esac
+	return 1
+}
+node_not_responding() {
+	local n=$1 job=$2 round
+	for round in 1 2 3 4; do
+		scancel --signal=CONT "$job" 2>/dev/null
+		wait_for "node_no_respond $n" 30 && return 0
+	done
+	return 1
 }
 
 # A node's Comment, empty when unset. A node whose registration failed is

@@ -13,9 +13,11 @@ for f in "$nd/slurmd.pid" "$d/run/slurmd-$n.pid" "$nd/imds.pid"; do
 	[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
 	rm -f "$f"
 done
-# A surviving slurmstepd still talks to slurmctld, and 24.11 takes that as
-# the node answering (ReturnToService=2 returns it to service): a dead
-# instance leaves nothing running. Only that namespace, never our own.
+# A dead instance leaves nothing running: a killed slurmd leaves its
+# slurmstepd behind (orphaned, in the test directory). Only that
+# namespace, never our own. (What brought a halted, downed node back to
+# service was not these but its slurmd's last answers, which slurmctld
+# applied late: see node_not_responding in cluster.sh.)
 # A process forked while a pass reads /proc escapes that pass (a stepd
 # starting a task, say): pass again until one finds nothing there.
 if [ -n "$uts" ] && [ "$uts" != "$(uts_of $$)" ]; then

@@ -77,4 +77,5 @@ exec chroot "$root" /usr/bin/env -i \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME=/root LANG=C.UTF-8 TERM=dumb SI_RELEASE="$release" SI_IN_CHROOT=1 \
 	CI="${CI:-}" KEEP_TEST_DIR="${KEEP_TEST_DIR:-}" \
+	SI_SLURMCTLD_DEBUG="${SI_SLURMCTLD_DEBUG:-}" \
 	/bin/sh "/tmp/si-release-$release.sh"
