@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/xmalloc.h"
+#include "common/json_field.h"
 
 #define OTP_LENGTH 32
 
@@ -374,7 +375,7 @@ out:
 
 static const char *field(json_t *o, const char *key)
 {
-	const char *v = json_string_value(json_object_get(o, key));
+	const char *v = json_field(o, key);
 
 	return v && *v ? v : NULL;
 }

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/xmalloc.h"
+#include "common/json_field.h"
 
 struct listing {
 	struct registration *regs;
@@ -36,10 +37,10 @@ struct listing {
 static int add_instance(json_t *item, void *arg)
 {
 	struct listing *l = arg;
-	const char *id = json_string_value(json_object_get(item, "InstanceId"));
-	const char *ec2 = json_string_value(json_object_get(item, "Ec2InstanceId"));
-	const char *host = json_string_value(json_object_get(item, "Hostname"));
-	const char *status = json_string_value(json_object_get(item, "Status"));
+	const char *id = json_field(item, "InstanceId");
+	const char *ec2 = json_field(item, "Ec2InstanceId");
+	const char *host = json_field(item, "Hostname");
+	const char *status = json_field(item, "Status");
 	struct registration *r;
 
 	if (!id || strlen(id) >= sizeof(r->id))
@@ -239,7 +240,7 @@ static int opsworks_register(struct backend_context *ctx,
 		      "backend=\"opsworks\"", 1);
 	metrics_observe("slurm_identity_call_seconds",
 			"backend=\"opsworks\",op=\"register\"", call->seconds);
-	id = json_string_value(json_object_get(call->json, "InstanceId"));
+	id = json_field(call->json, "InstanceId");
 	if (!id || !*id || strlen(id) > 64 || strchr(id, ' ')) {
 		snprintf(why, whylen, "opsworks RegisterInstance: no InstanceId in reply");
 		goto out;

@@ -32,6 +32,7 @@
 #include "common/metrics.h"
 #include "common/nameset.h"
 #include "common/xmalloc.h"
+#include "common/json_field.h"
 
 #define TAG_NODE "slurm-identity:node"
 #define TAG_CLUSTER "slurm-identity:cluster"
@@ -276,7 +277,7 @@ static void hybrid_id(const struct identity_conf *conf, const char *node,
 
 	out[0] = '\0';
 	doc = json_load_file(path, 0, &jerr);
-	id = json_string_value(json_object_get(doc, "ManagedInstanceID"));
+	id = json_field(doc, "ManagedInstanceID");
 	if (id && ssm_managed_id_valid(id))
 		snprintf(out, len, "%s", id);
 	json_decref(doc);

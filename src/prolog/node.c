@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
+#include "common/json_field.h"
 #include "node.h"
 #include "record.h"
 
@@ -75,26 +76,21 @@ static int load_identity(struct imds *imds, const char *node,
 		goto out;
 	doc = json_loadb(b.data, b.len, 0, &jerr);
 	if (!json_is_object(doc) ||
-	    !json_string_value(json_object_get(doc, "instanceId")) ||
-	    !ec2_instance_id_valid(json_string_value(json_object_get(doc, "instanceId")))) {
+	    !json_field(doc, "instanceId") ||
+	    !ec2_instance_id_valid(json_field(doc, "instanceId"))) {
 		snprintf(why, whylen, "imds: identity document without a valid instanceId");
 		goto out;
 	}
 	me->document = xstrdup(b.data);
 	snprintf(me->instance_id, sizeof(me->instance_id), "%s",
-		 json_string_value(json_object_get(doc, "instanceId")));
-	if (json_string_value(json_object_get(doc, "instanceType")) &&
-	    instance_type_valid(json_string_value(json_object_get(doc, "instanceType"))))
+		 json_field(doc, "instanceId"));
+	if (json_field(doc, "instanceType") &&
+	    instance_type_valid(json_field(doc, "instanceType")))
 		snprintf(me->instance_type, sizeof(me->instance_type), "%s",
-			 json_string_value(json_object_get(doc, "instanceType")));
-	snprintf(me->region, sizeof(me->region), "%s",
-		 json_string_value(json_object_get(doc, "region"))
-			 ? json_string_value(json_object_get(doc, "region"))
-			 : "");
-	snprintf(me->private_ip, sizeof(me->private_ip), "%s",
-		 json_string_value(json_object_get(doc, "privateIp"))
-			 ? json_string_value(json_object_get(doc, "privateIp"))
-			 : "");
+			 json_field(doc, "instanceType"));
+	json_field_copy(doc, "region", me->region, sizeof(me->region));
+	json_field_copy(doc, "privateIp", me->private_ip,
+			sizeof(me->private_ip));
 	if (imds_get(imds, "/latest/dynamic/instance-identity/signature", &b,
 		     &status, why, whylen) < 0)
 		goto out;

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "credentials.h"
 #include "profile.h"
+#include "common/json_field.h"
 
 void aws_credentials_clear(struct aws_credentials *c)
 {
@@ -105,11 +106,11 @@ static int from_imds(struct imds *imds, struct aws_credentials *c, char *err,
 			 role);
 		goto out;
 	}
-	code = json_string_value(json_object_get(doc, "Code"));
-	id = json_string_value(json_object_get(doc, "AccessKeyId"));
-	secret = json_string_value(json_object_get(doc, "SecretAccessKey"));
-	token = json_string_value(json_object_get(doc, "Token"));
-	exp = json_string_value(json_object_get(doc, "Expiration"));
+	code = json_field(doc, "Code");
+	id = json_field(doc, "AccessKeyId");
+	secret = json_field(doc, "SecretAccessKey");
+	token = json_field(doc, "Token");
+	exp = json_field(doc, "Expiration");
 	if (code && strcmp(code, "Success") != 0) {
 		snprintf(err, errlen, "IMDS credentials for role %s: %s", role,
 			 code);

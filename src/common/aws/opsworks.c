@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "services.h"
+#include "common/json_field.h"
 
 int opsworks_describe_stack(struct aws_client *c, const char *stack_id,
 			    struct opsworks_stack *out, char *err,
@@ -30,14 +31,8 @@ int opsworks_describe_stack(struct aws_client *c, const char *stack_id,
 	}
 	memset(out, 0, sizeof(*out));
 	snprintf(out->stack_id, sizeof(out->stack_id), "%s", stack_id);
-	snprintf(out->name, sizeof(out->name), "%s",
-		 json_string_value(json_object_get(s, "Name"))
-			 ? json_string_value(json_object_get(s, "Name"))
-			 : "");
-	snprintf(out->arn, sizeof(out->arn), "%s",
-		 json_string_value(json_object_get(s, "Arn"))
-			 ? json_string_value(json_object_get(s, "Arn"))
-			 : "");
+	json_field_copy(s, "Name", out->name, sizeof(out->name));
+	json_field_copy(s, "Arn", out->arn, sizeof(out->arn));
 	rc = 0;
 out:
 	aws_call_free(call);

@@ -11,6 +11,7 @@
 #include "client.h"
 #include "json_each.h"
 #include "sigv4.h"
+#include "common/json_field.h"
 
 static struct aws_call *call_new(const struct aws_service *s,
 				 const char *action)
@@ -138,12 +139,12 @@ static void parse_json_reply(struct aws_call *call, long status,
 		return;
 	}
 	if (doc && json_is_object(doc)) {
-		const char *type = json_string_value(json_object_get(doc, "__type"));
-		const char *msg = json_string_value(json_object_get(doc, "message"));
+		const char *type = json_field(doc, "__type");
+		const char *msg = json_field(doc, "message");
 		const char *hash;
 
 		if (!msg)
-			msg = json_string_value(json_object_get(doc, "Message"));
+			msg = json_field(doc, "Message");
 		/* "com.amazonaws.ssm#ParameterNotFound" -> ParameterNotFound */
 		if (type && (hash = strrchr(type, '#')))
 			type = hash + 1;

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "services.h"
+#include "common/json_field.h"
 
 void ssm_parameter_clear(struct ssm_parameter *p)
 {
@@ -66,9 +67,9 @@ int ssm_get_parameters(struct aws_client *c, const char *const *names,
 		goto out;
 	}
 	json_array_foreach(params, j, item) {
-		const char *name = json_string_value(json_object_get(item, "Name"));
-		const char *type = json_string_value(json_object_get(item, "Type"));
-		const char *arn = json_string_value(json_object_get(item, "ARN"));
+		const char *name = json_field(item, "Name");
+		const char *type = json_field(item, "Type");
+		const char *arn = json_field(item, "ARN");
 		json_t *value = json_object_get(item, "Value");
 
 		if (!name || !type || !json_is_string(value))

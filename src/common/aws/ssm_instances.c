@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "services.h"
+#include "common/json_field.h"
 
 bool ssm_managed_id_valid(const char *id)
 {
@@ -22,21 +23,16 @@ bool ssm_managed_id_valid(const char *id)
 
 static void read_instance(json_t *item, struct ssm_instance *out)
 {
-	const char *v;
-
 	memset(out, 0, sizeof(*out));
-	v = json_string_value(json_object_get(item, "InstanceId"));
-	snprintf(out->id, sizeof(out->id), "%s", v ? v : "");
-	v = json_string_value(json_object_get(item, "PingStatus"));
-	snprintf(out->ping_status, sizeof(out->ping_status), "%s", v ? v : "");
-	v = json_string_value(json_object_get(item, "ResourceType"));
-	snprintf(out->resource_type, sizeof(out->resource_type), "%s", v ? v : "");
-	v = json_string_value(json_object_get(item, "ActivationId"));
-	if (v && strlen(v) < sizeof(out->activation_id))
-		snprintf(out->activation_id, sizeof(out->activation_id), "%s", v);
-	v = json_string_value(json_object_get(item, "ComputerName"));
-	if (v && strlen(v) < sizeof(out->computer_name))
-		snprintf(out->computer_name, sizeof(out->computer_name), "%s", v);
+	json_field_copy(item, "InstanceId", out->id, sizeof(out->id));
+	json_field_copy(item, "PingStatus", out->ping_status,
+			sizeof(out->ping_status));
+	json_field_copy(item, "ResourceType", out->resource_type,
+			sizeof(out->resource_type));
+	json_field_copy(item, "ActivationId", out->activation_id,
+			sizeof(out->activation_id));
+	json_field_copy(item, "ComputerName", out->computer_name,
+			sizeof(out->computer_name));
 }
 
 static json_t *filter(const char *key, const char *value)
@@ -73,7 +69,7 @@ int ssm_describe_instance(struct aws_client *c, const char *id,
 		goto out;
 	}
 	json_array_foreach(list, i, item) {
-		const char *got = json_string_value(json_object_get(item, "InstanceId"));
+		const char *got = json_field(item, "InstanceId");
 
 		if (got && strcmp(got, id) == 0) {
 			read_instance(item, out);
@@ -120,7 +116,7 @@ int ssm_list_tagged_managed(struct aws_client *c, const char *key,
 			*out = xrealloc(*out, (*count + 1) * sizeof(**out));
 			read_instance(item, &(*out)[(*count)++]);
 		}
-		next = json_string_value(json_object_get(call->json, "NextToken"));
+		next = json_field(call->json, "NextToken");
 		free(token);
 		token = next && *next ? xstrdup(next) : NULL;
 		aws_call_free(call);
@@ -199,8 +195,8 @@ int ssm_managed_tag(struct aws_client *c, const char *id, const char *key,
 	}
 	list = json_object_get(call->json, "TagList");
 	json_array_foreach(list, i, item) {
-		const char *k = json_string_value(json_object_get(item, "Key"));
-		const char *v = json_string_value(json_object_get(item, "Value"));
+		const char *k = json_field(item, "Key");
+		const char *v = json_field(item, "Value");
 
 		if (k && v && strcmp(k, key) == 0)
 			snprintf(value, len, "%s", v);
