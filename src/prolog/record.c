@@ -40,6 +40,15 @@ bool node_record_ready(const struct journal_entry *e)
 	return strcmp(boot, now) == 0;
 }
 
+/* getpwuid(3): 0, ENOENT, ESRCH, EBADF and EPERM all mean "no such user"
+ * (NSS modules differ in which they leave); anything else is an error
+ * worth naming. */
+static bool not_found(int err)
+{
+	return err == 0 || err == ENOENT || err == ESRCH || err == EBADF ||
+	       err == EPERM;
+}
+
 bool node_job_user_resolves(char *why, size_t whylen)
 {
 	const char *uid = getenv("SLURM_JOB_UID");
@@ -56,9 +65,11 @@ bool node_job_user_resolves(char *why, size_t whylen)
 		}
 		errno = 0;
 		pw = getpwuid((uid_t)u);
-		if (!pw)
-			snprintf(why, whylen, "user: uid %lu does not resolve%s%s", u,
-				 errno ? ": " : "", errno ? strerror(errno) : "");
+		if (!pw && not_found(errno))
+			snprintf(why, whylen, "user: uid %lu does not resolve", u);
+		else if (!pw)
+			snprintf(why, whylen, "user: uid %lu does not resolve: %s",
+				 u, strerror(errno));
 	} else if (user && *user) {
 		errno = 0;
 		pw = getpwnam(user);
