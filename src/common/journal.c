@@ -20,6 +20,9 @@
 #include "journal.h"
 #include "xmalloc.h"
 
+/* A busy node lock is tried again this often while journal_lock waits. */
+#define LOCK_POLL_MS 20
+
 #define JOURNAL_MAX_SIZE 16384
 #define LOCK_FILES 32
 
@@ -589,8 +592,8 @@ int journal_lock(const char *state_dir, const char *role, const char *node,
 			errno = saved;
 			return -1;
 		}
-		usleep(20000);
-		waited += 20;
+		usleep(LOCK_POLL_MS * 1000);
+		waited += LOCK_POLL_MS;
 	}
 }
 

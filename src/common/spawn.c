@@ -15,6 +15,9 @@
 #include "aws/clock.h"
 #include "spawn.h"
 
+/* Seconds a helper program may run when its caller sets no timeout. */
+#define SPAWN_DEFAULT_TIMEOUT 60
+
 #define OUTPUT_MAX (64 * 1024)	/* unless the caller says */
 #define ENV_MAX 16
 
@@ -85,7 +88,7 @@ static int secret_pipe(const struct secret *sec, char *err, size_t errlen)
 int spawn_run(const struct spawn *s, struct strbuf *out, char *err,
 	      size_t errlen)
 {
-	double timeout = s->timeout > 0 ? s->timeout : 60;
+	double timeout = s->timeout > 0 ? s->timeout : SPAWN_DEFAULT_TIMEOUT;
 	double deadline = clock_monotonic() + timeout;
 	int in_fd = -1, fd3 = -1, op[2] = { -1, -1 }, status = 0, rc = -1;
 	size_t output_max = s->output_max ? s->output_max : OUTPUT_MAX;

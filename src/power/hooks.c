@@ -35,6 +35,11 @@
 #include "resume_file.h"
 #include "controller/worker.h"
 
+/* Slurm's own default SuspendTimeout, when slurmctld cannot say. */
+#define DEFAULT_SUSPEND_TIMEOUT 30
+/* How long the resume hook gives its identity work (seconds). */
+#define RESUME_BUDGET 60
+
 /* Copies of SLURM_RESUME_FILE are kept this long for post-mortems. */
 #define RESUME_COPY_DAYS 7
 
@@ -73,9 +78,9 @@ static int slurm_suspend_timeout(void)
 	int timeout = ctld_suspend_timeout(err, sizeof(err));
 
 	if (timeout <= 0) {
-		log_error("cannot read SuspendTimeout from Slurm (%s); assuming 30 s",
-			  err);
-		timeout = 30;
+		log_error("cannot read SuspendTimeout from Slurm (%s); assuming %d s",
+			  err, DEFAULT_SUSPEND_TIMEOUT);
+		timeout = DEFAULT_SUSPEND_TIMEOUT;
 	}
 	return timeout;
 }
@@ -210,7 +215,7 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 		trouble = true;
 	}
 	if (kind == HOOK_RESUME) {
-		deadline = start + 60;
+		deadline = start + RESUME_BUDGET;
 		keep_resume_file(&prog.conf);
 	} else {
 		int budget = prog.conf.suspend_budget;

@@ -13,6 +13,8 @@
 #include "profile.h"
 
 #define IMDS_TOKEN_TTL 21600
+/* A token is renewed this many seconds before it expires. */
+#define IMDS_TOKEN_RENEW_EARLY 60
 #define IMDS_TIMEOUT_MS 2000
 #define IMDS_ATTEMPTS 2
 
@@ -102,8 +104,8 @@ static int fetch_token(struct imds *m, char *err, size_t errlen)
 		} else {
 			free(m->token);
 			m->token = xstrdup(r->response.data);
-			/* Renew a minute early. */
-			m->token_expires = clock_monotonic() + IMDS_TOKEN_TTL - 60;
+			m->token_expires = clock_monotonic() + IMDS_TOKEN_TTL -
+					   IMDS_TOKEN_RENEW_EARLY;
 			rc = 0;
 		}
 		http_request_free(r);

@@ -9,6 +9,12 @@
 #include "services.h"
 #include "common/json_field.h"
 
+/* DescribeInstanceInformation pages: the most the API returns at once,
+ * and the most a listing reads, so that a reply that keeps handing out
+ * NextToken cannot hold us forever. */
+#define SSM_PAGE_SIZE 50
+#define SSM_MAX_PAGES 1000
+
 bool ssm_managed_id_valid(const char *id)
 {
 	size_t i;
@@ -92,7 +98,7 @@ int ssm_list_tagged_managed(struct aws_client *c, const char *key,
 	*out = NULL;
 	*count = 0;
 	snprintf(tag, sizeof(tag), "tag:%s", key);
-	for (page = 0; page < 1000; page++) {
+	for (page = 0; page < SSM_MAX_PAGES; page++) {
 		json_t *input = json_object(), *filters = json_array(), *list, *item;
 		struct aws_call *call;
 		const char *next;
@@ -101,7 +107,7 @@ int ssm_list_tagged_managed(struct aws_client *c, const char *key,
 		json_array_append_new(filters, filter("ResourceType", "ManagedInstance"));
 		json_array_append_new(filters, filter(tag, value));
 		json_object_set_new(input, "Filters", filters);
-		json_object_set_new(input, "MaxResults", json_integer(50));
+		json_object_set_new(input, "MaxResults", json_integer(SSM_PAGE_SIZE));
 		if (token)
 			json_object_set_new(input, "NextToken", json_string(token));
 		call = aws_call_json(&aws_ssm, "DescribeInstanceInformation", input);
