@@ -2,6 +2,11 @@
 TAP_N=0
 TAP_FAILED=0
 
+# A test stopped at its deadline (tests/lib/with-timeout.sh sends its
+# process group SIGTERM) exits through its EXIT trap, which stops what
+# it started; without this, bash would die on the signal and skip it.
+trap 'exit 143' TERM
+
 ok() {
 	# ok CONDITION-STATUS DESCRIPTION: "ok" if the status is 0.
 	local status=$1; shift
