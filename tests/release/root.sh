@@ -18,7 +18,7 @@ root=$cache/$release
 packages="slurmctld slurmd slurm-client libslurm-dev munge
 	build-essential autoconf automake libtool pkg-config
 	libcurl4-openssl-dev libjansson-dev libssl-dev libldap-dev
-	iproute2 procps util-linux curl openssl ca-certificates bc psmisc"
+	iproute2 procps util-linux curl openssl ca-certificates bc psmisc e2fsprogs"
 stamp=$(printf '%s %s\n' "$release" "$packages" | tr -s ' \t\n' ' ' | sha256sum | cut -c1-16)
 
 if [ "$(cat "$root/.si-root-stamp" 2>/dev/null)" = "$stamp" ]; then
