@@ -6,15 +6,12 @@ release=$1 root=$2 top=$3
 shift 3
 build=$top/_build-$release
 
-# The tests as the matrix runs them: unit tests, then the OpsWorks
-# lifecycle, reconcile, SPANK and SSM scenarios.
-tests=${*:-"tests/unit/conf_test tests/unit/hostlist_test tests/unit/xml_test
-	tests/unit/sigv4_test tests/unit/retry_test tests/unit/ratelimit_test
-	tests/unit/profile_test tests/unit/protocol_test tests/unit/metrics_test
-	tests/unit/journal_test tests/unit/ad_test tests/unit/spank_args_test
-	tests/unit/resume_file_test tests/unit/queue_test
-	tests/unit/json_each_test tests/unit/missing_test tests/unit/rates_test
-	tests/unit/spawn_test
+# The tests as the matrix runs them: every unit test Makefile.am lists
+# (read from it, so a renamed or new one is never missed), then the
+# OpsWorks lifecycle, reconcile, SPANK and SSM scenarios.
+units=$(sed -n '/^UNIT_TESTS = /,/^$/p' "$top/Makefile.am" | grep -o 'tests/unit/[a-z0-9_]*')
+[ -n "$units" ] || { echo "inside.sh: no UNIT_TESTS in $top/Makefile.am" >&2; exit 1; }
+tests=${*:-"$units
 	tests/integration/0300-lifecycle.sh tests/integration/0320-reconcile.sh
 	tests/integration/0400-spank.sh tests/integration/0600-ssm-lifecycle.sh"}
 
