@@ -1,9 +1,13 @@
-/* backend.c: the table of backends. */
+/* backend.c: the table of backends, and Backends= read against it. */
 #include "config.h"
 
-#include <strings.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "backend.h"
+#include "common/log.h"
+
+#define BACKEND_COUNT (sizeof(all_backends) / sizeof(all_backends[0]))
 
 static const struct backend *all_backends[] = {
 	&opsworks_backend,
@@ -13,15 +17,21 @@ static const struct backend *all_backends[] = {
 
 void **backend_state(struct backend_context *ctx, const struct backend *b)
 {
-	/* Each backend has one bit of the first BACKEND_SLOTS. */
-	return &ctx->state[(ffs((int)b->bit) - 1) % BACKEND_SLOTS];
+	size_t i;
+
+	for (i = 0; i < BACKEND_COUNT && i < BACKEND_SLOTS; i++)
+		if (all_backends[i] == b)
+			return &ctx->state[i];
+	/* Not in the table: a program error; the last slot is never a
+	 * table backend's while the table is shorter than the slots. */
+	return &ctx->state[BACKEND_SLOTS - 1];
 }
 
 void backend_context_clear(struct backend_context *ctx)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(all_backends) / sizeof(all_backends[0]); i++) {
+	for (i = 0; i < BACKEND_COUNT; i++) {
 		void **state = backend_state(ctx, all_backends[i]);
 
 		if (*state && all_backends[i]->free_state)
@@ -30,13 +40,105 @@ void backend_context_clear(struct backend_context *ctx)
 	}
 }
 
+/* Whether the comma list names (lower case, as conf.c keeps it) holds
+ * name. */
+static bool list_has(const char *names, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = names;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (n == len && strncmp(p, name, n) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+bool backend_enabled(const struct identity_conf *conf, const struct backend *b)
+{
+	return list_has(conf->backends, b->name);
+}
+
 size_t backends_enabled(const struct identity_conf *conf,
 			const struct backend **out, size_t max)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < sizeof(all_backends) / sizeof(all_backends[0]); i++)
-		if ((conf->backends & all_backends[i]->bit) && n < max)
+	for (i = 0; i < BACKEND_COUNT; i++)
+		if (backend_enabled(conf, all_backends[i]) && n < max)
 			out[n++] = all_backends[i];
 	return n;
+}
+
+/* The first name in conf's list that no backend has, or NULL. */
+static const char *unknown_name(const char *names, char *buf, size_t len)
+{
+	const char *p = names;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p), i;
+		bool found = false;
+
+		snprintf(buf, len, "%.*s", (int)n, p);
+		for (i = 0; i < BACKEND_COUNT; i++)
+			if (strcmp(buf, all_backends[i]->name) == 0)
+				found = true;
+		if (!found)
+			return buf;
+		p = comma ? comma + 1 : NULL;
+	}
+	return NULL;
+}
+
+int backends_validate(const struct identity_conf *conf, char *err,
+		      size_t errlen)
+{
+	const char *path = conf->path ? conf->path : "identity.conf";
+	char name[256], why[256];
+	size_t i, used = 0;
+
+	if (unknown_name(conf->backends, name, sizeof(name))) {
+		char expected[128] = "";
+
+		for (i = 0; i < BACKEND_COUNT; i++)
+			used += (size_t)snprintf(expected + used,
+						 used < sizeof(expected) ?
+						 sizeof(expected) - used : 0,
+						 "%s%s", i ? ", " : "",
+						 all_backends[i]->name);
+		snprintf(err, errlen,
+			 "%s:%u: Backends: unknown backend \"%s\" (expected %s)",
+			 path, conf->backends_line, name, expected);
+		return -1;
+	}
+	for (i = 0; i < BACKEND_COUNT; i++) {
+		const struct backend *b = all_backends[i];
+
+		if (!b->validate || !backend_enabled(conf, b))
+			continue;
+		if (b->validate(conf, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: Backends includes %s but %s",
+				 path, b->name, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int backends_program_start(struct program *p, const char *name,
+			   const char *conf_path, bool interactive, char *err,
+			   size_t errlen)
+{
+	if (program_start(p, name, conf_path, interactive, err, errlen) < 0)
+		return -1;
+	if (backends_validate(&p->conf, err, errlen) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
 }

@@ -2,7 +2,9 @@
  *
  * A backend lists what is registered, removes registrations, prepares nodes
  * on the controller before they boot, and registers a node from the node
- * itself. Adding a backend is one file and one line in backend.c.
+ * itself. Adding a backend is one file, one line in backend.c's table
+ * (which is where Backends= names come from) and its keys in conf.c's
+ * key table; what the keys must hold together is the backend's validate.
  */
 #ifndef SLURM_IDENTITY_BACKEND_H
 #define SLURM_IDENTITY_BACKEND_H
@@ -14,8 +16,10 @@
 #include "common/conf.h"
 #include "common/iam_policy.h"
 #include "common/journal.h"
+#include "common/program.h"
 
-/* Room for each backend's own state in a context, by its bit. */
+/* Room for each backend's own state in a context, by its place in the
+ * table. */
 #define BACKEND_SLOTS 8
 
 struct backend;
@@ -67,8 +71,7 @@ struct check_report {
 };
 
 struct backend {
-	const char *name;
-	unsigned bit;
+	const char *name;	/* as Backends= names it */
 	/* The node's registration needs its IMDS identity document. */
 	bool needs_imds;
 	/* Journal key holding this backend's id for a node ("opsworks.id"). */
@@ -94,6 +97,11 @@ struct backend {
 	 * with why. */
 	int (*node_check)(const struct journal_entry *state, char *why,
 			  size_t whylen);
+	/* Every program, once identity.conf is read (NULL: nothing needed):
+	 * 0, or -1 with why naming the missing setting ("OpsWorksStackId is
+	 * not set"). */
+	int (*validate)(const struct identity_conf *conf, char *why,
+			size_t whylen);
 	/* Free what the backend kept in its context slot (NULL: nothing). */
 	void (*free_state)(void *state);
 	/* `slurm-identity check` (NULL: nothing to say): the settings alone,
@@ -108,9 +116,22 @@ struct backend {
 		       json_t *statements);
 };
 
-/* The backends enabled by conf, in a fixed order; NULL-terminated. */
+/* Backends= against the table, then each named backend's validate:
+ * 0, or -1 with a "file:line: ..." message. Every program that uses
+ * backends calls it after reading identity.conf. */
+int backends_validate(const struct identity_conf *conf, char *err,
+		      size_t errlen);
+/* program_start for a program that uses backends: identity.conf read,
+ * then backends_validate; -1 with err, already logged. */
+int backends_program_start(struct program *p, const char *name,
+			   const char *conf_path, bool interactive, char *err,
+			   size_t errlen);
+/* The backends conf names, in the table's order (never the file's, so
+ * that a queued batch's backend numbers keep their meaning). */
 size_t backends_enabled(const struct identity_conf *conf,
 			const struct backend **out, size_t max);
+/* Whether conf names b. */
+bool backend_enabled(const struct identity_conf *conf, const struct backend *b);
 
 extern const struct backend opsworks_backend;
 extern const struct backend ad_backend;

@@ -668,19 +668,34 @@ static void ad_policy(const struct identity_conf *conf, enum policy_role role,
 					  conf->join_secret_kms_key, "secretsmanager");
 	}
 	free(secrets);
-	if (role == POLICY_NODE && (conf->backends & BACKEND_SSM) &&
+	if (role == POLICY_NODE && backend_enabled(conf, &ssm_backend) &&
 	    conf->domain_password_parameter)
 		deny_password(conf, region, account, statements);
 }
 
+static int ad_validate(const struct identity_conf *conf, char *why,
+		       size_t whylen)
+{
+	if (!conf->domain_name && !conf->domain_name_parameter) {
+		snprintf(why, whylen,
+			 "neither DomainName nor DomainNameParameter is set");
+		return -1;
+	}
+	if (!conf->domain_password && !conf->domain_password_parameter) {
+		snprintf(why, whylen, "DomainPasswordParameter is not set");
+		return -1;
+	}
+	return 0;
+}
+
 const struct backend ad_backend = {
 	.name = "ad",
-	.bit = BACKEND_AD,
 	.id_key = "ad.id",
 	.list = ad_list,
 	.prepare = ad_prepare,
 	.remove = ad_remove,
 	.register_node = ad_register,
+	.validate = ad_validate,
 	.free_state = free_domain,
 	.check_settings = ad_check_settings,
 	.check = ad_check,

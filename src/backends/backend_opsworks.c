@@ -313,15 +313,24 @@ static void opsworks_policy(const struct identity_conf *conf,
 	free(stack);
 }
 
+static int opsworks_validate(const struct identity_conf *conf, char *why,
+			     size_t whylen)
+{
+	if (conf->opsworks_stack_id)
+		return 0;
+	snprintf(why, whylen, "OpsWorksStackId is not set");
+	return -1;
+}
+
 const struct backend opsworks_backend = {
 	.name = "opsworks",
-	.bit = BACKEND_OPSWORKS,
 	.needs_imds = true,
 	.id_key = "opsworks.id",
 	.list = opsworks_list,
 	.remove = opsworks_remove,
 	.register_node = opsworks_register,
 	.node_check = opsworks_node_check,
+	.validate = opsworks_validate,
 	.check = opsworks_check,
 	.policy = opsworks_policy,
 };

@@ -515,7 +515,6 @@ static void ssm_policy(const struct identity_conf *conf, enum policy_role role,
 
 const struct backend ssm_backend = {
 	.name = "ssm",
-	.bit = BACKEND_SSM,
 	.id_key = "ssm.id",
 	.list = ssm_list,
 	.remove = ssm_remove,

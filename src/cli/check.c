@@ -116,11 +116,11 @@ int check_run(const char *conf_path, int verbose)
 	struct program prog;
 	struct caller_identity id;
 	struct aws_client *client;
-	char err[1024], names[64];
+	char err[1024];
 	size_t i, n;
 
 	failures = 0;
-	if (program_start(&prog, "slurm-identity", conf_path, false, err,
+	if (backends_program_start(&prog, "slurm-identity", conf_path, false, err,
 			  sizeof(err)) < 0) {
 		fail("%s", err);
 		goto out;
@@ -134,10 +134,9 @@ int check_run(const char *conf_path, int verbose)
 		fail("%s", err);
 		goto out;
 	}
-	config_backends_string(prog.conf.backends, names, sizeof(names));
 	pass("config %s (cluster %s, backends %s)", conf_path,
 	     prog.conf.cluster_name ? prog.conf.cluster_name : "unnamed",
-	     names);
+	     prog.conf.backends ? prog.conf.backends : "none");
 	n = backends_enabled(&prog.conf, backends, BACKEND_SLOTS);
 	for (i = 0; i < n; i++)
 		if (backends[i]->check_settings)

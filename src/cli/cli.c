@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/aws/services.h"
+#include "backends/backend.h"
 #include "common/program.h"
 #include "common/slurm_node.h"
 #include "check.h"
@@ -41,7 +42,7 @@ static int run_reconcile(const char *conf_path, int verbose, int argc,
 			return 2;
 		}
 	}
-	if (program_start(&prog, "slurm-identity", conf_path, true, err,
+	if (backends_program_start(&prog, "slurm-identity", conf_path, true, err,
 			  sizeof(err)) < 0)
 		goto out;
 	if (!prog.conf.backends) {
@@ -111,11 +112,12 @@ static int run_policy(const char *conf_path, int verbose, int argc,
 		return 2;
 	}
 	role = strcmp(role_name, "node") == 0 ? POLICY_NODE : POLICY_CONTROLLER;
-	if (program_start(&prog, "slurm-identity", conf_path, true, err,
+	if (backends_program_start(&prog, "slurm-identity", conf_path, true, err,
 			  sizeof(err)) < 0)
 		goto out;
 	/* Policies name this cluster's resources. */
-	if (prog.conf.backends & (BACKEND_AD | BACKEND_SSM) &&
+	if ((backend_enabled(&prog.conf, &ad_backend) ||
+	     backend_enabled(&prog.conf, &ssm_backend)) &&
 	    program_need_cluster_name(&prog, err, sizeof(err)) < 0) {
 		log_error("policy: %s", err);
 		goto out;

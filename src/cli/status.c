@@ -66,7 +66,7 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 	char err[1024];
 	int rc = 1;
 
-	if (program_start(&prog, "slurm-identity", conf_path, true, err,
+	if (backends_program_start(&prog, "slurm-identity", conf_path, true, err,
 			  sizeof(err)) < 0)
 		goto out;
 	log_open(NULL, LOG_LEVEL_ERROR, false, true);

@@ -91,24 +91,6 @@ static const struct key_spec keys[] = {
 	{ "Ec2NotFoundGrace", VALUE_INT, FIELD(ec2_not_found_grace), 0, 86400 },
 };
 
-static const char *const backend_names[] = { "opsworks", "ad", "ssm" };
-
-void config_backends_string(unsigned backends, char *buf, size_t len)
-{
-	size_t i, used = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
-		if (!(backends & (1u << i)))
-			continue;
-		used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
-					 "%s%s", used ? "," : "",
-					 backend_names[i]);
-	}
-	if (used == 0)
-		snprintf(buf, len, "none");
-}
-
 char *config_expand_node(const char *pattern, const char *node)
 {
 	struct strbuf b;
@@ -171,6 +153,7 @@ void config_free(struct identity_conf *conf)
 			*(struct secret **)field = NULL;
 		} else if (keys[i].type == VALUE_STRING ||
 			   keys[i].type == VALUE_NAME ||
+			   keys[i].type == VALUE_BACKENDS ||
 			   keys[i].type == VALUE_PATH) {
 			xfree_ptr(field);
 		}
@@ -207,37 +190,44 @@ static bool printable(const char *s)
 	return true;
 }
 
-static int parse_backends(const char *value, unsigned *out, char *why,
+/* Backends=: a comma list of names, kept lower case and without blanks;
+ * which names exist is the backend table's to say. */
+static int parse_backends(const char *value, char **out, char *why,
 			  size_t whylen)
 {
 	char *copy = xstrdup(value), *save = NULL, *tok;
-	unsigned bits = 0;
+	struct strbuf list;
 	int rc = 0;
 
+	strbuf_init(&list);
 	for (tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		size_t i;
-		bool found = false;
+		char *end, *c;
 
 		while (isspace((unsigned char)*tok))
 			tok++;
-		for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]);
-		     i++) {
-			if (strcasecmp(tok, backend_names[i]) == 0) {
-				bits |= 1u << i;
-				found = true;
-			}
-		}
-		if (!found) {
-			snprintf(why, whylen,
-				 "unknown backend \"%s\" (expected opsworks, ad, ssm)",
+		end = tok + strlen(tok);
+		while (end > tok && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		for (c = tok; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (!valid_name(tok)) {
+			snprintf(why, whylen, "\"%s\" is not a backend name",
 				 tok);
 			rc = -1;
 			break;
 		}
+		if (list.len)
+			strbuf_putc(&list, ',');
+		strbuf_puts(&list, tok);
 	}
 	free(copy);
-	*out = bits;
+	free(*out);
+	*out = NULL;
+	if (rc == 0 && list.len)
+		*out = strbuf_detach(&list);
+	else
+		strbuf_free(&list);
 	return rc;
 }
 
@@ -304,7 +294,7 @@ static int set_value(struct identity_conf *conf, const struct key_spec *spec,
 		*(double *)field = d;
 		return 0;
 	case VALUE_BACKENDS:
-		return parse_backends(value, (unsigned *)field, why, whylen);
+		return parse_backends(value, (char **)field, why, whylen);
 	case VALUE_LEVEL:
 		level = log_level_parse(value);
 		if (level < 0) {
@@ -442,6 +432,8 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 		}
 		seen[idx] = 1;
 		first_line[idx] = lineno;
+		if (spec->type == VALUE_BACKENDS)
+			conf->backends_line = lineno;
 		if (!*value && spec->type != VALUE_BACKENDS) {
 			snprintf(err, errlen, "%s:%u: %s: empty value", path,
 				 lineno, spec->name);
@@ -462,26 +454,6 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 		conf->slurm_conf = xstrdup(env_conf);
 	else
 		conf->slurm_conf = xstrdup(SLURM_CONF_DIR "/slurm.conf");
-	if ((conf->backends & BACKEND_OPSWORKS) && !conf->opsworks_stack_id) {
-		snprintf(err, errlen,
-			 "%s: Backends includes opsworks but OpsWorksStackId is not set",
-			 path);
-		goto out;
-	}
-	if ((conf->backends & BACKEND_AD) && !conf->domain_name &&
-	    !conf->domain_name_parameter) {
-		snprintf(err, errlen,
-			 "%s: Backends includes ad but neither DomainName nor DomainNameParameter is set",
-			 path);
-		goto out;
-	}
-	if ((conf->backends & BACKEND_AD) && !conf->domain_password &&
-	    !conf->domain_password_parameter) {
-		snprintf(err, errlen,
-			 "%s: Backends includes ad but DomainPasswordParameter is not set",
-			 path);
-		goto out;
-	}
 	if (conf->computer_ou) {
 		const char *c;
 

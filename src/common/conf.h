@@ -12,18 +12,16 @@
 
 #include "secret.h"
 
-enum backend_bits {
-	BACKEND_OPSWORKS = 1 << 0,
-	BACKEND_AD = 1 << 1,
-	BACKEND_SSM = 1 << 2,
-};
-
 struct identity_conf {
 	char *path;		/* the file this was read from */
 	char *slurm_conf;	/* slurm.conf used for defaults */
 
 	char *cluster_name;
-	unsigned backends;	/* enum backend_bits */
+	/* Backends= as written, lower case, "opsworks,ad"; NULL: none. The
+	 * backend table (backends/backend.c) knows the names and checks each
+	 * backend's settings; this file only keeps them. */
+	char *backends;
+	unsigned backends_line;	/* its line in path, for messages */
 	char *region;
 	char *state_dir;
 	char *log_file;
@@ -82,8 +80,5 @@ void config_init(struct identity_conf *conf);
 int config_load(struct identity_conf *conf, const char *path, char *err,
 		size_t errlen);
 void config_free(struct identity_conf *conf);
-
-/* "opsworks,ad" for logs and check output. */
-void config_backends_string(unsigned backends, char *buf, size_t len);
 
 #endif

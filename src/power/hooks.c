@@ -24,6 +24,7 @@
 #include "common/journal.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "backends/backend.h"
 #include "common/program.h"
 #include "common/secret.h"
 #include "common/slurm_node.h"
@@ -194,7 +195,7 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 		usage(name);
 		return (argc == 2 && strcmp(argv[1], "--help") == 0) ? 0 : 2;
 	}
-	if (program_start(&prog, name, NULL, isatty(2), err, sizeof(err)) < 0) {
+	if (backends_program_start(&prog, name, NULL, isatty(2), err, sizeof(err)) < 0) {
 		program_end(&prog);
 		return 1;
 	}

@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		return strcmp(argv[1], "--help") == 0 ? 0 : 2;
 	}
 	journal_entry_init(&e, "");
-	if (program_start(&prog, "slurm-identity-epilog", NULL, isatty(2), err,
+	if (backends_program_start(&prog, "slurm-identity-epilog", NULL, isatty(2), err,
 			  sizeof(err)) < 0) {
 		rc = 1;
 		goto out;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backends/backend.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/slurm_node.h"
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 	}
 	secret_protect_process();
 	journal_entry_init(&e, "");
-	if (program_start(&prog, "slurm-identity-prolog", NULL, isatty(2), err,
+	if (backends_program_start(&prog, "slurm-identity-prolog", NULL, isatty(2), err,
 			  sizeof(err)) < 0)
 		goto out;
 	if (node_own_name(node, sizeof(node), err, sizeof(err)) < 0) {
