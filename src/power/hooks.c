@@ -167,136 +167,226 @@ out:
 static void usage(const char *name)
 {
 	fprintf(stderr,
-		"Usage: %s HOSTLIST\n"
+		"Usage: %s [-c FILE] HOSTLIST\n"
 		"Run by slurmctld (slurm.conf ResumeProgram, SuspendProgram,\n"
-		"ResumeFailProgram); reads identity.conf beside slurm.conf.\n"
+		"ResumeFailProgram, or a PowerAction Program with -c before the\n"
+		"node list); reads FILE, else identity.conf beside slurm.conf.\n"
 		"See slurm-identity(8).\n",
 		name);
 }
 
-int hook_main(enum hook_kind kind, int argc, char **argv)
-{
-	const char *name = hook_name(kind), *chain;
+/* One run of a hook: what it was asked, and how it went. */
+struct hook_run {
+	enum hook_kind kind;
+	const char *what;	/* "resume", "suspend", "resume-fail" */
+	const char *hostlist;	/* as Slurm passed it */
+	const char *chain;	/* the cloud's program, NULL for none */
 	struct program prog;
-	struct node_list nodes = { NULL, 0 };
+	struct node_list nodes;
 	struct controller ctl;
+	double start, deadline;
+	bool trouble;		/* identity work refused or failed */
+};
+
+/* [-c FILE] [--] HOSTLIST: Slurm 26.05's PowerAction puts its configured
+ * arguments first and the node list last. Returns 0, or the exit code
+ * for a bad command line (0 for --help). */
+static int parse_args(int argc, char **argv, const char *name,
+		      const char **conf_path, const char **hostlist)
+{
+	int i = 1;
+
+	*conf_path = NULL;
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		usage(name);
+		return -1;
+	}
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc &&
+		    argv[i + 1][0] == '/') {
+			*conf_path = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		fprintf(stderr, "%s: %s: %s\n", name, argv[i],
+			strcmp(argv[i], "-c") == 0 ?
+			"needs an absolute path to identity.conf" :
+			"unknown option");
+		usage(name);
+		return 2;
+	}
+	if (argc - i != 1 || !argv[i][0]) {
+		usage(name);
+		return 2;
+	}
+	*hostlist = argv[i];
+	return 0;
+}
+
+/* The time the hook's identity work may take: resume's own budget, else
+ * SuspendBudget, else SuspendTimeout less a margin. Asked after the chain
+ * started: an unreachable slurmctld costs seconds. */
+static double work_deadline(const struct hook_run *h)
+{
+	int budget;
+
+	if (h->kind == HOOK_RESUME)
+		return h->start + RESUME_BUDGET;
+	budget = h->prog.conf.suspend_budget;
+	if (!budget) {
+		budget = slurm_suspend_timeout() - 2;
+		if (budget < 5)
+			budget = 5;
+	}
+	return h->start + budget;
+}
+
+/* Resume: what the backends need before the nodes boot. Refusals
+ * (StateDir, locks) are logged where they happen. */
+static void resume_work(struct hook_run *h)
+{
 	struct aws_client *aws = NULL;
 	char err[1024];
-	double start = clock_monotonic(), deadline;
-	const char *what = kind == HOOK_RESUME	  ? "resume"
-			   : kind == HOOK_SUSPEND ? "suspend"
-						  : "resume-fail";
-	bool trouble = false;	/* identity work refused or failed */
-	pid_t pid = -1;
-	int rc = 0, chain_rc = 0;
 
-	secret_protect_process();
-	if (argc != 2 || argv[1][0] == '-') {
-		usage(name);
-		return (argc == 2 && strcmp(argv[1], "--help") == 0) ? 0 : 2;
+	keep_resume_file(&h->prog.conf);
+	if (h->prog.conf.backends) {
+		aws = program_aws(&h->prog, err, sizeof(err));
+		if (!aws) {
+			log_error("aws: %s", err);
+			h->trouble = true;
+		}
 	}
-	if (backends_program_start(&prog, name, NULL, isatty(2), err, sizeof(err)) < 0) {
-		program_end(&prog);
+	controller_init(&h->ctl, &h->prog.conf, aws, h->deadline);
+	if (controller_resume(&h->ctl, &h->nodes) < 0)
+		h->trouble = true;
+}
+
+/* StateDir would not take the batch: say so, fail, and still remove what
+ * can be removed in our own time (removal is idempotent). */
+static void deregister_now(struct hook_run *h, const char *why)
+{
+	struct node_list pending = { NULL, 0 };
+	struct aws_client *aws;
+	char err[1024];
+
+	log_error("deregister: StateDir: cannot journal the batch: %s; deregistering now, without a journal",
+		  why);
+	metrics_count("slurm_identity_statedir_errors_total", "", 1);
+	h->trouble = true;
+	aws = program_aws(&h->prog, err, sizeof(err));
+	if (!aws)
+		log_error("aws: %s", err);
+	controller_free(&h->ctl);
+	controller_init(&h->ctl, &h->prog.conf, aws, h->deadline);
+	if (controller_deregister(&h->ctl, &h->nodes, &pending))
+		log_error("deregister: %zu node(s) not done: reconcile has them once StateDir works",
+			  pending.count);
+	node_list_free(&pending);
+}
+
+/* Suspend and resume-fail: the whole batch in one durable write, then the
+ * network work to the worker. Slurm waits for nothing but the chain. */
+static void removal_work(struct hook_run *h)
+{
+	char err[1024];
+
+	controller_init(&h->ctl, &h->prog.conf, NULL, h->deadline);
+	if (!h->prog.conf.backends || !h->nodes.count)
+		return;
+	if (queue_put(h->prog.conf.state_dir, &h->nodes, err, sizeof(err)) < 0) {
+		deregister_now(h, err);
+	} else if (worker_ensure(&h->prog) < 0) {
+		log_error("deregister: no worker started; the batch waits for the next hook or reconcile");
+		h->trouble = true;
+	} else {
+		log_info("deregister: %zu node(s) queued", h->nodes.count);
+	}
+}
+
+/* The chain's failure first, its status passed on as it is (it is what
+ * Slurm asked for); else 1 for any identity trouble: identity trouble is
+ * never an exit 0, even when the chain succeeded. */
+static int exit_code(const struct hook_run *h, int chain_rc)
+{
+	if (h->chain && chain_rc != 0) {
+		log_error("chain: %s exited with %d", h->chain, chain_rc);
+		return chain_rc < 0 ? 1 : chain_rc;
+	}
+	if (h->trouble) {
+		log_error("%s: identity work failed; exit 1", h->what);
 		return 1;
 	}
-	log_set_context(argv[1]);
-	chain = chain_program(&prog.conf, kind);
-	if (kind != HOOK_RESUME && chain) {
+	return 0;
+}
+
+int hook_main(enum hook_kind kind, int argc, char **argv)
+{
+	struct hook_run h;
+	const char *conf_path;
+	char err[1024];
+	pid_t pid = -1;
+	int rc, chain_rc = 0;
+
+	memset(&h, 0, sizeof(h));
+	h.kind = kind;
+	h.start = clock_monotonic();
+	h.what = kind == HOOK_RESUME	? "resume"
+		 : kind == HOOK_SUSPEND ? "suspend"
+					: "resume-fail";
+	secret_protect_process();
+	rc = parse_args(argc, argv, hook_name(kind), &conf_path, &h.hostlist);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (backends_program_start(&h.prog, hook_name(kind), conf_path,
+				   isatty(2), err, sizeof(err)) < 0) {
+		program_end(&h.prog);
+		return 1;
+	}
+	log_set_context(h.hostlist);
+	h.chain = chain_program(&h.prog.conf, kind);
+	if (kind != HOOK_RESUME && h.chain) {
 		/* Terminating the instances is what Slurm is waiting for:
 		 * start it before anything that may wait on slurmctld (an
 		 * unreachable one costs seconds per call), and deregister
 		 * while it runs. */
-		pid = chain_start(chain, argv[1]);
+		pid = chain_start(h.chain, h.hostlist);
 		if (pid < 0)
 			chain_rc = 1;
 	}
-	if (prog.conf.backends &&
-	    program_need_cluster_name(&prog, err, sizeof(err)) < 0) {
+	if (h.prog.conf.backends &&
+	    program_need_cluster_name(&h.prog, err, sizeof(err)) < 0) {
 		log_error("%s", err);
-		trouble = true;
+		h.trouble = true;
 	}
-	if (kind == HOOK_RESUME) {
-		deadline = start + RESUME_BUDGET;
-		keep_resume_file(&prog.conf);
-	} else {
-		int budget = prog.conf.suspend_budget;
-
-		if (!budget) {
-			budget = slurm_suspend_timeout() - 2;
-			if (budget < 5)
-				budget = 5;
-		}
-		deadline = start + budget;
-	}
-	if (node_list_expand(argv[1], &nodes, err, sizeof(err)) < 0) {
+	h.deadline = work_deadline(&h);
+	if (node_list_expand(h.hostlist, &h.nodes, err, sizeof(err)) < 0) {
 		log_error("%s; no identity work done", err);
-		rc = 1;
-	} else if (prog.conf.backends && kind == HOOK_RESUME) {
-		aws = program_aws(&prog, err, sizeof(err));
-		if (!aws) {
-			log_error("aws: %s", err);
-			trouble = true;
-		}
+		h.trouble = true;
+		controller_init(&h.ctl, &h.prog.conf, NULL, h.deadline);
+	} else if (kind == HOOK_RESUME) {
+		resume_work(&h);
+	} else {
+		removal_work(&h);
 	}
-	controller_init(&ctl, &prog.conf, aws, deadline);
-	if (rc == 0 && kind == HOOK_RESUME) {
-		/* Refusals (StateDir, locks) are logged where they happen. */
-		if (controller_resume(&ctl, &nodes) < 0)
-			trouble = true;
-		if (chain) {
-			pid = chain_start(chain, argv[1]);
-			chain_rc = pid < 0 ? 1 : chain_wait(pid, 0);
-		}
-	} else if (rc == 0 && prog.conf.backends && nodes.count) {
-		/* The whole batch in one durable write, then the network work
-		 * to the worker: Slurm waits for nothing but the chain. */
-		if (queue_put(prog.conf.state_dir, &nodes, err, sizeof(err)) < 0) {
-			struct node_list pending = { NULL, 0 };
-
-			/* StateDir trouble is never silence: say so, fail, and
-			 * still remove what can be removed in our own time
-			 * (removal is idempotent). */
-			log_error("deregister: StateDir: cannot journal the batch: %s; deregistering now, without a journal",
-				  err);
-			metrics_count("slurm_identity_statedir_errors_total", "", 1);
-			trouble = true;
-			aws = program_aws(&prog, err, sizeof(err));
-			if (!aws)
-				log_error("aws: %s", err);
-			controller_free(&ctl);
-			controller_init(&ctl, &prog.conf, aws, deadline);
-			if (controller_deregister(&ctl, &nodes, &pending))
-				log_error("deregister: %zu node(s) not done: reconcile has them once StateDir works",
-					  pending.count);
-			node_list_free(&pending);
-		} else if (worker_ensure(&prog) < 0) {
-			log_error("deregister: no worker started; the batch waits for the next hook or reconcile");
-			trouble = true;
-		} else {
-			log_info("deregister: %zu node(s) queued", nodes.count);
-		}
-	}
-	if (pid > 0 && kind != HOOK_RESUME) {
-		chain_rc = chain_wait(pid, deadline);
+	if (kind == HOOK_RESUME && h.chain) {
+		pid = chain_start(h.chain, h.hostlist);
+		chain_rc = pid < 0 ? 1 : chain_wait(pid, 0);
+	} else if (pid > 0) {
+		chain_rc = chain_wait(pid, h.deadline);
 		if (chain_rc < 0)
-			log_error("chain: %s still running at the deadline", chain);
+			log_error("chain: %s still running at the deadline",
+				  h.chain);
 	}
-	if (chain && chain_rc != 0)
-		log_error("chain: %s exited with %d", chain, chain_rc);
-	/* The chain's failure first, its status passed on as it is (it is
-	 * what Slurm asked for); else 1 for any identity trouble: identity
-	 * trouble is never an exit 0, even when the chain succeeded. */
-	if (chain && chain_rc != 0) {
-		rc = chain_rc < 0 ? 1 : chain_rc;
-	} else if (rc || trouble) {
-		log_error("%s: identity work failed; exit 1", what);
-		rc = 1;
-	}
-	log_info("%s done in %.0f ms (exit %d)", what,
-		 (clock_monotonic() - start) * 1000, rc);
-	node_list_free(&nodes);
-	controller_free(&ctl);
-	program_end(&prog);
+	rc = exit_code(&h, chain_rc);
+	log_info("%s done in %.0f ms (exit %d)", h.what,
+		 (clock_monotonic() - h.start) * 1000, rc);
+	node_list_free(&h.nodes);
+	controller_free(&h.ctl);
+	program_end(&h.prog);
 	libslurm_close();
 	return rc;
 }

@@ -4,7 +4,8 @@
 # chain sees only descriptors 0-2, whatever the hook held or was given; the
 # suspend hook starts it before any call to slurmctld; and a refused
 # StateDir makes the resume hook exit non-zero, with the chain's status
-# passed on first when the chain fails too.
+# passed on first when the chain fails too; PowerAction's arguments (-c
+# FILE before the node list) are taken.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/cluster.sh"
@@ -103,5 +104,35 @@ echo 0 >"$D/chain-exit"
 run resume
 [ "$(cat "$D/rc")" = 0 ]
 ok $? "resume: all well is exit 0 (exit $(cat "$D/rc"))"
+
+# Slurm 26.05's PowerAction passes its configured arguments first and the
+# node list last: -c FILE names identity.conf, and it is the one read.
+mkdir -p "$D/state2" && chmod 700 "$D/state2"
+sed "s|^StateDir=.*|StateDir=$D/state2|; s|^LogFile=.*|LogFile=$D/identity2.log|" \
+	"$D/identity.conf" >"$D/identity2.conf"
+chmod 644 "$D/identity2.conf"
+for hook in resume suspend resume-fail; do
+	rm -f "$D/chain-started" "$D/identity2.log"
+	SLURM_IDENTITY_CONF=/nonexistent/identity.conf \
+		"$top_builddir/slurm-identity-$hook" -c "$D/identity2.conf" 'n[1-2]'
+	rc=$?
+	[ $rc = 0 ] && [ -s "$D/chain-started" ] &&
+		grep -q "$hook done in .* (exit 0)" "$D/identity2.log"
+	ok $? "$hook -c FILE HOSTLIST: FILE read, chain run, exit $rc"
+done
+"$top_builddir/slurm-identity-suspend" -c "$D/identity2.conf" -- 'n[1-2]'
+ok $? "suspend -c FILE -- HOSTLIST: exit $?"
+# A bad command line runs nothing, not even the chain, and says why.
+for args in "-c" "-c identity.conf n1" "-x n1" "-c $D/identity2.conf" \
+	"-c $D/identity2.conf n1 n2"; do
+	rm -f "$D/chain-started"
+	# shellcheck disable=SC2086 # the words are the arguments
+	"$top_builddir/slurm-identity-suspend" $args 2>"$D/usage"
+	rc=$?
+	[ $rc = 2 ] && [ ! -e "$D/chain-started" ] && grep -q "^Usage: slurm-identity-suspend \[-c FILE\] HOSTLIST" "$D/usage"
+	ok $? "suspend $args: exit $rc with its usage, nothing run"
+done
+grep -q "needs an absolute path" <("$top_builddir/slurm-identity-resume" -c identity.conf n1 2>&1)
+ok $? "a relative -c is named as such"
 
 tap_done
