@@ -5,10 +5,10 @@
 # 2. a -Werror build and `make check` (unit and integration tests) against
 #    this machine's Slurm (22.05 on Debian 12)
 # 3. an ASan+UBSan build running the unit tests again
-# 4. the release matrix: Slurm 24.11 (Debian 13, trixie) and 26.05 (Debian
-#    sid), each built and tested in a Debian root of that release
-#    (tests/release/); a release whose root cannot be built here is
-#    reported as skipped, and as failed when CI=true
+# 4. the release matrix, from the start beside 2-3: Slurm 24.11 (Debian
+#    13, trixie) and 26.05 (Debian sid), each built and tested in a Debian
+#    root of that release (tests/release/); a release whose root cannot be
+#    built here is reported as skipped, and as failed when CI=true
 # Ends with a count per release and one summary line:
 # "N passed, N failed, N skipped".
 set -u
@@ -24,24 +24,34 @@ else
 	echo "run-all: not root, assuming the packages are installed"
 fi
 
-# The release roots take a few minutes to bootstrap (cached after that):
-# start them now, while this machine's build and tests run.
+autoreconf -fi >/dev/null 2>&1 || { echo "run-all: autoreconf failed"; exit 1; }
+
+# The release matrix runs beside this machine's tests, from the start:
+# its runs have namespaces of their own (tests/release/run.sh), and its
+# roots take a few minutes to bootstrap the first time (cached after).
 releases=${SI_RELEASES-"trixie:24.11 sid:26.05"}
+rm -rf _matrix
 mkdir -p _matrix
-for r in $releases; do
-	rel=${r%%:*}
-	sh tests/release/root.sh "$rel" >"_matrix/root-$rel.log" 2>&1 &
-	echo $! >"_matrix/root-$rel.pid"
-done
+(
+	for r in $releases; do
+		rel=${r%%:*}
+		rm -f "_build-$rel"/tests/*/*.trs "_build-$rel"/tests/*/*.log
+		sh tests/release/run.sh "$rel" >"_matrix/$rel.log" 2>&1
+		echo $? >"_matrix/$rel.rc"
+	done
+) &
+matrix=$!
+# Leaving early (a broken build) ends the matrix too: its run is one
+# unshare whose PID namespace ends with it.
+trap 'kill -9 $(ps -o pid= --ppid "$matrix" 2>/dev/null) "$matrix" 2>/dev/null' EXIT
 
 echo "== build (-Werror)"
-autoreconf -fi >/dev/null 2>&1 || { echo "run-all: autoreconf failed"; exit 1; }
 mkdir -p _build
 (cd _build && ../configure -q --enable-werror) || exit 1
 make -C _build -s -j"$jobs" >/dev/null || { make -C _build; exit 1; }
 
-echo "== make check"
-make -C _build -s -j1 check || status=1
+echo "== make check (two scenarios at a time, each in its own namespaces)"
+make -C _build -s -j"$jobs" check || status=1
 
 echo "== make distcheck (tarball builds, installs, passes the unit tests)"
 SI_UNIT_ONLY=1 make -C _build -s distcheck >_build/distcheck.log 2>&1 ||
@@ -71,21 +81,20 @@ make -C _build-asan -s -j"$jobs" >/dev/null || { make -C _build-asan; exit 1; }
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	make -C _build-asan -s unit-check || status=1
 
+echo "== release matrix (started with the build)"
+wait "$matrix"
+trap - EXIT
 for r in $releases; do
 	rel=${r%%:*} line=${r#*:}
 	echo "== release matrix: Slurm $line (Debian $rel)"
-	wait "$(cat "_matrix/root-$rel.pid")" 2>/dev/null
-	rm -f "_build-$rel"/tests/*/*.trs "_build-$rel"/tests/*/*.log
-	sh tests/release/run.sh "$rel" >"_matrix/$rel.log" 2>&1
-	rc=$?
-	echo "$rc" >"_matrix/$rel.rc"
-	if [ $rc = 77 ]; then
+	rc=$(cat "_matrix/$rel.rc" 2>/dev/null || echo 1)
+	if [ "$rc" = 77 ]; then
 		echo "run-all: Slurm $line: no $rel root could be built here:"
-		tail -5 "_matrix/root-$rel.log" | sed 's/^/run-all:   /'
+		tail -5 "_matrix/$rel.log" | sed 's/^/run-all:   /'
 	else
 		grep -E '^(FAIL|ERROR|XPASS):' "_matrix/$rel.log"
 		grep -E '^(==|# (TOTAL|PASS|FAIL|ERROR|SKIP):)' "_matrix/$rel.log"
-		[ $rc = 0 ] || echo "run-all: Slurm $line exited $rc (log: _matrix/$rel.log)"
+		[ "$rc" = 0 ] || echo "run-all: Slurm $line exited $rc (log: _matrix/$rel.log)"
 	fi
 done
 

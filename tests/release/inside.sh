@@ -68,7 +68,7 @@ mkdir -p "$build" && cd "$build" || exit 1
 "$top/configure" -q --enable-werror || exit 1
 make -s -j$(nproc) >/dev/null || { make; exit 1; }
 rm -f tests/unit/*.trs tests/unit/*.log tests/integration/*.trs tests/integration/*.log
-make -s check TESTS="$(echo $tests)"
+make -s -j$(nproc) check TESTS="$(echo $tests)"
 EOS
 exec chroot "$root" /usr/bin/env -i \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
