@@ -131,10 +131,10 @@ int backends_validate(const struct identity_conf *conf, char *err,
 }
 
 int backends_program_start(struct program *p, const char *name,
-			   const char *conf_path, bool interactive, char *err,
+			   const char *conf_path, unsigned flags, char *err,
 			   size_t errlen)
 {
-	if (program_start(p, name, conf_path, interactive, err, errlen) < 0)
+	if (program_start(p, name, conf_path, flags, err, errlen) < 0)
 		return -1;
 	if (backends_validate(&p->conf, err, errlen) < 0) {
 		log_error("%s", err);

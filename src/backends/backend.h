@@ -124,7 +124,7 @@ int backends_validate(const struct identity_conf *conf, char *err,
 /* program_start for a program that uses backends: identity.conf read,
  * then backends_validate; -1 with err, already logged. */
 int backends_program_start(struct program *p, const char *name,
-			   const char *conf_path, bool interactive, char *err,
+			   const char *conf_path, unsigned flags, char *err,
 			   size_t errlen);
 /* The backends conf names, in the table's order (never the file's, so
  * that a queued batch's backend numbers keep their meaning). */

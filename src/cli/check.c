@@ -9,16 +9,21 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "backends/backend.h"
 #include "common/aws/services.h"
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/program.h"
+#include "common/slurm_node.h"
 #include "check.h"
 
 static int failures;
@@ -108,6 +113,80 @@ static void warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Can we (SlurmUser by now) use path as mode asks (R_OK, W_OK)? A file
+ * that does not exist yet needs a writable directory. */
+static void check_access(const char *what, const char *path, int mode)
+{
+	char *copy;
+
+	if (!path)
+		return;
+	if (access(path, mode) == 0)
+		return;
+	if (errno == ENOENT && mode == W_OK) {
+		copy = strdup(path);
+		if (copy && access(dirname(copy), W_OK | X_OK) == 0) {
+			free(copy);
+			return;
+		}
+		free(copy);
+	}
+	fail("SlurmUser cannot %s %s=%s: %s", mode == R_OK ? "read" : "write",
+	     what, path, strerror(errno));
+}
+
+/* The hooks and the worker run as SlurmUser: StateDir must be theirs
+ * (0700), and identity.conf, the AWS files, LogFile and MetricsFile usable
+ * by them. Run as root, check became StateDir's owner already (program.c),
+ * so what it can do here is what SlurmUser can. */
+static void check_slurm_user(const struct program *p)
+{
+	const struct identity_conf *conf = &p->conf;
+	char name[64], err[512];
+	struct stat st;
+	unsigned uid;
+	int before = failures;
+
+	/* No slurm.conf here (a node, or a test): nothing to ask. */
+	if (access(conf->slurm_conf, R_OK) < 0)
+		return;
+	if (ctld_slurm_user(&uid, name, sizeof(name), err, sizeof(err)) < 0) {
+		warn("cannot ask slurmctld for SlurmUser (%s): ownership of StateDir and readability of the files not checked",
+		     err);
+		return;
+	}
+	if (geteuid() != uid && geteuid() == 0) {
+		if (stat(conf->state_dir, &st) < 0)
+			fail("StateDir %s does not exist; the hooks run as SlurmUser %s: mkdir -m 0700 %s && chown %s %s",
+			     conf->state_dir, name, conf->state_dir, name,
+			     conf->state_dir);
+		else
+			fail("StateDir %s is owned by uid %u, but the hooks run as SlurmUser %s (uid %u): chown -R %s %s",
+			     conf->state_dir, (unsigned)st.st_uid, name, uid,
+			     name, conf->state_dir);
+		return;
+	}
+	if (geteuid() != uid) {
+		warn("checked as uid %u, not as SlurmUser %s (uid %u): run check as root or as %s",
+		     (unsigned)geteuid(), name, uid, name);
+		return;
+	}
+	if (stat(conf->state_dir, &st) == 0 && (st.st_mode & 077))
+		fail("StateDir %s is mode %04o: chmod 0700 %s",
+		     conf->state_dir, (unsigned)(st.st_mode & 07777),
+		     conf->state_dir);
+	else if (stat(conf->state_dir, &st) < 0)
+		check_access("StateDir", conf->state_dir, W_OK);
+	check_access("identity.conf", p->conf_path, R_OK);
+	check_access("AwsConfigFile", conf->aws_config_file, R_OK);
+	check_access("AwsCredentialsFile", conf->aws_credentials_file, R_OK);
+	check_access("LogFile", conf->log_file, W_OK);
+	check_access("MetricsFile", conf->metrics_file, W_OK);
+	if (failures == before)
+		pass("SlurmUser %s owns StateDir %s and can use the files it names",
+		     name, conf->state_dir);
+}
+
 int check_run(const char *conf_path, int verbose)
 {
 	static const struct check_report report = { pass, fail, warn };
@@ -120,8 +199,9 @@ int check_run(const char *conf_path, int verbose)
 	size_t i, n;
 
 	failures = 0;
-	if (backends_program_start(&prog, "slurm-identity", conf_path, false, err,
-			  sizeof(err)) < 0) {
+	if (backends_program_start(&prog, "slurm-identity", conf_path,
+				   PROGRAM_AS_STATE_OWNER, err,
+				   sizeof(err)) < 0) {
 		fail("%s", err);
 		goto out;
 	}
@@ -168,6 +248,7 @@ int check_run(const char *conf_path, int verbose)
 			fail("ec2: %s", err);
 		else
 			pass("ec2: DescribeInstances allowed");
+		check_slurm_user(&prog);
 	}
 out:
 	program_end(&prog);

@@ -42,8 +42,9 @@ static int run_reconcile(const char *conf_path, int verbose, int argc,
 			return 2;
 		}
 	}
-	if (backends_program_start(&prog, "slurm-identity", conf_path, true, err,
-			  sizeof(err)) < 0)
+	if (backends_program_start(&prog, "slurm-identity", conf_path,
+				   PROGRAM_INTERACTIVE | PROGRAM_AS_STATE_OWNER, err,
+				   sizeof(err)) < 0)
 		goto out;
 	if (!prog.conf.backends) {
 		printf("reconcile: no backends configured\n");
@@ -112,8 +113,9 @@ static int run_policy(const char *conf_path, int verbose, int argc,
 		return 2;
 	}
 	role = strcmp(role_name, "node") == 0 ? POLICY_NODE : POLICY_CONTROLLER;
-	if (backends_program_start(&prog, "slurm-identity", conf_path, true, err,
-			  sizeof(err)) < 0)
+	if (backends_program_start(&prog, "slurm-identity", conf_path,
+				   PROGRAM_INTERACTIVE | PROGRAM_AS_STATE_OWNER, err,
+				   sizeof(err)) < 0)
 		goto out;
 	/* Policies name this cluster's resources. */
 	if ((backend_enabled(&prog.conf, &ad_backend) ||

@@ -66,8 +66,9 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 	char err[1024];
 	int rc = 1;
 
-	if (backends_program_start(&prog, "slurm-identity", conf_path, true, err,
-			  sizeof(err)) < 0)
+	if (backends_program_start(&prog, "slurm-identity", conf_path,
+				   PROGRAM_INTERACTIVE | PROGRAM_AS_STATE_OWNER, err,
+				   sizeof(err)) < 0)
 		goto out;
 	log_open(NULL, LOG_LEVEL_ERROR, false, true);
 	if (hostlist && node_list_expand(hostlist, &want, err, sizeof(err)) < 0) {

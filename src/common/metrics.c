@@ -246,11 +246,24 @@ out:
 	return rc;
 }
 
+/* MetricsFile with %n replaced by this host's short name: one pattern for
+ * hosts that share a textfile directory (or a shared /etc/slurm). */
+static char *textfile_path(const char *pattern)
+{
+	char host[256] = "";
+
+	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+		snprintf(host, sizeof(host), "localhost");
+	host[strcspn(host, ".")] = '\0';
+	return config_expand_node(pattern, host);
+}
+
 int metrics_flush(const struct identity_conf *conf, char *err, size_t errlen)
 {
 	static struct series all[MAX_SERIES];
 	size_t nall = 0, i;
-	char *state = NULL, *lock = NULL, line[512], last[128] = "";
+	char *state = NULL, *lock = NULL, *textfile = NULL, line[512],
+	     last[128] = "";
 	struct strbuf out;
 	FILE *fp;
 	int fd = -1, rc = -1;
@@ -303,8 +316,9 @@ int metrics_flush(const struct identity_conf *conf, char *err, size_t errlen)
 		}
 		strbuf_printf(&out, "%s %.17g\n", all[i].key, all[i].value);
 	}
-	if (write_textfile(conf->metrics_file, out.data ? out.data : "", out.len,
-			   err, errlen) < 0)
+	textfile = textfile_path(conf->metrics_file);
+	if (write_textfile(textfile, out.data ? out.data : "", out.len, err,
+			   errlen) < 0)
 		goto out;
 	npending = 0;
 	ngauges = 0;
@@ -315,5 +329,6 @@ out:
 	strbuf_free(&out);
 	free(state);
 	free(lock);
+	free(textfile);
 	return rc;
 }

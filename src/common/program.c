@@ -2,10 +2,15 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "journal.h"
 #include "slurm_node.h"
@@ -54,9 +59,56 @@ static void standard_fds(void)
 	}
 }
 
-int program_start(struct program *p, const char *name, const char *conf_path,
-		  bool interactive, char *err, size_t errlen)
+/* Run as root, become the owner of state_dir if that is not root: its
+ * user, with its groups. 1 when we switched, 0 when nothing was to do (not
+ * root; no StateDir yet, or root's: the journal's checks have the last
+ * word), -1 with err. */
+static int become_state_owner(const char *state_dir, char *owner,
+			      size_t ownerlen, char *err, size_t errlen)
 {
+	struct passwd *pw;
+	struct stat st;
+	gid_t gid;
+
+	if (geteuid() != 0 || lstat(state_dir, &st) < 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid == 0)
+		return 0;
+	pw = getpwuid(st.st_uid);
+	gid = pw ? pw->pw_gid : st.st_gid;
+	if ((pw ? initgroups(pw->pw_name, gid) : setgroups(0, NULL)) < 0 ||
+	    setgid(gid) < 0 || setuid(st.st_uid) < 0) {
+		snprintf(err, errlen,
+			 "cannot become uid %u, the owner of StateDir %s: %s",
+			 (unsigned)st.st_uid, state_dir, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		snprintf(err, errlen, "still root after becoming uid %u",
+			 (unsigned)st.st_uid);
+		return -1;
+	}
+	/* As su(1) does: root's HOME would point the AWS layer at root's
+	 * ~/.aws, which the new user cannot read. */
+	if (pw) {
+		setenv("HOME", pw->pw_dir, 1);
+		setenv("USER", pw->pw_name, 1);
+		setenv("LOGNAME", pw->pw_name, 1);
+		snprintf(owner, ownerlen, "%s (uid %u)", pw->pw_name,
+			 (unsigned)st.st_uid);
+	} else {
+		unsetenv("HOME");
+		snprintf(owner, ownerlen, "uid %u", (unsigned)st.st_uid);
+	}
+	return 1;
+}
+
+int program_start(struct program *p, const char *name, const char *conf_path,
+		  unsigned flags, char *err, size_t errlen)
+{
+	bool interactive = flags & PROGRAM_INTERACTIVE;
+	char owner[128] = "";
+	int became = 0;
+
 	standard_fds();
 	memset(p, 0, sizeof(*p));
 	p->name = name;
@@ -83,6 +135,12 @@ int program_start(struct program *p, const char *name, const char *conf_path,
 		return -1;
 	}
 	p->conf_loaded = true;
+	if ((flags & PROGRAM_AS_STATE_OWNER) &&
+	    (became = become_state_owner(p->conf.state_dir, owner,
+					 sizeof(owner), err, errlen)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
 	if (p->conf.log_file &&
 	    log_open(p->conf.log_file, p->conf.debug_level, false,
 		     interactive) < 0) {
@@ -92,6 +150,9 @@ int program_start(struct program *p, const char *name, const char *conf_path,
 	} else if (!p->conf.log_file) {
 		log_open(NULL, p->conf.debug_level, true, interactive);
 	}
+	if (became)
+		log_verbose("running as %s, the owner of StateDir %s", owner,
+			    p->conf.state_dir);
 	/* slurmctld and slurmd give us no HOME: identity.conf may name the
 	 * AWS files instead. */
 	if (p->conf.aws_config_file)

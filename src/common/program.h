@@ -20,10 +20,20 @@ struct program {
 	struct aws_client *aws;
 };
 
-/* interactive: also log to stderr. conf_path NULL: the default path.
- * On failure the error is logged (syslog) and returned in err. */
+enum program_flags {
+	/* Also log to stderr: a person runs it. */
+	PROGRAM_INTERACTIVE = 1 << 0,
+	/* A controller program: run as root, it becomes the owner of
+	 * StateDir (SlurmUser) before it opens or writes anything there or
+	 * in LogFile, so that nothing it leaves is root's where the hooks,
+	 * which slurmctld runs as SlurmUser, must read and replace it. */
+	PROGRAM_AS_STATE_OWNER = 1 << 1,
+};
+
+/* flags: enum program_flags. conf_path NULL: the default path. On
+ * failure the error is logged (syslog) and returned in err. */
 int program_start(struct program *p, const char *name, const char *conf_path,
-		  bool interactive, char *err, size_t errlen);
+		  unsigned flags, char *err, size_t errlen);
 struct aws_client *program_aws(struct program *p, char *err, size_t errlen);
 /* ClusterName (our marks and tags name it): identity.conf's, else
  * slurmctld's. -1 with err if there is none. */

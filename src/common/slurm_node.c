@@ -305,6 +305,23 @@ char *ctld_cluster_name(char *err, size_t errlen)
 	return name;
 }
 
+int ctld_slurm_user(unsigned *uid, char *name, size_t namelen, char *err,
+		    size_t errlen)
+{
+	slurm_conf_t *cf = NULL;
+
+	libslurm_open();
+	if (slurm_load_ctl_conf((time_t)0, &cf) != SLURM_SUCCESS) {
+		snprintf(err, errlen, "%s", slurm_strerror(errno));
+		return -1;
+	}
+	*uid = (unsigned)cf->slurm_user_id;
+	snprintf(name, namelen, "%s",
+		 cf->slurm_user_name ? cf->slurm_user_name : "?");
+	compat_free_ctl_conf(cf);
+	return 0;
+}
+
 int ctld_suspend_timeout(char *err, size_t errlen)
 {
 	slurm_conf_t *cf = NULL;

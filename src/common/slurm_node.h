@@ -72,6 +72,9 @@ int nodes_power_down(const char *nodes, const char *reason, char *err,
 
 /* slurmctld's ClusterName (a new string), or NULL with err. */
 char *ctld_cluster_name(char *err, size_t errlen);
+/* slurmctld's SlurmUser: its uid, and its name in name. -1 with err. */
+int ctld_slurm_user(unsigned *uid, char *name, size_t namelen, char *err,
+		    size_t errlen);
 /* slurmctld's SuspendTimeout in seconds (it knows Include files and
  * defaults), or -1 with err. */
 int ctld_suspend_timeout(char *err, size_t errlen);

@@ -342,7 +342,9 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (backends_program_start(&h.prog, hook_name(kind), conf_path,
-				   isatty(2), err, sizeof(err)) < 0) {
+				   (isatty(2) ? PROGRAM_INTERACTIVE : 0) |
+					   PROGRAM_AS_STATE_OWNER,
+				   err, sizeof(err)) < 0) {
 		program_end(&h.prog);
 		return 1;
 	}

@@ -31,8 +31,9 @@ int main(int argc, char **argv)
 		return strcmp(argv[1], "--help") == 0 ? 0 : 2;
 	}
 	journal_entry_init(&e, "");
-	if (backends_program_start(&prog, "slurm-identity-epilog", NULL, isatty(2), err,
-			  sizeof(err)) < 0) {
+	if (backends_program_start(&prog, "slurm-identity-epilog", NULL,
+				   isatty(2) ? PROGRAM_INTERACTIVE : 0, err,
+				   sizeof(err)) < 0) {
 		rc = 1;
 		goto out;
 	}

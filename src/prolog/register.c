@@ -47,8 +47,9 @@ int main(int argc, char **argv)
 	}
 	secret_protect_process();
 	journal_entry_init(&e, "");
-	if (backends_program_start(&prog, "slurm-identity-prolog", NULL, isatty(2), err,
-			  sizeof(err)) < 0)
+	if (backends_program_start(&prog, "slurm-identity-prolog", NULL,
+				   isatty(2) ? PROGRAM_INTERACTIVE : 0, err,
+				   sizeof(err)) < 0)
 		goto out;
 	if (node_own_name(node, sizeof(node), err, sizeof(err)) < 0) {
 		log_error("%s", err);

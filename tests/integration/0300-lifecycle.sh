@@ -62,6 +62,39 @@ ok $? "second job on powered-up nodes completed"
 [ "$(calls RegisterInstance)" = 2 ]
 ok $? "prolog fast path: no new RegisterInstance ($(calls RegisterInstance))"
 
+# SlurmUser (slurm here) runs the hooks: the programs run as root by an
+# admin act as StateDir's owner (nothing they leave is root's), and check
+# says whether that user has what it needs, and what to do when not.
+if [ "$CLUSTER_SLURM_USER" != root ]; then
+	[ "$(stat -c %U "$CLUSTER_DIR/identity/controller")" = "$CLUSTER_SLURM_USER" ] &&
+		! find "$CLUSTER_DIR/identity" "$CLUSTER_DIR/log/identity.log" -user root | grep -q .
+	ok $? "StateDir and LogFile hold nothing of root's after hooks, status and policy run as root ($(find "$CLUSTER_DIR/identity" "$CLUSTER_DIR/log/identity.log" -user root | head -3 | tr '\n' ' '))"
+	SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/identity.conf "$top_builddir/slurm-identity" check \
+		>"$CLUSTER_DIR/check.out" 2>&1
+	rc=$?
+	[ $rc = 0 ] && grep -qx "ok: SlurmUser $CLUSTER_SLURM_USER owns StateDir $CLUSTER_DIR/identity and can use the files it names" "$CLUSTER_DIR/check.out"
+	ok $? "check, run as root, checks as SlurmUser and passes (exit $rc)" ||
+		sed 's/^/# /' "$CLUSTER_DIR/check.out"
+	mkdir -m 700 "$CLUSTER_DIR/rootstate"
+	sed "s|^StateDir=.*|StateDir=$CLUSTER_DIR/rootstate|" "$CLUSTER_DIR/etc/identity.conf" >"$CLUSTER_DIR/etc/rootstate.conf"
+	SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/rootstate.conf "$top_builddir/slurm-identity" check \
+		>"$CLUSTER_DIR/check.out" 2>&1
+	rc=$?
+	[ $rc = 1 ] && grep -qx "slurm-identity: check: StateDir $CLUSTER_DIR/rootstate is owned by uid 0, but the hooks run as SlurmUser $CLUSTER_SLURM_USER (uid $(id -u "$CLUSTER_SLURM_USER")): chown -R $CLUSTER_SLURM_USER $CLUSTER_DIR/rootstate" "$CLUSTER_DIR/check.out"
+	ok $? "check names a StateDir that is root's and says what to do (exit $rc)" ||
+		sed 's/^/# /' "$CLUSTER_DIR/check.out"
+	chown "$CLUSTER_SLURM_USER" "$CLUSTER_DIR/rootstate"
+	chmod 600 "$CLUSTER_DIR/etc/aws.config"
+	chown root "$CLUSTER_DIR/etc/aws.config"
+	SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/rootstate.conf "$top_builddir/slurm-identity" check \
+		>"$CLUSTER_DIR/check.out" 2>&1
+	rc=$?
+	chown "$CLUSTER_SLURM_USER" "$CLUSTER_DIR/etc/aws.config"
+	[ $rc = 1 ] && grep -q "^slurm-identity: check: .*$CLUSTER_DIR/etc/aws.config.*Permission denied" "$CLUSTER_DIR/check.out"
+	ok $? "check names an AWS config file SlurmUser cannot read (exit $rc)" ||
+		sed 's/^/# /' "$CLUSTER_DIR/check.out"
+fi
+
 # Resume hook for nodes already up and registered (as after a slurmctld
 # restart), without the cloud chain: nothing to call.
 sed '/^Chain/d' "$CLUSTER_DIR/etc/identity.conf" >"$CLUSTER_DIR/etc/nochain.conf"
@@ -96,13 +129,18 @@ ok $? "controller journal settled (nothing pending)"
 	! scontrol show node n1 | grep -q 'InstanceId=i-'
 ok $? "per-life fields cleared on suspend (Extra, InstanceId)"
 
-prom=$CLUSTER_DIR/log/identity.prom
-grep -q '^slurm_identity_registrations_total{backend="opsworks"} 2$' "$prom" &&
-	grep -q '^slurm_identity_deregistrations_total{backend="opsworks"} 2$' "$prom" &&
-	grep -q '^slurm_identity_call_seconds_count{backend="opsworks",op="register"} 2$' "$prom" &&
+# Each host writes its own textfile (MetricsFile=...-%n.prom): the nodes
+# count registrations, the controller deregistrations.
+prom=$CLUSTER_DIR/log/identity-$(hostname -s).prom
+for n in n1 n2; do
+	grep -q '^slurm_identity_registrations_total{backend="opsworks"} 1$' "$CLUSTER_DIR/log/identity-$n.prom" &&
+		grep -q '^slurm_identity_call_seconds_count{backend="opsworks",op="register"} 1$' "$CLUSTER_DIR/log/identity-$n.prom"
+	ok $? "$n's Prometheus textfile counts its registration and its latency"
+done
+grep -q '^slurm_identity_deregistrations_total{backend="opsworks"} 2$' "$prom" &&
 	grep -q '^# TYPE slurm_identity_call_seconds histogram$' "$prom" &&
 	grep -q '^slurm_identity_pending_nodes 0$' "$prom"
-ok $? "Prometheus textfile counts registrations, deregistrations, latency, pending"
+ok $? "the controller's Prometheus textfile counts deregistrations, latency, pending"
 sed 's/^/# /' "$prom" | grep -v bucket
 
 # Suspend again, and suspend a node that never registered: no error and no

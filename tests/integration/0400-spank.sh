@@ -68,7 +68,7 @@ done
 [ ! -e "${H}2" ] && [ ! -e "$H/grp" ]
 ok $? "and those homes were left alone (not created)"
 
-node_file=$CLUSTER_DIR/identity/node/n1
+node_file=$CLUSTER_DIR/nodes/n1/state/node/n1
 job=$(sbatch --parsable -o "$CLUSTER_DIR/gate.out" --wrap \
 	"sed -i s/phase=ready/phase=failed/ $node_file; srun -n1 sh -c \"echo TASKRAN\"; echo srun=\$?; sed -i s/phase=failed/phase=ready/ $node_file")
 wait_for '[ "$(job_state $job)" = COMPLETED ] || [ "$(job_state $job)" = FAILED ]' 60

@@ -156,9 +156,10 @@ wait_for worker_idle 60 && [ -z "$(samba_computers)" ] && [ -z "$(join_secrets)"
 ok $? "suspend hook (its worker) deleted the account and the join secret"
 
 # 3a. DC down during the join: the account and secret are made, then the
-# cloud chain takes the DC down before the node boots.
+# cloud (its root side, the hypervisor's) takes the DC down before the
+# node boots.
 sed -i "3a [ -e '$d/stop-dc' ] && { kill \$(cat '$SAMBA_DIR/samba.pid'); rm -f '$d/stop-dc'; sleep 2; }" \
-	"$d/bin/cloud-resume"
+	"$d/bin/cloud-resume-root"
 touch "$d/stop-dc"
 job=$(sbatch -N1 -w n1 --parsable --wrap 'hostname' -o /dev/null)
 # Drained and power-cycled at once (a poll of sinfo -R can miss that):

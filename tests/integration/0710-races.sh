@@ -290,7 +290,13 @@ if echo " $backends " | grep -q ' ad '; then
 	[ "$left" = "$kept" ] && [ "$binds" = 1 ] &&
 		[ "$(grep -c 'deregister: [0-9]* node(s): locks and Slurm' "$log")" = 2 ]
 	ok $? "ad: suspend of n[100-1100]: the worker removed all but what Slurm has up (left '$left', kept '$kept') in two chunks with $binds bind" ||
-		grep -E 'error|bound to|node\(s\)' "$log" | tail -8 | sed 's/^/# /'
+		{ grep -E 'error|bound to|node\(s\)' "$log" | tail -8
+		  # What was said of the nodes left that the rule did not keep.
+		  for n in $left; do
+			case " $kept " in *" $n "*) continue ;; esac
+			echo "$n: journal: $(tr '\n' ' ' <"$D/identity-ad/controller/$(echo "$n" | tr N n)" 2>/dev/null)"
+			grep -i "\b$n\b" "$log" "$D/resume.out" | tail -4
+		  done; } | sed 's/^/# /'
 
 	# 8. The DC drops the connection: on 127.0.0.2 a proxy closes every
 	# older connection when a new one comes, so ldapmodify's connection

@@ -124,6 +124,8 @@ for svc, url in (("ec2", moto), ("sts", moto), ("ssm", ssm_fake or moto),
     lines += [svc + " =", "  endpoint_url = " + url]
 private(os.path.join(d, "etc/aws.config"), "\n".join(lines) + "\n")
 EOP
+	# The controller's programs run as SlurmUser.
+	cluster_own "$d/etc/aws.config"
 	return 0
 }
 

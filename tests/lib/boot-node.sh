@@ -3,13 +3,16 @@
 #
 # Own UTS namespace (hostname = node), time namespace (boot time = now, or
 # slurmctld refuses the node; the caller waited 2 s after the power-up
-# request), mount namespace (this node's AWS config
-# bind-mounted over the shared path identity.conf names). Powered programs
+# request), mount namespace (this node's AWS config and its own local
+# StateDir, nodes/NODE/state, bind-mounted over the shared paths
+# identity.conf names: the controller's StateDir is SlurmUser's, a node's
+# is root's, on its own disk). Powered programs
 # inherit a blocked SIGTERM from slurmctld; tests stop nodes with SIGKILL.
 set -u
 d=$1 n=$2
 nd=$d/nodes/$n
-mkdir -p "$nd" "$d/spool/$n"
+mkdir -p "$nd" "$nd/state" "$d/spool/$n"
+chmod 700 "$nd/state"
 up=$(cut -d. -f1 /proc/uptime)
 # Inside the release matrix's chroot the root is not a mount point and
 # "private" fails; run.sh made every mount private already.
@@ -17,6 +20,7 @@ prop=private
 [ -n "${SI_IN_CHROOT:-}" ] && prop=unchanged
 setsid unshare --uts --mount --propagation $prop --time --boottime -"$up" -- \
 	sh -c "hostname $n && mount --bind '$nd/aws.config' '$d/etc/aws.config' && \
+	       mount --bind '$nd/state' '$d/identity' && \
 	       exec slurmd -D -f '$d/etc/slurm.conf' -N $n" \
 	>>"$d/log/slurmd-$n.out" 2>&1 </dev/null &
 echo $! >"$nd/slurmd.pid"

@@ -1,17 +1,43 @@
 # cluster.sh: a real Slurm cluster with power saving on this one machine.
 #
-# Sourced by integration tests. slurmctld runs our power hooks; the chained
-# "cloud" programs (cloud-resume, cloud-suspend) create and terminate the
+# Sourced by integration tests. slurmctld runs as SlurmUser slurm, as on
+# real clusters (CLUSTER_SLURM_USER=root for the old shape), and runs our
+# power hooks as that user, from copies of the programs in $CLUSTER_DIR/sbin
+# (the build tree may sit below a 0700 directory). StateDir, the logs and
+# the controller's AWS config are SlurmUser's; identity.conf is root's and
+# readable. The chained "cloud" programs (cloud-resume, cloud-suspend) ask
+# the test's "hypervisor" (root, as a cloud's is: SlurmUser can neither
+# make namespaces nor kill root's slurmd) to create and terminate the
 # node's EC2 instance in moto, start its IMDSv2 endpoint, and boot one real
-# slurmd per node in its own UTS, time and mount namespaces (hostname = node
-# name, fresh boot time, its own AWS config bind-mounted over the shared
-# path). Terminating an instance kills its slurmd with SIGKILL and deletes
-# its local identity state, as losing the instance's disk would.
+# slurmd per node in its own UTS, time and mount namespaces (hostname =
+# node name, fresh boot time, its own AWS config and its own local
+# StateDir, nodes/NODE/state, bind-mounted over the shared paths).
+# Terminating an instance kills its slurmd with SIGKILL and deletes its
+# local state, as losing the instance's disk would.
 #
 # Needs: CLUSTER_DIR (empty dir), top_srcdir, top_builddir, and the AWS
 # endpoints set up by aws_env_start (aws_env.sh).
 
 CLUSTER_NODES=${CLUSTER_NODES:-2}
+CLUSTER_SLURM_USER=${CLUSTER_SLURM_USER:-slurm}
+id -u "$CLUSTER_SLURM_USER" >/dev/null 2>&1 || CLUSTER_SLURM_USER=root
+
+# cluster_own PATH...: SlurmUser's.
+cluster_own() {
+	chown "$CLUSTER_SLURM_USER:" "$@"
+}
+
+# The programs slurmctld and slurmd run, copied where SlurmUser reaches
+# them; the prolog finds its slow path beside itself.
+cluster_install() {
+	local d=$CLUSTER_DIR p
+	mkdir -p "$d/sbin" || return 1
+	for p in slurm-identity slurm-identity-resume slurm-identity-suspend \
+		slurm-identity-resume-fail slurm-identity-prolog \
+		slurm-identity-prolog-register slurm-identity-epilog; do
+		cp "$top_builddir/$p" "$d/sbin/$p" && chmod 755 "$d/sbin/$p" || return 1
+	done
+}
 
 cluster_free_port() {
 	# A base port with $1 free ports above it, below the kernel's range
@@ -67,8 +93,12 @@ munge_ensure() {
 cluster_configure() {
 	local d=$CLUSTER_DIR base i nodes release
 	mkdir -p "$d/etc" "$d/state" "$d/spool" "$d/log" "$d/run" "$d/bin" \
-		"$d/nodes" "$d/identity"
+		"$d/nodes" "$d/identity" "$d/cloud"
 	chmod 700 "$d/identity"
+	: >"$d/log/cloud.log"
+	cluster_own "$d/state" "$d/log" "$d/run" "$d/identity" "$d/cloud" \
+		"$d/log/cloud.log" || return 1
+	cluster_install || return 1
 	base=$(cluster_free_port $((CLUSTER_NODES + 2))) || return 1
 	release=$(slurm_release)
 	echo "$base" >"$d/base_port"
@@ -78,7 +108,7 @@ ClusterName=sitest
 SlurmctldHost=$(hostname -s)(127.0.0.1)
 SlurmctldPort=$base
 SlurmdPort=$((base + 1))
-SlurmUser=root
+SlurmUser=$CLUSTER_SLURM_USER
 SlurmdUser=root
 AuthType=auth/munge
 StateSaveLocation=$d/state
@@ -104,11 +134,11 @@ SuspendTimeout=${CLUSTER_SUSPEND_TIMEOUT:-15}
 ResumeTimeout=${CLUSTER_RESUME_TIMEOUT:-60}
 ResumeRate=0
 SuspendRate=0
-ResumeProgram=$top_builddir/slurm-identity-resume
-SuspendProgram=$top_builddir/slurm-identity-suspend
-ResumeFailProgram=$top_builddir/slurm-identity-resume-fail
-Prolog=$top_builddir/slurm-identity-prolog
-Epilog=$top_builddir/slurm-identity-epilog
+ResumeProgram=$d/sbin/slurm-identity-resume
+SuspendProgram=$d/sbin/slurm-identity-suspend
+ResumeFailProgram=$d/sbin/slurm-identity-resume-fail
+Prolog=$d/sbin/slurm-identity-prolog
+Epilog=$d/sbin/slurm-identity-epilog
 PrologFlags=Alloc
 PrologEpilogTimeout=90
 KillWait=5
@@ -137,7 +167,9 @@ EOC
 		echo "ChainSuspendProgram=$d/bin/cloud-suspend"
 		echo "ChainResumeFailProgram=$d/bin/cloud-suspend"
 		echo "RequestTimeout=5"
-		echo "MetricsFile=$d/log/identity.prom"
+		# Each host's own textfile: nodes keep their counts in their own
+		# StateDir.
+		echo "MetricsFile=$d/log/identity-%n.prom"
 		for line in "$@"; do echo "$line"; done
 	} >"$d/etc/identity.conf"
 	chmod 644 "$d/etc/identity.conf" "$d/etc/slurm.conf"
@@ -182,21 +214,39 @@ EOC
 	return 0
 }
 
-# The chained cloud programs. slurmctld runs them with no PATH and only
-# SLURM_CONF, so everything they need is written into them.
+# The chained cloud programs. slurmctld runs them as SlurmUser with no
+# PATH and only SLURM_CONF, so everything they need is written into them.
+# Each hands its node list to the hypervisor (root) and waits for it:
+# cloud-resume-root / cloud-suspend-root do the work.
 cluster_write_cloud() {
-	local d=$CLUSTER_DIR py
+	local d=$CLUSTER_DIR py kind
 	py=$(command -v python3)
 	py=$("$py" -c 'import sys; print(sys.executable)')
-	cat >"$d/bin/cloud-resume" <<EOC
+	for kind in resume suspend; do
+		cat >"$d/bin/cloud-$kind" <<EOC
 #!/bin/bash
-# Test cloud: launch an instance per node and boot its slurmd.
+# Test cloud: ask the hypervisor to $kind \$1, and wait for it.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-export SI_IN_CHROOT=${SI_IN_CHROOT:-}
 exec >>"$d/log/cloud.log" 2>&1
-echo "\$(date +%T) cloud-resume \$1"
+echo "\$(date +%T) cloud-$kind \$1 (as \$(id -un))"
 # What the chained program is given (0300 checks it is Slurm's, not ours).
 echo "chain-env: AWS_CONFIG_FILE=\${AWS_CONFIG_FILE-unset} AWS_SHARED_CREDENTIALS_FILE=\${AWS_SHARED_CREDENTIALS_FILE-unset} core-hard=\$(ulimit -Hc)"
+req=$d/cloud/\$\$-\$(date +%s%N)
+printf '%s\n' "\$1" >"\$req.tmp" && mv "\$req.tmp" "\$req.$kind"
+for i in \$(seq 1 3000); do
+	[ -s "\$req.done" ] && exit "\$(cat "\$req.done")"
+	sleep 0.1
+done
+echo "cloud-$kind: the hypervisor did not answer in 300 s"
+exit 1
+EOC
+	done
+	cat >"$d/bin/cloud-resume-root" <<EOC
+#!/bin/bash
+# Test cloud, as root: launch an instance per node and boot its slurmd.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin SLURM_CONF=$d/etc/slurm.conf
+export SI_IN_CHROOT=${SI_IN_CHROOT:-}
+exec >>"$d/log/cloud.log" 2>&1
 # slurmctld accepts a node only with a boot time after its power-up request
 # (whole seconds): let two seconds pass, then boot with uptime ~0.
 sleep 2
@@ -205,24 +255,50 @@ for n in \$(scontrol show hostnames "\$1"); do
 	$top_srcdir/tests/lib/boot-node.sh "$d" "\$n" || exit 1
 done
 EOC
-	cat >"$d/bin/cloud-suspend" <<EOC
+	cat >"$d/bin/cloud-suspend-root" <<EOC
 #!/bin/bash
-# Test cloud: terminate each node's instance (slurmd killed, disk lost).
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# Test cloud, as root: terminate each node's instance (slurmd killed, disk
+# lost).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin SLURM_CONF=$d/etc/slurm.conf
 exec >>"$d/log/cloud.log" 2>&1
-echo "\$(date +%T) cloud-suspend \$1"
 for n in \$(scontrol show hostnames "\$1"); do
 	$top_srcdir/tests/lib/halt-node.sh "$d" "\$n"
 	"$py" "$top_srcdir/tests/lib/cloud.py" --dir "$d" terminate "\$n"
 done
 exit 0
 EOC
-	chmod 755 "$d/bin/cloud-resume" "$d/bin/cloud-suspend"
+	chmod 755 "$d/bin/cloud-resume" "$d/bin/cloud-suspend" \
+		"$d/bin/cloud-resume-root" "$d/bin/cloud-suspend-root"
+}
+
+# The hypervisor: root's side of the test cloud. Runs each request the
+# cloud programs leave in $CLUSTER_DIR/cloud (NAME.resume, NAME.suspend:
+# a node list) as it comes, and answers with NAME.done (the exit status).
+cluster_hypervisor() {
+	local d=$CLUSTER_DIR
+	(
+		trap 'exit 0' TERM
+		while :; do
+			for req in "$d"/cloud/*.resume "$d"/cloud/*.suspend; do
+				[ -f "$req" ] || continue
+				name=${req%.*} kind=${req##*.}
+				mv "$req" "$name.taken" 2>/dev/null || continue
+				(
+					"$d/bin/cloud-$kind-root" "$(cat "$name.taken")"
+					echo $? >"$name.tmp" && mv "$name.tmp" "$name.done"
+					rm -f "$name.taken"
+				) </dev/null &
+			done
+			sleep 0.1
+		done
+	) </dev/null >>"$d/log/cloud.log" 2>&1 &
+	echo $! >"$d/run/hypervisor.pid"
 }
 
 cluster_start() {
 	local d=$CLUSTER_DIR i
 	munge_ensure || { echo "# munge failed"; return 1; }
+	[ -s "$d/run/hypervisor.pid" ] || cluster_hypervisor
 	export SLURM_CONF=$d/etc/slurm.conf
 	slurmctld -f "$SLURM_CONF" -i
 	for i in $(seq 1 50); do
@@ -242,6 +318,8 @@ cluster_stop() {
 		for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$pid" 2>/dev/null
 	fi
+	[ -s "$d/run/hypervisor.pid" ] && kill "$(cat "$d/run/hypervisor.pid")" 2>/dev/null
+	rm -f "$d/run/hypervisor.pid"
 	for f in "$d"/nodes/*/slurmd.pid "$d"/nodes/*/imds.pid; do
 		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
 	done

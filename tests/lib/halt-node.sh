@@ -31,5 +31,6 @@ if [ -n "$uts" ] && [ "$uts" != "$(uts_of $$)" ]; then
 		sleep 0.1
 	done
 fi
-rm -f "$d/identity/node/$n" "$d/identity/node/$n.key" "$d/identity/node/.$n.lock"
+# Its disk: the node's own StateDir (boot-node.sh).
+rm -rf "$nd/state"
 exit 0

@@ -74,6 +74,17 @@ static char *find_region(const struct aws_client_options *opts,
 		if (r && *r)
 			found = xstrdup(r);
 		profile_free(&p);
+	} else {
+		/* A file that is there but cannot be read is a mistake to
+		 * name (SlurmUser not allowed to read it), not a reason to
+		 * ask IMDS instead. */
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "cannot read the AWS config file %s", why);
+		free(path);
+		free(name);
+		return NULL;
 	}
 	free(path);
 	free(name);
