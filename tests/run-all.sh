@@ -24,6 +24,9 @@ else
 	echo "run-all: not root, assuming the packages are installed"
 fi
 
+# section TITLE: a heading with the time since the start.
+section() { echo "== $* (+$(($(date +%s) - started)) s)"; }
+
 autoreconf -fi >/dev/null 2>&1 || { echo "run-all: autoreconf failed"; exit 1; }
 
 # The release matrix runs beside this machine's tests, from the start:
@@ -38,6 +41,7 @@ mkdir -p _matrix
 		rm -f "_build-$rel"/tests/*/*.trs "_build-$rel"/tests/*/*.log
 		sh tests/release/run.sh "$rel" >"_matrix/$rel.log" 2>&1
 		echo $? >"_matrix/$rel.rc"
+		echo $(($(date +%s) - started)) >"_matrix/$rel.end"
 	done
 ) &
 matrix=$!
@@ -45,19 +49,19 @@ matrix=$!
 # unshare whose PID namespace ends with it.
 trap 'kill -9 $(ps -o pid= --ppid "$matrix" 2>/dev/null) "$matrix" 2>/dev/null' EXIT
 
-echo "== build (-Werror)"
+section "build (-Werror)"
 mkdir -p _build
 (cd _build && ../configure -q --enable-werror) || exit 1
 make -C _build -s -j"$jobs" >/dev/null || { make -C _build; exit 1; }
 
-echo "== make check (two scenarios at a time, each in its own namespaces)"
+section "make check (two scenarios at a time, each in its own namespaces)"
 make -C _build -s -j"$jobs" check || status=1
 
-echo "== make distcheck (tarball builds, installs, passes the unit tests)"
+section "make distcheck (tarball builds, installs, passes the unit tests)"
 SI_UNIT_ONLY=1 make -C _build -s distcheck >_build/distcheck.log 2>&1 ||
 	{ tail -40 _build/distcheck.log; echo "run-all: distcheck failed"; status=1; }
 
-echo "== Debian package: dpkg-buildpackage, install, run, remove"
+section "Debian package: dpkg-buildpackage, install, run, remove"
 # The package must hold Slurm to the release line it was built for.
 want_dep=$(slurmd -V | awk '{ split($2, v, "."); printf "slurm-wlm-basic-plugins (<< %d.%02d~)", v[1], v[2] + 1 }')
 pkg=$(mktemp -d)
@@ -74,19 +78,19 @@ else
 fi
 rm -rf "$pkg"
 
-echo "== sanitizers (ASan+UBSan): unit tests"
+section "sanitizers (ASan+UBSan): unit tests"
 mkdir -p _build-asan
 (cd _build-asan && ../configure -q --enable-werror --enable-sanitizers) || exit 1
 make -C _build-asan -s -j"$jobs" >/dev/null || { make -C _build-asan; exit 1; }
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	make -C _build-asan -s unit-check || status=1
 
-echo "== release matrix (started with the build)"
+section "release matrix (started with the build)"
 wait "$matrix"
 trap - EXIT
 for r in $releases; do
 	rel=${r%%:*} line=${r#*:}
-	echo "== release matrix: Slurm $line (Debian $rel)"
+	section "release matrix: Slurm $line (Debian $rel)"
 	rc=$(cat "_matrix/$rel.rc" 2>/dev/null || echo 1)
 	if [ "$rc" = 77 ]; then
 		echo "run-all: Slurm $line: no $rel root could be built here:"
@@ -95,6 +99,7 @@ for r in $releases; do
 		grep -E '^(FAIL|ERROR|XPASS):' "_matrix/$rel.log"
 		grep -E '^(==|# (TOTAL|PASS|FAIL|ERROR|SKIP):)' "_matrix/$rel.log"
 		[ "$rc" = 0 ] || echo "run-all: Slurm $line exited $rc (log: _matrix/$rel.log)"
+		echo "run-all: Slurm $line finished at +$(cat "_matrix/$rel.end" 2>/dev/null) s"
 	fi
 done
 
@@ -132,6 +137,11 @@ for r in $releases; do
 	[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
 	echo "run-all: Slurm $line (Debian $rel): $p passed, $f failed, $s skipped"
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+done
+# Every skip, with its reason: a skip is a test that did not run.
+for log in $(find _build _build-asan $(for r in $releases; do echo "_build-${r%%:*}"; done) \
+	-path '*/tests/*' -name '*.log' -not -path '*/slurm-identity-*/*' 2>/dev/null); do
+	grep -h '^SKIP:' "$log" | sed "s|^|run-all: skipped ($(echo "$log" | cut -d/ -f1)): |"
 done
 echo "run-all: $(($(date +%s) - started)) s"
 [ "$fail" -gt 0 ] && status=1
