@@ -110,6 +110,18 @@ ok $? "resume of registered nodes succeeds"
 	grep -qx 'phase=resuming' "$CLUSTER_DIR/identity/controller/n1"
 ok $? "resume of registered nodes changes nothing: both registered, no call, Extra kept ($extra_before)"
 
+# The epilog finds the identity lost (the OpsWorks key gone from the
+# node's disk): it drains the node with a reason that says so, and the
+# job itself is not failed.
+key=$(sed -n 's/^opsworks.key=//p' "$CLUSTER_DIR/nodes/n2/state/node/n2")
+key=$CLUSTER_DIR/nodes/n2/state/${key#"$CLUSTER_DIR/identity/"}
+[ -f "$key" ] && rm -f "$key"
+job3=$(sbatch -N1 -w n2 --parsable --wrap true -o /dev/null)
+wait_for "sinfo -h -R -n n2 -o '%E' | grep -qx 'identity: opsworks: epilog: key file missing'" 60 &&
+	[ "$(job_state "$job3")" = COMPLETED ]
+ok $? "epilog: a lost key drains the node ($(sinfo -h -R -n n2 -o '%E'); job $(job_state "$job3"))"
+scontrol update nodename=n2 state=resume
+
 t1=$(date +%s)
 wait_for '[ "$(node_state n1)" = idle~ ] && [ "$(node_state n2)" = idle~ ]' 120
 ok $? "nodes powered down after SuspendTime ($(node_state n1), $(node_state n2))"

@@ -14,13 +14,16 @@
 #    an "identity: ad:" reason, and nothing is orphaned once the DC is back
 #    and reconcile ran.
 # 5. The node's policy cannot read the domain password (moto: AccessDenied).
+# 7. An instance that never boots: slurmctld gives up at ResumeTimeout and
+#    runs our ResumeFailProgram, which removes the account and join secret
+#    that resume made for it.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/cluster.sh"
 . "$top_srcdir/tests/lib/aws_env.sh"
 . "$top_srcdir/tests/lib/samba.sh"
 
-CLUSTER_SUSPEND_TIME=5 CLUSTER_SUSPEND_TIMEOUT=8
+CLUSTER_SUSPEND_TIME=5 CLUSTER_SUSPEND_TIMEOUT=8 CLUSTER_RESUME_TIMEOUT=40
 P=$(test_dir adspank)
 H=$P/home
 SAMBA_HOME_BASE=$H
@@ -259,6 +262,23 @@ ok $? "resume of n1 does not reset the planted N1 outside our OU: $(sed -n 's/^e
 SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-suspend" n1
 [ -n "$(samba_ldap -b "CN=N1,CN=Computers,$SAMBA_BASE_DN" -s base dn 2>/dev/null)" ]
 ok $? "nor does suspend of n1 delete it"
+
+# 7. ResumeTimeout reaches ResumeFailProgram through slurmctld.
+wait_for "all_down n4" 120
+touch "$d/cloud/no-boot.n4"
+: >"$d/log/identity.log"
+job=$(sbatch -N1 -w n4 --parsable --no-requeue --wrap true -o /dev/null)
+wait_for "samba_computers | grep -qw N4 && join_secrets | grep -q '/join/n4\$'" 60
+ok $? "resume of n4 made its account and join secret ($(samba_computers))"
+wait_for "grep -q 'slurm-identity-resume-fail\[[0-9]*\]: n4: deregister: 1 node(s) queued' '$d/log/identity.log'" $((40 + 90))
+ok $? "n4 never booted: at ResumeTimeout slurmctld ran our ResumeFailProgram ($(node_state n4), $(sinfo -h -R -n n4 -o '%E'))"
+wait_for worker_idle 60 &&
+	wait_for "! samba_computers | grep -qw N4 && ! join_secrets | grep -q '/join/n4\$'" 30
+ok $? "its account and join secret are gone ($(samba_computers); $(join_secrets))"
+grep -q "cloud: terminated n4" "$d/log/cloud.log"
+ok $? "and the chained program terminated its instance"
+rm -f "$d/cloud/no-boot.n4"
+scancel "$job" 2>/dev/null
 
 # 5. The node role cannot read the domain password.
 python3 - "$d" <<'EOP'

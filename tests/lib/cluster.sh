@@ -252,6 +252,8 @@ exec >>"$d/log/cloud.log" 2>&1
 sleep 2
 for n in \$(scontrol show hostnames "\$1"); do
 	"$py" "$top_srcdir/tests/lib/cloud.py" --dir "$d" launch "\$n" || exit 1
+	# A test's way to have an instance that never boots.
+	[ -e "$d/cloud/no-boot.\$n" ] && { echo "cloud: \$n does not boot (no-boot)"; continue; }
 	$top_srcdir/tests/lib/boot-node.sh "$d" "\$n" || exit 1
 done
 EOC
@@ -274,6 +276,8 @@ EOC
 # The hypervisor: root's side of the test cloud. Runs each request the
 # cloud programs leave in $CLUSTER_DIR/cloud (NAME.resume, NAME.suspend:
 # a node list) as it comes, and answers with NAME.done (the exit status).
+# $CLUSTER_DIR/cloud/no-boot.NODE: NODE's instance is launched but never
+# boots (ResumeTimeout scenarios).
 cluster_hypervisor() {
 	local d=$CLUSTER_DIR
 	(
