@@ -81,7 +81,9 @@ struct backend {
 	int (*list)(struct backend_context *ctx, struct registration **regs,
 		    size_t *count, char *err, size_t errlen);
 	/* Controller, on resume, before the nodes boot (NULL: nothing to
-	 * do): regs carry the node names; sets id on success, else error. */
+	 * do): regs carry the node names; sets id once the registration
+	 * exists (a computer account), and error if a step failed (its join
+	 * secret): both may be set. */
 	void (*prepare)(struct backend_context *ctx, struct registration *regs,
 			size_t count);
 	/* Controller: remove regs (in parallel); sets removed/error each. */

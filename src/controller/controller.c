@@ -76,12 +76,15 @@ static void prepare_nodes(struct controller *c, const struct node_list *nodes,
 
 			/* A pending record keeps the ids of the previous
 			 * life to remove; ids name one life, so removing
-			 * them never touches what is prepared now. */
+			 * them never touches what is prepared now. An id is
+			 * kept even when a later step failed (the account
+			 * was made, its join secret was not): what exists
+			 * must be found again by its life when it goes. */
 			if (regs[i].error[0])
 				journal_setf(e, "error", "%s: prepare: %.200s",
 					     be->name, regs[i].error);
-			else if (regs[i].id[0] &&
-				 journal_phase(e) != JOURNAL_PHASE_PENDING)
+			if (regs[i].id[0] &&
+			    journal_phase(e) != JOURNAL_PHASE_PENDING)
 				journal_set(e, be->id_key, regs[i].id);
 		}
 		free(regs);

@@ -115,17 +115,25 @@ ok $? "and forgotten from the sightings"
 [ "$(registered)" = "othercluster-7" ]
 ok $? "the other cluster's registration is untouched ($(registered))"
 
-# 3. An id planted in a node's Extra (anyone with node root or operator
-# rights can) is not what its suspend removes.
+# 3. An id planted in a node's Extra or, on 23.11+, its InstanceId (anyone
+# with node root or operator rights can) is not what its suspend removes.
 foreign=$(opsworks_fake GET /_fake/registry | python3 -c 'import json,sys; print([i["InstanceId"] for i in json.load(sys.stdin) if i["Hostname"] == "othercluster-7"][0])')
 job=$(sbatch -N1 -w n2 --parsable --wrap 'sleep 1' -o /dev/null)
 wait_for '[ "$(job_state $job)" = COMPLETED ]' 120 && [ "$(registered)" = "n2 othercluster-7" ]
 ok $? "n2 up and registered again ($(registered))"
 scontrol update nodename=n2 extra="identity=ready instance=- opsworks=$foreign"
+# On 23.11+ the node record's InstanceId is a claim too (an operator can
+# set it): plant the other cluster's instance there as well.
+foreign_ec2=i-0aaaaaaaaaaaaaaaa
+if [ "$(slurm_release)" -ge 2311 ]; then
+	scontrol update nodename=n2 instanceid=$foreign_ec2 &&
+		scontrol show node n2 | grep -q "InstanceId=$foreign_ec2"
+	ok $? "23.11+: n2's InstanceId claims the other cluster's instance $foreign_ec2"
+fi
 wait_for '[ "$(node_state n2)" = idle~ ] && [ "$(registered)" = othercluster-7 ]' 90
 ok $? "n2's suspend removed n2's own registration only ($(registered))"
-! grep -q "$foreign" "$CLUSTER_DIR/log/identity.log"
-ok $? "and never acted on the planted id $foreign"
+! grep -q -e "$foreign" -e "$foreign_ec2" "$CLUSTER_DIR/log/identity.log"
+ok $? "and never acted on the planted ids $foreign, $foreign_ec2"
 
 # 4. StateDir trouble is never silence: with the queue and journal made
 # immutable (as a read-only file system would be), the suspend hook says

@@ -10,6 +10,7 @@
 # one reconcile. Every trial must end with n1-n20 gone and n21 registered.
 # Backends: OpsWorks (the strict fake), SSM (moto's EC2 tags) and, where a
 # Samba AD DC can run, AD (computer accounts and their join secrets).
+# StateDir is SlurmUser's: the hooks, run as root, act as SlurmUser.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/cluster.sh"
@@ -117,4 +118,10 @@ ok $? "at least 30 kill points, hooks and workers, on $backends ($points, $kille
 ok $? "no registration left after one reconcile ($leaks)"
 [ "$wrong" = 0 ]
 ok $? "no registration of a node Slurm is powering up removed ($wrong)"
+# The hooks ran as root, as an admin would run them: with StateDir
+# SlurmUser's, they and their workers acted as SlurmUser throughout.
+if [ "$CLUSTER_SLURM_USER" != root ]; then
+	! find "$D"/identity-* -user root | grep -q .
+	ok $? "the hooks and workers ran as $CLUSTER_SLURM_USER: nothing in StateDir is root's ($(find "$D"/identity-* -user root | head -2 | tr '\n' ' '))"
+fi
 tap_done

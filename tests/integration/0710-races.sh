@@ -312,5 +312,25 @@ if echo " $backends " | grep -q ' ad '; then
 		grep -q 'ad: connection to ldaps://127.0.0.2 lost; binding again' "$log"
 	ok $? "ad: the DC dropped the connection between a resume's two searches: bound again ($binds binds), $made accounts made, exit $rc" ||
 		grep 'ad: ' "$log" | tail -6 | sed 's/^/# /'
+
+	# 9. The account is made but its join secret cannot be stored (the
+	# Secrets Manager endpoint refuses connections, nothing listens in
+	# this test's network namespace): the record keeps the new account's
+	# id beside the error, so suspend removes that account (a run under
+	# load lost it: the record kept the id of the account's previous
+	# life, and removal found nothing of that life).
+	backends_conf ad DebugLevel=verbose
+	"$top_builddir/slurm-identity-resume" n40 >/dev/null 2>&1
+	: >"$log"
+	AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:9 \
+		"$top_builddir/slurm-identity-resume" n40 >"$D/resume.out" 2>&1
+	rec=$D/identity-ad/controller/n40
+	life=$(sed -n 's/.*: ad: computer N40:\([0-9a-f]*\) reset for a new instance$/\1/p' "$log")
+	[ -n "$life" ] && grep -qx "ad.id=N40:$life" "$rec" && grep -q '^error=ad: prepare: join secret: ' "$rec"
+	ok $? "ad: account reset but its join secret refused: the record has the new life ($life) and the error ($(sed -n 's/^error=//p' "$rec" | cut -c1-80))" ||
+		sed 's/^/# /' "$rec"
+	"$top_builddir/slurm-identity-suspend" n40 >/dev/null 2>&1
+	wait_for "flock -n '$D/identity-ad/queue/.worker.lock' true && ! samba_computers | grep -qw N40" 60
+	ok $? "ad: and suspend removes that account ($(samba_computers | tr ' ' '\n' | grep -c .) accounts left)"
 fi
 tap_done

@@ -17,7 +17,8 @@
 #   backends_stop         stops what backends_start started (by pid).
 #   backends_conf BACKEND [LINE...]
 #                         writes D/etc/identity-BACKEND.conf (StateDir
-#                         D/identity-BACKEND, LogFile D/log/identity-BACKEND.log,
+#                         D/identity-BACKEND, SlurmUser's: the hooks run as
+#                         root act as SlurmUser; LogFile D/log/identity-BACKEND.log,
 #                         MaxConcurrency BK_CONCURRENCY, default 2; AD's
 #                         DomainController BK_DC, default 127.0.0.1) plus
 #                         LINEs, and
@@ -107,6 +108,11 @@ DomainController=${BK_DC:-127.0.0.1}
 ComputerOU=$SAMBA_OU
 LdapTlsReqCert=never" ;;
 	esac
+	# SlurmUser's, as slurmctld's hooks need it: the hooks this test
+	# runs as root act as SlurmUser.
+	install -d -m 0700 -o "$CLUSTER_SLURM_USER" "$D/identity-$backend" &&
+		touch "$D/log/identity-$backend.log" &&
+		chown "$CLUSTER_SLURM_USER" "$D/log/identity-$backend.log" || return 1
 	printf '%s\n' "Backends=$backend" "$extra" "StateDir=$D/identity-$backend" \
 		"LogFile=$D/log/identity-$backend.log" "MaxConcurrency=${BK_CONCURRENCY:-2}" "RequestTimeout=10" \
 		"$@" >"$D/etc/identity-$backend.conf"

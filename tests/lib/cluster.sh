@@ -178,17 +178,19 @@ EOC
 
 # cluster_configure_cloud_only NAME N: slurm.conf for a controller alone:
 # N CLOUD nodes n[1-N], powered down, no slurmd ever (the power programs
-# are /bin/true), for tests and benchmarks that call our hooks themselves.
+# are /bin/true), for tests and benchmarks that call our hooks themselves
+# (as root: with StateDir SlurmUser's, they act as SlurmUser).
 cluster_configure_cloud_only() {
 	local d=$CLUSTER_DIR name=$1 n=$2 base
 	mkdir -p "$d/etc" "$d/state" "$d/log" "$d/run" || return 1
+	cluster_own "$d/state" "$d/log" "$d/run" || return 1
 	base=$(cluster_free_port 2) || return 1
 	cat >"$d/etc/slurm.conf" <<EOC
 ClusterName=$name
 SlurmctldHost=$(hostname -s)(127.0.0.1)
 SlurmctldPort=$base
 SlurmdPort=$((base + 1))
-SlurmUser=root
+SlurmUser=$CLUSTER_SLURM_USER
 AuthType=auth/munge
 StateSaveLocation=$d/state
 SlurmctldPidFile=$d/run/slurmctld.pid
