@@ -427,7 +427,9 @@ static struct ldap_conn *domain_conn(const struct identity_conf *conf,
 		.ca_file = conf->ldap_ca_file,
 		.reqcert = conf->ldap_tls_reqcert,
 		.password = d->password,
-		.timeout = HELPER_TIMEOUT,
+		/* Connect, TLS and bind together, and then each search or
+		 * change: RequestTimeout, as for an AWS call. */
+		.timeout = conf->request_timeout,
 	};
 	char *uri, *dn;
 

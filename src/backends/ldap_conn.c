@@ -204,13 +204,81 @@ static int tcp_connect(const char *uri, int timeout, char *err, size_t errlen)
 }
 #endif
 
-/* A new session to the URI, with the connection's options set. */
-static int conn_new(struct ldap_conn *c, int *fd, char *err, size_t errlen)
+/* One session option, or err naming it (ldap_set_option says only that
+ * it failed). */
+static int set_option(struct ldap_conn *c, int option, const char *name,
+		      const void *value, char *err, size_t errlen)
+{
+	if (ldap_set_option(c->ld, option, value) == LDAP_OPT_SUCCESS)
+		return 0;
+	snprintf(err, errlen, "%s: cannot set the LDAP option %s", c->opts.uri,
+		 name);
+	return -1;
+}
+
+/* What is left of the connection's timeout since start, as the library
+ * wants it (at least a second: 0 would mean no limit to it). */
+static struct timeval time_left(const struct ldap_conn *c, double start)
+{
+	double left = c->opts.timeout - (clock_monotonic() - start);
+	struct timeval tv;
+
+	if (left < 1)
+		left = 1;
+	tv.tv_sec = (time_t)left;
+	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+	return tv;
+}
+
+/* The session's options: LDAPv3, no referrals, what is left of the
+ * timeout since start (the library gives TCP, TLS and each request the
+ * whole of it, each), and our TLS settings. 0, or -1 with err naming the
+ * option. */
+static int set_options(struct ldap_conn *c, double start, char *err,
+		       size_t errlen)
 {
 	const struct ldap_conn_opts *o = &c->opts;
-	struct timeval tv = { o->timeout, 0 };
+	struct timeval tv = time_left(c, start);
 	int version = LDAP_VERSION3, reqcert = reqcert_value(o->reqcert);
-	int server = 0, rc;
+	int server = 0;
+	bool ca = verifies(reqcert) && o->ca_file && o->ca_file[0];
+	const struct {
+		int option;
+		const char *name;
+		const void *value;
+		bool wanted;
+	} options[] = {
+		{ LDAP_OPT_PROTOCOL_VERSION, "LDAP_OPT_PROTOCOL_VERSION",
+		  &version, true },
+		{ LDAP_OPT_REFERRALS, "LDAP_OPT_REFERRALS", LDAP_OPT_OFF, true },
+		{ LDAP_OPT_NETWORK_TIMEOUT, "LDAP_OPT_NETWORK_TIMEOUT", &tv,
+		  true },
+		{ LDAP_OPT_TIMEOUT, "LDAP_OPT_TIMEOUT", &tv, true },
+		{ LDAP_OPT_X_TLS_CACERTFILE,
+		  "LDAP_OPT_X_TLS_CACERTFILE (LdapCaFile)", o->ca_file, ca },
+		{ LDAP_OPT_X_TLS_REQUIRE_CERT,
+		  "LDAP_OPT_X_TLS_REQUIRE_CERT (LdapTlsReqCert)", &reqcert, true },
+		{ LDAP_OPT_X_TLS_NEWCTX,
+		  "LDAP_OPT_X_TLS_NEWCTX (the TLS context: is LdapCaFile a PEM bundle?)",
+		  &server, true },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (options[i].wanted &&
+		    set_option(c, options[i].option, options[i].name,
+			       options[i].value, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+/* A new session to the URI, with the connection's options set; start is
+ * when the connection's time began. */
+static int conn_new(struct ldap_conn *c, double start, int *fd, char *err,
+		    size_t errlen)
+{
+	const struct ldap_conn_opts *o = &c->opts;
+	int rc;
 
 	*fd = -1;
 #if LDAP_VENDOR_VERSION < 20600
@@ -228,16 +296,7 @@ static int conn_new(struct ldap_conn *c, int *fd, char *err, size_t errlen)
 		conn_error(NULL, rc, o->uri, err, errlen);
 		return -1;
 	}
-	if (ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &version) ||
-	    ldap_set_option(c->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) ||
-	    ldap_set_option(c->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) ||
-	    ldap_set_option(c->ld, LDAP_OPT_TIMEOUT, &tv) ||
-	    (verifies(reqcert) && o->ca_file && o->ca_file[0] &&
-	     ldap_set_option(c->ld, LDAP_OPT_X_TLS_CACERTFILE, o->ca_file)) ||
-	    ldap_set_option(c->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &reqcert) ||
-	    ldap_set_option(c->ld, LDAP_OPT_X_TLS_NEWCTX, &server)) {
-		snprintf(err, errlen, "%s: cannot set the connection's options",
-			 o->uri);
+	if (set_options(c, start, err, errlen) < 0) {
 		conn_drop(c);
 		return -1;
 	}
@@ -250,18 +309,18 @@ static int conn_connect(struct ldap_conn *c, int fd, char *err, size_t errlen)
 	int rc;
 
 #if LDAP_VENDOR_VERSION < 20600
-	if (ldap_set_option(c->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON)) {
-		snprintf(err, errlen, "%s: cannot set the connection's options",
-			 c->opts.uri);
+	if (set_option(c, LDAP_OPT_CONNECT_ASYNC, "LDAP_OPT_CONNECT_ASYNC",
+		       LDAP_OPT_ON, err, errlen) < 0)
 		return -1;
-	}
 	rc = ldap_install_tls(c->ld);
 	/* From here on as in any other connection: blocking, the library
 	 * waiting on the socket itself. */
-	if (ldap_set_option(c->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_OFF) ||
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
-		snprintf(err, errlen, "%s: cannot set the connection's options",
-			 c->opts.uri);
+	if (set_option(c, LDAP_OPT_CONNECT_ASYNC, "LDAP_OPT_CONNECT_ASYNC",
+		       LDAP_OPT_OFF, err, errlen) < 0)
+		return -1;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "%s: cannot make the socket blocking: %s",
+			 c->opts.uri, strerror(errno));
 		return -1;
 	}
 	if (rc != LDAP_SUCCESS)
@@ -280,13 +339,23 @@ static int conn_bind(struct ldap_conn *c, char *err, size_t errlen)
 	const struct ldap_conn_opts *o = &c->opts;
 	struct berval cred = { 0, (char *)"" };
 	double t0 = clock_monotonic();
+	struct timeval tv;
 	int fd, rc;
 
-	if (conn_new(c, &fd, err, errlen) < 0)
+	if (conn_new(c, t0, &fd, err, errlen) < 0)
 		return -1;
 	/* Connected (TCP and TLS) before the password is copied anywhere:
 	 * a DC that does not answer holds no bind request of ours. */
 	if (conn_connect(c, fd, err, errlen) < 0) {
+		conn_drop(c);
+		return -1;
+	}
+	/* The bind gets what connect and TLS left. */
+	tv = time_left(c, t0);
+	if (set_option(c, LDAP_OPT_TIMEOUT, "LDAP_OPT_TIMEOUT", &tv, err,
+		       errlen) < 0 ||
+	    set_option(c, LDAP_OPT_NETWORK_TIMEOUT, "LDAP_OPT_NETWORK_TIMEOUT",
+		       &tv, err, errlen) < 0) {
 		conn_drop(c);
 		return -1;
 	}
@@ -304,6 +373,16 @@ static int conn_bind(struct ldap_conn *c, char *err, size_t errlen)
 	mallopt(M_PERTURB, 0);
 	if (rc != LDAP_SUCCESS) {
 		conn_error(c->ld, rc, "ldap bind", err, errlen);
+		conn_drop(c);
+		return -1;
+	}
+	/* Every later request has the whole timeout again. */
+	tv.tv_sec = o->timeout;
+	tv.tv_usec = 0;
+	if (set_option(c, LDAP_OPT_TIMEOUT, "LDAP_OPT_TIMEOUT", &tv, err,
+		       errlen) < 0 ||
+	    set_option(c, LDAP_OPT_NETWORK_TIMEOUT, "LDAP_OPT_NETWORK_TIMEOUT",
+		       &tv, err, errlen) < 0) {
 		conn_drop(c);
 		return -1;
 	}

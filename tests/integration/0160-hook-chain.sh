@@ -135,4 +135,44 @@ done
 grep -q "needs an absolute path" <("$top_builddir/slurm-identity-resume" -c identity.conf n1 2>&1)
 ok $? "a relative -c is named as such"
 
+# A domain controller that accepts TCP and never answers: connect, TLS and
+# bind together take RequestTimeout, not the old fixed 30 s (nor a whole
+# timeout each). Port 636 is ours in this test's network namespace.
+mkdir -p "$D/state3" && chmod 700 "$D/state3"
+cat >"$D/silent.conf" <<EOC
+ClusterName=chaintest
+Backends=ad
+DomainName=silent.example
+DomainPassword=not-a-real-password
+DomainController=127.0.0.1
+ComputerOU=OU=Nodes,DC=silent,DC=example
+RequestTimeout=4
+Region=us-east-1
+StateDir=$D/state3
+LogFile=$D/silent.log
+EOC
+chmod 600 "$D/silent.conf"
+python3 -c '
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 636)); s.listen(16)
+open(sys.argv[1], "w").write("ready")
+held = []
+while True:
+    held.append(s.accept()[0])
+' "$D/silent.ready" 2>/dev/null &
+silent=$!
+if wait_for "[ -s '$D/silent.ready' ]" 10; then
+	t0=$(date +%s.%N)
+	AWS_ACCESS_KEY_ID=AKIDSILENT AWS_SECRET_ACCESS_KEY=x \
+		"$top_builddir/slurm-identity-resume" -c "$D/silent.conf" n1 2>/dev/null
+	took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	awk -v t="$took" 'BEGIN { exit !(t <= 4 + 2) }' &&
+		grep -q "n1: ad: prepare: ldap connect: " "$D/silent.log"
+	ok $? "a silent DC: resume's LDAP work ends within RequestTimeout=4 + 2 s ($took s: $(grep -o 'ad: prepare: .*' "$D/silent.log"))"
+else
+	ok 0 "# SKIP port 636 cannot be bound here (not in a network namespace of our own)"
+fi
+kill "$silent" 2>/dev/null
+
 tap_done
