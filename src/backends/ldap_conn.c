@@ -259,7 +259,7 @@ static int set_options(struct ldap_conn *c, double start, char *err,
 		{ LDAP_OPT_X_TLS_REQUIRE_CERT,
 		  "LDAP_OPT_X_TLS_REQUIRE_CERT (LdapTlsReqCert)", &reqcert, true },
 		{ LDAP_OPT_X_TLS_NEWCTX,
-		  "LDAP_OPT_X_TLS_NEWCTX (the TLS context: is LdapCaFile a PEM bundle?)",
+		  "LDAP_OPT_X_TLS_NEWCTX (the TLS context: can LdapCaFile be read?)",
 		  &server, true },
 	};
 	size_t i;
