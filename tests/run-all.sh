@@ -2,13 +2,14 @@
 # run-all.sh: install what the tests need, build, and run the whole suite.
 #
 # 1. Debian packages (tests/install-deps.sh)
-# 2. a -Werror build and `make check` (unit and integration tests) against
-#    this machine's Slurm (22.05 on Debian 12)
-# 3. an ASan+UBSan build running the unit tests again
-# 4. the release matrix, from the start beside 2-3: Slurm 24.11 (Debian
-#    13, trixie) and 26.05 (Debian sid), each built and tested in a Debian
-#    root of that release (tests/release/); a release whose root cannot be
-#    built here is reported as skipped, and as failed when CI=true
+# 2. a -Werror build and `make check` (unit and integration tests, two at
+#    a time) against this machine's Slurm (22.05 on Debian 12)
+# 3. beside 2, from the start, one stream of its own: the release matrix,
+#    Slurm 24.11 (Debian 13, trixie) and 26.05 (Debian sid), each built and
+#    tested in a Debian root of that release (tests/release/; a release
+#    whose root cannot be built here is reported as skipped, and as failed
+#    when CI=true); then distcheck, the Debian package, and an ASan+UBSan
+#    build running the unit tests again
 # Ends with a count per release and one summary line:
 # "N passed, N failed, N skipped".
 set -u
@@ -29,6 +30,45 @@ section() { echo "== $* (+$(($(date +%s) - started)) s)"; }
 
 autoreconf -fi >/dev/null 2>&1 || { echo "run-all: autoreconf failed"; exit 1; }
 
+# The builds that are not this machine's tests: the tarball, the Debian
+# package, the sanitizers. They run after the release matrix, in its
+# stream, while make check still runs; their output goes to
+# _matrix/builds.log, their status to _matrix/builds.rc.
+builds() {
+	local status=0
+	section "make distcheck (tarball builds, installs, passes the unit tests)"
+	# Its own build tree: make check is running in _build.
+	mkdir -p _build-dist
+	(cd _build-dist && ../configure -q --enable-werror) &&
+		SI_UNIT_ONLY=1 make -C _build-dist -s distcheck >_build-dist/distcheck.log 2>&1 ||
+		{ tail -40 _build-dist/distcheck.log; echo "run-all: distcheck failed"; status=1; }
+
+	section "Debian package: dpkg-buildpackage, install, run, remove"
+	# The package must hold Slurm to the release line it was built for.
+	want_dep=$(slurmd -V | awk '{ split($2, v, "."); printf "slurm-wlm-basic-plugins (<< %d.%02d~)", v[1], v[2] + 1 }')
+	pkg=$(mktemp -d)
+	mkdir "$pkg/slurm-identity"
+	git ls-files -co --exclude-standard | grep -v '^_build' | tar -cf - -T - | tar -xf - -C "$pkg/slurm-identity"
+	if (cd "$pkg/slurm-identity" && dpkg-buildpackage -b -us -uc >"$pkg/build.log" 2>&1) &&
+		dpkg -i "$pkg"/slurm-identity_*_amd64.deb >/dev/null &&
+		/usr/sbin/slurm-identity version &&
+		dpkg-deb -f "$pkg"/slurm-identity_*_amd64.deb Depends | grep -q "$want_dep" &&
+		dpkg -r slurm-identity >/dev/null; then
+		echo "run-all: package built, installed and removed"
+	else
+		tail -30 "$pkg/build.log"; echo "run-all: packaging failed"; status=1
+	fi
+	rm -rf "$pkg"
+
+	section "sanitizers (ASan+UBSan): unit tests"
+	mkdir -p _build-asan
+	(cd _build-asan && ../configure -q --enable-werror --enable-sanitizers) || return 1
+	make -C _build-asan -s -j"$jobs" >/dev/null || { make -C _build-asan; return 1; }
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		make -C _build-asan -s unit-check || status=1
+	return $status
+}
+
 # The release matrix runs beside this machine's tests, from the start:
 # its runs have namespaces of their own (tests/release/run.sh), and its
 # roots take a few minutes to bootstrap the first time (cached after).
@@ -43,6 +83,8 @@ mkdir -p _matrix
 		echo $? >"_matrix/$rel.rc"
 		echo $(($(date +%s) - started)) >"_matrix/$rel.end"
 	done
+	builds >_matrix/builds.log 2>&1
+	echo $? >_matrix/builds.rc
 ) &
 matrix=$!
 # Leaving early (a broken build) ends the matrix too: its run is one
@@ -57,37 +99,11 @@ make -C _build -s -j"$jobs" >/dev/null || { make -C _build; exit 1; }
 section "make check (two scenarios at a time, each in its own namespaces)"
 make -C _build -s -j"$jobs" check || status=1
 
-section "make distcheck (tarball builds, installs, passes the unit tests)"
-SI_UNIT_ONLY=1 make -C _build -s distcheck >_build/distcheck.log 2>&1 ||
-	{ tail -40 _build/distcheck.log; echo "run-all: distcheck failed"; status=1; }
-
-section "Debian package: dpkg-buildpackage, install, run, remove"
-# The package must hold Slurm to the release line it was built for.
-want_dep=$(slurmd -V | awk '{ split($2, v, "."); printf "slurm-wlm-basic-plugins (<< %d.%02d~)", v[1], v[2] + 1 }')
-pkg=$(mktemp -d)
-mkdir "$pkg/slurm-identity"
-git ls-files -co --exclude-standard | grep -v '^_build' | tar -cf - -T - | tar -xf - -C "$pkg/slurm-identity"
-if (cd "$pkg/slurm-identity" && dpkg-buildpackage -b -us -uc >"$pkg/build.log" 2>&1) &&
-	dpkg -i "$pkg"/slurm-identity_*_amd64.deb >/dev/null &&
-	/usr/sbin/slurm-identity version &&
-	dpkg-deb -f "$pkg"/slurm-identity_*_amd64.deb Depends | grep -q "$want_dep" &&
-	dpkg -r slurm-identity >/dev/null; then
-	echo "run-all: package built, installed and removed"
-else
-	tail -30 "$pkg/build.log"; echo "run-all: packaging failed"; status=1
-fi
-rm -rf "$pkg"
-
-section "sanitizers (ASan+UBSan): unit tests"
-mkdir -p _build-asan
-(cd _build-asan && ../configure -q --enable-werror --enable-sanitizers) || exit 1
-make -C _build-asan -s -j"$jobs" >/dev/null || { make -C _build-asan; exit 1; }
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	make -C _build-asan -s unit-check || status=1
-
-section "release matrix (started with the build)"
+section "release matrix and builds (started with the build)"
 wait "$matrix"
 trap - EXIT
+cat _matrix/builds.log
+[ "$(cat _matrix/builds.rc 2>/dev/null)" = 0 ] || { echo "run-all: builds exited $(cat _matrix/builds.rc 2>/dev/null)"; status=1; }
 for r in $releases; do
 	rel=${r%%:*} line=${r#*:}
 	section "release matrix: Slurm $line (Debian $rel)"
