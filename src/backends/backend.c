@@ -40,27 +40,41 @@ void backend_context_clear(struct backend_context *ctx)
 	}
 }
 
-/* Whether the comma list names (lower case, as conf.c keeps it) holds
- * name. */
-static bool list_has(const char *names, const char *name)
+/* The next name of a comma list as conf.c keeps it ("opsworks,ad"), into
+ * buf; *p moves past it. false at the end. */
+static bool next_name(const char **p, char *buf, size_t len)
 {
-	size_t len = strlen(name);
-	const char *p = names;
+	const char *comma;
+	size_t n;
 
-	while (p && *p) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+	if (!*p || !**p)
+		return false;
+	comma = strchr(*p, ',');
+	n = comma ? (size_t)(comma - *p) : strlen(*p);
+	snprintf(buf, len, "%.*s", (int)n, *p);
+	*p = comma ? comma + 1 : NULL;
+	return true;
+}
 
-		if (n == len && strncmp(p, name, n) == 0)
-			return true;
-		p = comma ? comma + 1 : NULL;
-	}
-	return false;
+static const struct backend *table_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < BACKEND_COUNT; i++)
+		if (strcmp(name, all_backends[i]->name) == 0)
+			return all_backends[i];
+	return NULL;
 }
 
 bool backend_enabled(const struct identity_conf *conf, const struct backend *b)
 {
-	return list_has(conf->backends, b->name);
+	const char *p = conf->backends;
+	char name[256];
+
+	while (next_name(&p, name, sizeof(name)))
+		if (strcmp(name, b->name) == 0)
+			return true;
+	return false;
 }
 
 size_t backends_enabled(const struct identity_conf *conf,
@@ -74,47 +88,38 @@ size_t backends_enabled(const struct identity_conf *conf,
 	return n;
 }
 
-/* The first name in conf's list that no backend has, or NULL. */
-static const char *unknown_name(const char *names, char *buf, size_t len)
+/* "file:line: Backends: unknown backend ..." with the names there are. */
+static void unknown_backend(const struct identity_conf *conf,
+			    const char *path, const char *name, char *err,
+			    size_t errlen)
 {
-	const char *p = names;
+	char expected[128] = "";
+	size_t i, used = 0;
 
-	while (p && *p) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p), i;
-		bool found = false;
-
-		snprintf(buf, len, "%.*s", (int)n, p);
-		for (i = 0; i < BACKEND_COUNT; i++)
-			if (strcmp(buf, all_backends[i]->name) == 0)
-				found = true;
-		if (!found)
-			return buf;
-		p = comma ? comma + 1 : NULL;
-	}
-	return NULL;
+	for (i = 0; i < BACKEND_COUNT; i++)
+		used += (size_t)snprintf(expected + used,
+					 used < sizeof(expected) ?
+					 sizeof(expected) - used : 0,
+					 "%s%s", i ? ", " : "",
+					 all_backends[i]->name);
+	snprintf(err, errlen,
+		 "%s:%u: Backends: unknown backend \"%s\" (expected %s)", path,
+		 conf->backends_line, name, expected);
 }
 
 int backends_validate(const struct identity_conf *conf, char *err,
 		      size_t errlen)
 {
 	const char *path = conf->path ? conf->path : "identity.conf";
+	const char *p = conf->backends;
 	char name[256], why[256];
-	size_t i, used = 0;
+	size_t i;
 
-	if (unknown_name(conf->backends, name, sizeof(name))) {
-		char expected[128] = "";
-
-		for (i = 0; i < BACKEND_COUNT; i++)
-			used += (size_t)snprintf(expected + used,
-						 used < sizeof(expected) ?
-						 sizeof(expected) - used : 0,
-						 "%s%s", i ? ", " : "",
-						 all_backends[i]->name);
-		snprintf(err, errlen,
-			 "%s:%u: Backends: unknown backend \"%s\" (expected %s)",
-			 path, conf->backends_line, name, expected);
-		return -1;
+	while (next_name(&p, name, sizeof(name))) {
+		if (!table_find(name)) {
+			unknown_backend(conf, path, name, err, errlen);
+			return -1;
+		}
 	}
 	for (i = 0; i < BACKEND_COUNT; i++) {
 		const struct backend *b = all_backends[i];

@@ -230,6 +230,17 @@ static struct timeval time_left(const struct ldap_conn *c, double start)
 	return tv;
 }
 
+/* The time the library waits for a request and for the network. */
+static int set_timeouts(struct ldap_conn *c, const struct timeval *tv,
+			char *err, size_t errlen)
+{
+	if (set_option(c, LDAP_OPT_TIMEOUT, "LDAP_OPT_TIMEOUT", tv, err,
+		       errlen) < 0)
+		return -1;
+	return set_option(c, LDAP_OPT_NETWORK_TIMEOUT,
+			  "LDAP_OPT_NETWORK_TIMEOUT", tv, err, errlen);
+}
+
 /* The session's options: LDAPv3, no referrals, what is left of the
  * timeout since start (the library gives TCP, TLS and each request the
  * whole of it, each), and our TLS settings. 0, or -1 with err naming the
@@ -352,10 +363,7 @@ static int conn_bind(struct ldap_conn *c, char *err, size_t errlen)
 	}
 	/* The bind gets what connect and TLS left. */
 	tv = time_left(c, t0);
-	if (set_option(c, LDAP_OPT_TIMEOUT, "LDAP_OPT_TIMEOUT", &tv, err,
-		       errlen) < 0 ||
-	    set_option(c, LDAP_OPT_NETWORK_TIMEOUT, "LDAP_OPT_NETWORK_TIMEOUT",
-		       &tv, err, errlen) < 0) {
+	if (set_timeouts(c, &tv, err, errlen) < 0) {
 		conn_drop(c);
 		return -1;
 	}
@@ -379,10 +387,7 @@ static int conn_bind(struct ldap_conn *c, char *err, size_t errlen)
 	/* Every later request has the whole timeout again. */
 	tv.tv_sec = o->timeout;
 	tv.tv_usec = 0;
-	if (set_option(c, LDAP_OPT_TIMEOUT, "LDAP_OPT_TIMEOUT", &tv, err,
-		       errlen) < 0 ||
-	    set_option(c, LDAP_OPT_NETWORK_TIMEOUT, "LDAP_OPT_NETWORK_TIMEOUT",
-		       &tv, err, errlen) < 0) {
+	if (set_timeouts(c, &tv, err, errlen) < 0) {
 		conn_drop(c);
 		return -1;
 	}

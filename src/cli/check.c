@@ -171,12 +171,16 @@ static void check_slurm_user(const struct program *p)
 		     (unsigned)geteuid(), name, uid, name);
 		return;
 	}
-	if (stat(conf->state_dir, &st) == 0 && (st.st_mode & 077))
+	if (stat(conf->state_dir, &st) < 0)
+		check_access("StateDir", conf->state_dir, W_OK);
+	else if (st.st_uid != uid)
+		fail("StateDir %s is owned by uid %u, not by SlurmUser %s: chown -R %s %s",
+		     conf->state_dir, (unsigned)st.st_uid, name, name,
+		     conf->state_dir);
+	else if (st.st_mode & 077)
 		fail("StateDir %s is mode %04o: chmod 0700 %s",
 		     conf->state_dir, (unsigned)(st.st_mode & 07777),
 		     conf->state_dir);
-	else if (stat(conf->state_dir, &st) < 0)
-		check_access("StateDir", conf->state_dir, W_OK);
 	check_access("identity.conf", p->conf_path, R_OK);
 	check_access("AwsConfigFile", conf->aws_config_file, R_OK);
 	check_access("AwsCredentialsFile", conf->aws_credentials_file, R_OK);

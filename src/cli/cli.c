@@ -8,11 +8,11 @@
 
 #include <slurm/slurm.h>
 
+#include "backends/backend.h"
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "common/aws/services.h"
-#include "backends/backend.h"
 #include "common/program.h"
 #include "common/slurm_node.h"
 #include "check.h"

@@ -202,13 +202,9 @@ static int parse_backends(const char *value, char **out, char *why,
 	strbuf_init(&list);
 	for (tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		char *end, *c;
+		char *c;
 
-		while (isspace((unsigned char)*tok))
-			tok++;
-		end = tok + strlen(tok);
-		while (end > tok && isspace((unsigned char)end[-1]))
-			*--end = '\0';
+		tok = str_trim(tok);
 		for (c = tok; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
 		if (!valid_name(tok)) {

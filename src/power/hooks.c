@@ -20,11 +20,11 @@
 
 #include <jansson.h>
 
+#include "backends/backend.h"
 #include "common/aws/clock.h"
 #include "common/journal.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "backends/backend.h"
 #include "common/program.h"
 #include "common/secret.h"
 #include "common/slurm_node.h"
@@ -189,8 +189,8 @@ struct hook_run {
 };
 
 /* [-c FILE] [--] HOSTLIST: Slurm 26.05's PowerAction puts its configured
- * arguments first and the node list last. Returns 0, or the exit code
- * for a bad command line (0 for --help). */
+ * arguments first and the node list last. Returns 0 to go on, 2 for a
+ * bad command line, -1 for --help (usage printed: exit 0). */
 static int parse_args(int argc, char **argv, const char *name,
 		      const char **conf_path, const char **hostlist)
 {
