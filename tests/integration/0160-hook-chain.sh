@@ -170,6 +170,8 @@ if wait_for "[ -s '$D/silent.ready' ]" 10; then
 	awk -v t="$took" 'BEGIN { exit !(t <= 4 + 2) }' &&
 		grep -q "n1: ad: prepare: ldap connect: " "$D/silent.log"
 	ok $? "a silent DC: resume's LDAP work ends within RequestTimeout=4 + 2 s ($took s: $(grep -o 'ad: prepare: .*' "$D/silent.log"))"
+elif [ "${CI:-}" = true ]; then
+	ok 1 "a silent DC: port 636 cannot be bound, but CI runs each test in its own network namespace"
 else
 	ok 0 "# SKIP port 636 cannot be bound here (not in a network namespace of our own)"
 fi
