@@ -1,6 +1,6 @@
 #!/bin/bash
 # Head node: install slurm-identity, write identity.conf, start the
-# reconcile timer. ParallelCluster runs this as root after configuring.
+# watcher. ParallelCluster runs this as root after configuring.
 set -euo pipefail
 dpkg -i /opt/slurm-identity/slurm-identity_*.deb || yum install -y /opt/slurm-identity/slurm-identity-*.rpm
 conf_dir=/opt/slurm/etc
@@ -24,9 +24,9 @@ command -v ldapmodify >/dev/null || apt-get install -y ldap-utils || yum install
 install -d -o slurm -m 0700 /var/spool/slurm-identity
 touch /var/log/parallelcluster/slurm-identity.log
 chown slurm /var/log/parallelcluster/slurm-identity.log
-cp /usr/share/doc/slurm-identity/examples/slurm-identity-reconcile.* /etc/systemd/system/
-sed -i "s|^ExecStart=.*|Environment=SLURM_CONF=$conf_dir/slurm.conf\nExecStart=/usr/sbin/slurm-identity reconcile|" \
-	/etc/systemd/system/slurm-identity-reconcile.service
+cp /usr/share/doc/slurm-identity/examples/slurm-identity-watch.service /etc/systemd/system/
+sed -i "s|^ExecStart=.*|Environment=SLURM_CONF=$conf_dir/slurm.conf\nExecStart=/usr/sbin/slurm-identity watch|" \
+	/etc/systemd/system/slurm-identity-watch.service
 systemctl daemon-reload
-systemctl enable --now slurm-identity-reconcile.timer
+systemctl enable --now slurm-identity-watch.service
 SLURM_CONF=$conf_dir/slurm.conf runuser -u slurm -- /usr/sbin/slurm-identity check

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <slurm/slurm.h>
 
@@ -19,6 +20,7 @@
 #include "controller/controller.h"
 #include "policy.h"
 #include "status.h"
+#include "controller/watch.h"
 #include "controller/worker.h"
 
 static int run_reconcile(const char *conf_path, int verbose, int argc,
@@ -77,6 +79,52 @@ static int run_reconcile(const char *conf_path, int verbose, int argc,
 	       rep.journal_cleaned, rep.skipped_busy, rep.foreign,
 	       dry_run ? " (dry run)" : "");
 	controller_free(&ctl);
+out:
+	program_end(&prog);
+	libslurm_close();
+	return rc;
+}
+
+static int run_watch(const char *conf_path, int verbose, int argc,
+		     char **argv)
+{
+	struct program prog;
+	char err[1024];
+	bool once = false;
+	int i, rc = 1;
+
+	(void)verbose;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--once") == 0) {
+			once = true;
+		} else {
+			fprintf(stderr, "slurm-identity: watch: unknown argument \"%s\"\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	/* A service: its lines go to LogFile (and stderr when a person
+	 * runs it in a terminal; systemd's journal otherwise). */
+	if (backends_program_start(&prog, "slurm-identity",
+				   conf_path,
+				   (isatty(2) ? PROGRAM_INTERACTIVE : 0) |
+					   PROGRAM_AS_STATE_OWNER,
+				   err, sizeof(err)) < 0) {
+		/* A service manager keeps stderr: say why it did not start. */
+		if (!isatty(2))
+			fprintf(stderr, "slurm-identity: watch: %s\n", err);
+		goto out;
+	}
+	if (!prog.conf.backends) {
+		log_error("watch: no backends configured: nothing to watch");
+		goto out;
+	}
+	if (program_need_cluster_name(&prog, err, sizeof(err)) < 0) {
+		log_error("watch: %s", err);
+		goto out;
+	}
+	if (watch_run(&prog, once) == 0)
+		rc = 0;
 out:
 	program_end(&prog);
 	libslurm_close();
@@ -212,6 +260,9 @@ static const struct command {
 	  run_status },
 	{ "reconcile", "[--dry-run]",
 	  "remove registrations that escaped the hooks", run_reconcile },
+	{ "watch", "[--once]",
+	  "follow Slurm's node states: prepare and remove identities (a service)",
+	  run_watch },
 	{ "policy", "--role controller|node [--account ID]",
 	  "print the IAM policy this configuration needs", run_policy },
 	{ "version", "", "print the version", run_version },

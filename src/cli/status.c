@@ -17,6 +17,7 @@
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
 #include "controller/controller.h"
+#include "controller/watch.h"
 #include "status.h"
 
 static void format_time(const char *epoch, char *out, size_t len)
@@ -54,6 +55,66 @@ static void registration_state(const struct backend *b,
 		snprintf(out, len, "-");
 }
 
+/* value of key in "k=v" lines, copied to out ("" if absent). */
+static void line_value(const char *text, const char *key, char *out,
+		       size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = text;
+
+	out[0] = '\0';
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			snprintf(out, len, "%.*s", (int)(n - klen - 1), p + klen + 1);
+			return;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+static long long ago(const char *epoch)
+{
+	long long t = strtoll(epoch, NULL, 10);
+
+	return t > 0 ? (long long)time(NULL) - t : -1;
+}
+
+/* One line on the watcher, from what it last wrote: nothing if none ever
+ * ran here. Shown even when Slurm does not answer (the watcher says for
+ * how long it has not). */
+static void print_watch(const struct identity_conf *conf)
+{
+	char err[512], look[32], since[32], sweep[256], error[512], esince[32];
+	pid_t pid = watch_active_pid(conf->state_dir);
+	bool absent = false;
+	size_t len;
+	char *text = journal_file_read(conf->state_dir, WATCH_ROLE, "status",
+				       8192, &len, &absent, err, sizeof(err));
+
+	if (!text) {
+		if (!absent)
+			log_error("status: %s", err);
+		return;
+	}
+	line_value(text, "last_look", look, sizeof(look));
+	line_value(text, "last_sweep", since, sizeof(since));
+	line_value(text, "sweep", sweep, sizeof(sweep));
+	line_value(text, "error", error, sizeof(error));
+	line_value(text, "error_since", esince, sizeof(esince));
+	if (pid)
+		printf("watch: active (pid %ld); Slurm answered %lld s ago; last sweep %lld s ago: %s\n",
+		       (long)pid, ago(look), ago(since), sweep[0] ? sweep : "-");
+	else
+		printf("watch: not running (last look at Slurm %lld s ago)\n",
+		       ago(look));
+	if (error[0])
+		printf("watch: error for %lld s: %s\n", ago(esince), error);
+	free(text);
+}
+
 int status_run(const char *conf_path, const char *hostlist, bool json)
 {
 	struct program prog;
@@ -78,6 +139,8 @@ int status_run(const char *conf_path, const char *hostlist, bool json)
 	name_set_init(&wanted);
 	for (i = 0; i < want.count; i++)
 		name_set_add(&wanted, want.names[i], i);
+	if (!json)
+		print_watch(&prog.conf);
 	if (nodes_load(&slurm, err, sizeof(err)) < 0) {
 		log_error("status: %s", err);
 		goto out;

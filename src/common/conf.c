@@ -89,6 +89,8 @@ static const struct key_spec keys[] = {
 	{ "MaxAttempts", VALUE_INT, FIELD(max_attempts), 1, 10 },
 	{ "RequestTimeout", VALUE_INT, FIELD(request_timeout), 1, 600 },
 	{ "Ec2NotFoundGrace", VALUE_INT, FIELD(ec2_not_found_grace), 0, 86400 },
+	{ "WatchPeriod", VALUE_INT, FIELD(watch_period), 1, 3600 },
+	{ "WatchSweepPeriod", VALUE_INT, FIELD(watch_sweep_period), 10, 86400 },
 };
 
 char *config_expand_node(const char *pattern, const char *node)
@@ -139,6 +141,8 @@ void config_init(struct identity_conf *conf)
 	conf->max_attempts = 3;
 	conf->request_timeout = 10;
 	conf->ec2_not_found_grace = 600;
+	conf->watch_period = 5;
+	conf->watch_sweep_period = 300;
 }
 
 void config_free(struct identity_conf *conf)

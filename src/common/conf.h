@@ -64,6 +64,8 @@ struct identity_conf {
 	int max_attempts;	/* AWS retry attempts, including the first */
 	int request_timeout;	/* seconds, one HTTP attempt */
 	int ec2_not_found_grace;	/* seconds "not found" must last to be gone */
+	int watch_period;	/* watch: seconds between looks at Slurm */
+	int watch_sweep_period;	/* watch: seconds between sweeps */
 };
 
 /* Where identity.conf is: $SLURM_IDENTITY_CONF, else the directory of

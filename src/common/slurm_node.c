@@ -341,6 +341,25 @@ int ctld_suspend_timeout(char *err, size_t errlen)
 	return timeout;
 }
 
+int ctld_release(char *err, size_t errlen)
+{
+	slurm_conf_t *cf = NULL;
+	unsigned major = 0, minor = 0;
+	int n;
+
+	libslurm_open();
+	if (slurm_load_ctl_conf((time_t)0, &cf) != SLURM_SUCCESS) {
+		snprintf(err, errlen, "%s", slurm_strerror(errno));
+		return -1;
+	}
+	n = cf->version ? sscanf(cf->version, "%u.%u", &major, &minor) : 0;
+	if (n != 2 || minor > 99)
+		snprintf(err, errlen, "slurmctld's version \"%s\" is not MAJOR.MINOR",
+			 cf->version ? cf->version : "");
+	compat_free_ctl_conf(cf);
+	return n == 2 && minor <= 99 ? (int)(major * 100 + minor) : -1;
+}
+
 bool node_extra_get(const char *extra, const char *key, char *out,
 		    size_t outlen)
 {

@@ -79,6 +79,9 @@ int ctld_slurm_user(unsigned *uid, char *name, size_t namelen, char *err,
  * defaults), or -1 with err. */
 int ctld_suspend_timeout(char *err, size_t errlen);
 
+/* slurmctld's release as a number (22.05.8: 2205), or -1 with err. */
+int ctld_release(char *err, size_t errlen);
+
 /* Read key from an Extra string "k1=v1 k2=v2" into out; false if absent. */
 bool node_extra_get(const char *extra, const char *key, char *out,
 		    size_t outlen);

@@ -15,6 +15,10 @@
 # Terminating an instance kills its slurmd with SIGKILL and deletes its
 # local state, as losing the instance's disk would.
 #
+# CLUSTER_HOOKS=none: slurmctld runs the cloud's programs itself, none of
+# ours (AWS PCS, a site that does not chain us): only the prolog, the
+# epilog and `slurm-identity watch` do identity work.
+#
 # Needs: CLUSTER_DIR (empty dir), top_srcdir, top_builddir, and the AWS
 # endpoints set up by aws_env_start (aws_env.sh).
 
@@ -157,6 +161,12 @@ EOC
 	done
 	echo "PartitionName=cloud Nodes=$nodes Default=YES MaxTime=INFINITE State=UP" \
 		>>"$d/etc/slurm.conf"
+	if [ "${CLUSTER_HOOKS:-ours}" = none ]; then
+		sed -i -e "s|^ResumeProgram=.*|ResumeProgram=$d/bin/cloud-resume|" \
+			-e "s|^SuspendProgram=.*|SuspendProgram=$d/bin/cloud-suspend|" \
+			-e "s|^ResumeFailProgram=.*|ResumeFailProgram=$d/bin/cloud-suspend|" \
+			"$d/etc/slurm.conf" || return 1
+	fi
 	{
 		echo "# identity.conf written by tests/lib/cluster.sh"
 		echo "StateDir=$d/identity"

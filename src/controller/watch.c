@@ -1,0 +1,504 @@
+/* watch.c: the watcher's life (watch.h): the lock, the looks at Slurm, the
+ * sweeps, and what it tells people. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/aws/clock.h"
+#include "common/journal.h"
+#include "common/log.h"
+#include "common/nameset.h"
+#include "common/slurm_node.h"
+#include "common/xmalloc.h"
+#include "controller.h"
+#include "queue.h"
+#include "watch.h"
+#include "watch_diff.h"
+#include "worker.h"
+
+#define LOCK_NAME ".lock"
+#define STATUS_NAME "status"
+/* While slurmctld does not answer, say so again this often (seconds). */
+#define ERROR_REPEAT 300
+/* The status file is written on every change, else this often. */
+#define STATUS_REFRESH 15
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+struct watcher {
+	struct program *prog;
+	const char *state_dir;
+	struct aws_client *aws;
+	struct slurm_node_set slurm;
+	struct watch_seen seen;
+	bool can_prepare;	/* a backend prepares nodes (AD) */
+	bool full_loads;	/* slurmctld does not mark power changes */
+	time_t active_since;
+	time_t last_look;	/* Slurm last answered */
+	time_t error_since;	/* 0: no trouble */
+	time_t error_logged;
+	char error[512];
+	time_t last_sweep;
+	char sweep[256];
+	time_t status_written;
+	size_t queued, prepared;	/* nodes, since start */
+};
+
+/* Signals stop the watcher, also out of a wait for the lock. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: waits end */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int open_lock(const char *state_dir, int flags)
+{
+	char err[512];
+	int dirfd = journal_dir_fd(state_dir, WATCH_ROLE, err, sizeof(err));
+	int fd;
+
+	if (dirfd < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	fd = openat(dirfd, LOCK_NAME, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != ENOENT)
+		log_error("cannot open %s/%s/%s: %s", state_dir, WATCH_ROLE,
+			  LOCK_NAME, strerror(errno));
+	return fd;
+}
+
+static pid_t lock_holder(int fd)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+		return 0;
+	return fl.l_pid;
+}
+
+pid_t watch_active_pid(const char *state_dir)
+{
+	int fd = open_lock(state_dir, O_RDONLY);
+	pid_t pid;
+
+	if (fd < 0)
+		return 0;
+	pid = lock_holder(fd);
+	close(fd);
+	return pid;
+}
+
+/* The lock, waited for while another watcher holds it. -1: stopped while
+ * waiting, or the lock does not work here (logged). */
+static int take_lock(const char *state_dir)
+{
+	struct flock fl;
+	int fd = open_lock(state_dir, O_RDWR | O_CREAT);
+
+	if (fd < 0)
+		return -1;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return fd;
+	if (errno != EACCES && errno != EAGAIN) {
+		log_error("cannot lock %s/%s/%s: %s", state_dir, WATCH_ROLE,
+			  LOCK_NAME, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	log_info("another watcher (pid %ld) is active; standing by to take over",
+		 (long)lock_holder(fd));
+	while (fcntl(fd, F_SETLKW, &fl) < 0) {
+		if (errno != EINTR) {
+			log_error("cannot lock %s/%s/%s: %s", state_dir,
+				  WATCH_ROLE, LOCK_NAME, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (stopping) {
+			close(fd);
+			return -1;
+		}
+	}
+	log_info("the active watcher is gone; taking over");
+	return fd;
+}
+
+static void write_status(struct watcher *w, bool force)
+{
+	time_t now = time(NULL);
+	struct strbuf b;
+	char err[512];
+
+	if (!force && now - w->status_written < STATUS_REFRESH)
+		return;
+	strbuf_init(&b);
+	strbuf_printf(&b, "pid=%ld\nactive_since=%lld\nlast_look=%lld\n",
+		      (long)getpid(), (long long)w->active_since,
+		      (long long)w->last_look);
+	strbuf_printf(&b, "error_since=%lld\nerror=%s\n",
+		      (long long)w->error_since, w->error);
+	strbuf_printf(&b, "last_sweep=%lld\nsweep=%s\nqueued=%zu\nprepared=%zu\n",
+		      (long long)w->last_sweep, w->sweep, w->queued,
+		      w->prepared);
+	if (journal_file_write(w->state_dir, WATCH_ROLE, STATUS_NAME, b.data,
+			       b.len, err, sizeof(err)) < 0)
+		log_error("%s", err);
+	else
+		w->status_written = now;
+	strbuf_free(&b);
+}
+
+/* Slurm did not answer: nothing is done on what it said before. */
+static void look_failed(struct watcher *w, const char *err)
+{
+	time_t now = time(NULL);
+	bool news = !w->error_since || strcmp(w->error, err) != 0;
+
+	if (!w->error_since)
+		w->error_since = now;
+	snprintf(w->error, sizeof(w->error), "%s", err);
+	if (news || now - w->error_logged >= ERROR_REPEAT) {
+		log_error("%s (since %lld s); nothing is removed until Slurm answers",
+			  err, (long long)(now - w->error_since));
+		w->error_logged = now;
+	}
+	write_status(w, news);
+}
+
+static void look_answered(struct watcher *w)
+{
+	w->last_look = time(NULL);
+	if (!w->error_since)
+		return;
+	log_info("Slurm answers again (after %lld s)",
+		 (long long)(w->last_look - w->error_since));
+	w->error_since = 0;
+	w->error[0] = '\0';
+	write_status(w, true);
+}
+
+/* The nodes of the batches waiting for the worker. */
+static void queued_nodes(const char *state_dir, struct node_list *out)
+{
+	char **names = NULL, err[512];
+	size_t count = 0, i;
+
+	if (queue_list(state_dir, &names, &count, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return;
+	}
+	for (i = 0; i < count; i++)
+		if (queue_read(state_dir, names[i], out, err, sizeof(err)) < 0)
+			log_verbose("%s", err);
+	queue_names_free(names, count);
+}
+
+/* Does the node have an identity to lose: one we journaled, or one its
+ * Extra claims (the engine asks the backend what is really there)? */
+static bool has_identity(struct watcher *w, struct controller *c,
+			 const struct slurm_node *n)
+{
+	struct journal_entry e;
+	enum journal_phase phase;
+	char err[512], id[128];
+	size_t b;
+
+	if (journal_read(w->state_dir, CONTROLLER_ROLE, n->name, &e, err,
+			 sizeof(err)) < 0) {
+		log_error("%s: %s", n->name, err);
+		return true;	/* let the engine look */
+	}
+	phase = journal_phase(&e);
+	journal_entry_clear(&e);
+	if (phase == JOURNAL_PHASE_RESUMING || phase == JOURNAL_PHASE_PENDING)
+		return true;
+	for (b = 0; b < c->backend_count; b++)
+		if (node_extra_get(n->extra, c->backends[b]->name, id,
+				   sizeof(id)) && id[0] && strcmp(id, "-") != 0)
+			return true;
+	return false;
+}
+
+/* Nodes gone down: a batch for the worker, as a suspend queues it, of
+ * those with something to remove that no batch holds yet. */
+static void queue_removals(struct watcher *w, struct controller *c,
+			   const struct node_list *down)
+{
+	struct node_list want = { NULL, 0 }, queued = { NULL, 0 };
+	struct name_set in_queue;
+	char err[512], *hl;
+	size_t i;
+
+	name_set_init(&in_queue);
+	queued_nodes(w->state_dir, &queued);
+	for (i = 0; i < queued.count; i++)
+		name_set_add(&in_queue, queued.names[i], i);
+	for (i = 0; i < down->count; i++) {
+		const struct slurm_node *n = nodes_find(&w->slurm, down->names[i]);
+
+		if (!n || name_set_find(&in_queue, n->name, NULL))
+			continue;
+		if (has_identity(w, c, n))
+			node_list_add(&want, n->name);
+		else
+			log_verbose("%s: down in Slurm, no identity recorded or claimed",
+				    n->name);
+	}
+	name_set_free(&in_queue);
+	node_list_free(&queued);
+	if (!want.count)
+		goto out;
+	hl = node_list_compress(&want);
+	if (queue_put(w->state_dir, &want, err, sizeof(err)) < 0) {
+		log_error("%s: down in Slurm, not queued: %s; the next sweep has them",
+			  hl, err);
+	} else {
+		w->queued += want.count;
+		log_info("%s: down in Slurm (%zu node(s)): queued for removal",
+			 hl, want.count);
+		if (worker_ensure(w->prog) < 0)
+			log_error("no worker started; the next sweep has them");
+	}
+	free(hl);
+	write_status(w, true);
+out:
+	node_list_free(&want);
+}
+
+/* Nodes begun to power up: prepared, unless a resume journaled since the
+ * watcher last saw them down (our resume hook did it). */
+static void prepare(struct watcher *w, struct controller *c,
+		    const struct node_list *up, const time_t *down_at)
+{
+	struct node_list want = { NULL, 0 };
+	char err[512], *hl;
+	size_t i;
+
+	for (i = 0; i < up->count; i++) {
+		struct journal_entry e;
+		enum journal_phase phase;
+		const char *t;
+		bool done = false;
+
+		if (journal_read(w->state_dir, CONTROLLER_ROLE, up->names[i], &e,
+				 err, sizeof(err)) < 0) {
+			log_error("%s: %s", up->names[i], err);
+			continue;
+		}
+		phase = journal_phase(&e);
+		t = journal_get(&e, "resume_time");
+		if ((phase == JOURNAL_PHASE_RESUMING ||
+		     (phase == JOURNAL_PHASE_PENDING &&
+		      journal_get(&e, "resumed"))) &&
+		    t && strtoll(t, NULL, 10) >= (long long)down_at[i])
+			done = true;
+		journal_entry_clear(&e);
+		if (!done)
+			node_list_add(&want, up->names[i]);
+	}
+	if (!want.count)
+		goto out;
+	hl = node_list_compress(&want);
+	log_info("%s: powering up in Slurm (%zu node(s)): preparing", hl,
+		 want.count);
+	if (controller_resume(c, &want) < 0)
+		log_error("%s: not all prepared; see above", hl);
+	w->prepared += want.count;
+	free(hl);
+	write_status(w, true);
+out:
+	node_list_free(&want);
+}
+
+/* One look at Slurm: what changed since the last one, acted on. */
+static void look(struct watcher *w, struct controller *c)
+{
+	struct node_list up = { NULL, 0 }, down = { NULL, 0 };
+	enum watch_action *actions;
+	time_t before = w->slurm.last_update, *down_at, *up_down_at;
+	char err[512];
+	size_t i;
+
+	if (w->full_loads) {
+		struct slurm_node_set fresh;
+
+		before = 0;	/* every look is a change */
+		if (nodes_load(&fresh, err, sizeof(err)) < 0) {
+			nodes_free(&fresh);
+			look_failed(w, err);
+			return;
+		}
+		nodes_free(&w->slurm);
+		w->slurm = fresh;
+	} else if (nodes_refresh(&w->slurm, err, sizeof(err)) < 0) {
+		look_failed(w, err);
+		return;
+	}
+	look_answered(w);
+	if (w->seen.count && before && w->slurm.last_update == before) {
+		write_status(w, false);
+		return;
+	}
+	actions = xcalloc(w->slurm.count + 1, sizeof(*actions));
+	down_at = xcalloc(w->slurm.count + 1, sizeof(*down_at));
+	up_down_at = xcalloc(w->slurm.count + 1, sizeof(*up_down_at));
+	watch_diff(&w->seen, &w->slurm, time(NULL), actions, down_at);
+	for (i = 0; i < w->slurm.count; i++) {
+		if (actions[i] == WATCH_REMOVE) {
+			node_list_add(&down, w->slurm.nodes[i].name);
+		} else if (actions[i] == WATCH_PREPARE && w->can_prepare) {
+			up_down_at[up.count] = down_at[i];
+			node_list_add(&up, w->slurm.nodes[i].name);
+		}
+	}
+	if (down.count)
+		queue_removals(w, c, &down);
+	if (up.count)
+		prepare(w, c, &up, up_down_at);
+	node_list_free(&up);
+	node_list_free(&down);
+	free(actions);
+	free(down_at);
+	free(up_down_at);
+	write_status(w, false);
+}
+
+/* What escaped the looks: reconcile, with batches a dead worker left. */
+static void sweep(struct watcher *w, struct controller *c)
+{
+	struct reconcile_report rep;
+	char **names = NULL;
+	size_t count = 0;
+	int rc;
+
+	if (queue_list(w->state_dir, &names, &count, NULL, 0) == 0 && count &&
+	    !worker_running(w->state_dir)) {
+		log_info("%zu batch(es) queued and no worker: starting one", count);
+		worker_ensure(w->prog);
+	}
+	queue_names_free(names, count);
+	rc = controller_reconcile(c, false, NULL, &rep);
+	w->last_sweep = time(NULL);
+	snprintf(w->sweep, sizeof(w->sweep),
+		 "%zu registrations, %zu leaks, %zu removed, %zu failed, %zu records settled, %zu busy, %zu foreign%s",
+		 rep.registrations, rep.leaks, rep.removed, rep.failed,
+		 rep.journal_cleaned, rep.skipped_busy, rep.foreign,
+		 rc < 0 || rep.errors ? " (could not look at everything)" : "");
+	if (rc < 0 || rep.errors || rep.leaks || rep.failed || rep.journal_cleaned)
+		log_info("sweep: %s", w->sweep);
+	else
+		log_verbose("sweep: %s", w->sweep);
+	write_status(w, true);
+}
+
+int watch_run(struct program *prog, bool once)
+{
+	const struct identity_conf *conf = &prog->conf;
+	struct controller ctl;
+	struct watcher w;
+	double next_look, next_sweep;
+	char err[1024];
+	size_t b;
+	int fd, release;
+
+	memset(&w, 0, sizeof(w));
+	w.prog = prog;
+	w.state_dir = conf->state_dir;
+	watch_seen_init(&w.seen);
+	catch_signals();
+	log_set_context("watch");
+	if (journal_init(conf->state_dir, CONTROLLER_ROLE, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	w.aws = program_aws(prog, err, sizeof(err));
+	if (!w.aws) {
+		log_error("aws: %s", err);
+		return -1;
+	}
+	fd = take_lock(conf->state_dir);
+	if (fd < 0)
+		return stopping ? 0 : -1;
+	/* The lock file says who holds it, for people. */
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%ld\n", (long)getpid());
+	w.active_since = time(NULL);
+	controller_init(&ctl, conf, w.aws, 0);
+	for (b = 0; b < ctl.backend_count; b++)
+		if (ctl.backends[b]->prepare)
+			w.can_prepare = true;
+	log_info("active (pid %ld): looking at Slurm every %d s, sweeping every %d s",
+		 (long)getpid(), conf->watch_period, conf->watch_sweep_period);
+	release = ctld_release(err, sizeof(err));
+	if (release < 0) {
+		log_error("cannot ask slurmctld for its release (%s): every look loads the whole node table",
+			  err);
+		w.full_loads = true;
+	} else if (release < 2302) {
+		/* Its power saving changes node states without marking the
+		 * table changed (SchedMD fixed it in 23.02): an incremental
+		 * load would not see a node power down. */
+		log_info("Slurm %d.%02d does not mark power-state changes as changes: every look loads the whole node table",
+			 release / 100, release % 100);
+		w.full_loads = true;
+	}
+	/* The table as it is now is what later looks compare with; the sweep
+	 * takes what happened before the watcher came. */
+	look(&w, &ctl);
+	sweep(&w, &ctl);
+	next_look = clock_monotonic() + conf->watch_period;
+	next_sweep = clock_monotonic() + conf->watch_sweep_period;
+	while (!stopping && !once) {
+		double now = clock_monotonic();
+
+		if (now < next_look) {
+			/* One second at a time: a signal may be missed by a
+			 * sleep it did not interrupt. */
+			clock_sleep(next_look - now < 1 ? next_look - now : 1);
+			continue;
+		}
+		look(&w, &ctl);
+		next_look = clock_monotonic() + conf->watch_period;
+		if (clock_monotonic() >= next_sweep) {
+			sweep(&w, &ctl);
+			next_sweep = clock_monotonic() + conf->watch_sweep_period;
+		}
+	}
+	log_info("stopping (queued %zu node(s), prepared %zu)", w.queued,
+		 w.prepared);
+	write_status(&w, true);
+	controller_free(&ctl);
+	nodes_free(&w.slurm);
+	watch_seen_free(&w.seen);
+	close(fd);
+	return 0;
+}
