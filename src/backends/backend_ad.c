@@ -26,6 +26,7 @@
 
 #include "ad_accounts.h"
 #include "backend.h"
+#include "common/aws/clock.h"
 #include "common/aws/services.h"
 #include "common/hostlist.h"
 #include "common/log.h"
@@ -380,6 +381,34 @@ static const char *field(json_t *o, const char *key)
 	return v && *v ? v : NULL;
 }
 
+/* The join secret, waited for up to JoinSecretWait seconds: where the
+ * controller prepares nodes while they boot (the watcher, a resume that
+ * returns at once), a node may ask before it is there. 1: none. */
+static int wait_join_secret(struct backend_context *ctx, const char *name,
+			    struct secret **value, char *err, size_t errlen)
+{
+	double start = clock_monotonic();
+	double deadline = start + ctx->conf->join_secret_wait, pause = 1;
+	int got;
+
+	if (ctx->deadline > 0 && ctx->deadline < deadline)
+		deadline = ctx->deadline;
+	for (;;) {
+		got = sm_get_secret(ctx->aws, name, value, err, errlen);
+		if (got != 1 || clock_monotonic() + pause > deadline)
+			break;
+		if (pause == 1)
+			log_info("ad: join secret %s not there yet; waiting up to %d s (JoinSecretWait)",
+				 name, ctx->conf->join_secret_wait);
+		clock_sleep(pause);
+		pause = pause * 2 > 5 ? 5 : pause * 2;
+	}
+	if (got == 0 && clock_monotonic() - start >= 1)
+		log_info("ad: join secret %s there after %.0f s", name,
+			 clock_monotonic() - start);
+	return got;
+}
+
 static int ad_register(struct backend_context *ctx,
 		       const struct node_identity *me,
 		       struct journal_entry *state, char *why, size_t whylen)
@@ -394,10 +423,10 @@ static int ad_register(struct backend_context *ctx,
 	int rc = -1, got;
 
 	memset(&d, 0, sizeof(d));
-	got = sm_get_secret(ctx->aws, name, &value, err, sizeof(err));
+	got = wait_join_secret(ctx, name, &value, err, sizeof(err));
 	if (got == 1) {
-		snprintf(why, whylen, "no join secret %s (was the node resumed through slurm-identity-resume?)",
-			 name);
+		snprintf(why, whylen, "no join secret %s after %d s (JoinSecretWait): is slurm-identity-resume ResumeProgram, or slurm-identity watch running?",
+			 name, ctx->conf->join_secret_wait);
 		goto out;
 	} else if (got < 0) {
 		snprintf(why, whylen, "join secret: %.300s", err);

@@ -25,6 +25,7 @@
 #include "common/program.h"
 #include "common/slurm_node.h"
 #include "check.h"
+#include "controller/watch.h"
 
 static int failures;
 
@@ -191,6 +192,56 @@ static void check_slurm_user(const struct program *p)
 		     name, conf->state_dir);
 }
 
+/* Is program (a path, or on 26.05 a PowerAction's name) one of ours? */
+static const char *program_kind(const char *program, const char *ours)
+{
+	const char *slash = strrchr(program, '/');
+	const char *base = slash ? slash + 1 : program;
+
+	if (!*program)
+		return "none";
+	if (strncmp(base, ours, strlen(ours)) == 0)
+		return "ours";
+	return slash ? "not ours" : "a PowerAction";
+}
+
+/* Which set-up runs here: slurmctld's power programs are our hooks, or
+ * they are not and only the watcher removes what nodes leave behind. */
+static void check_setup(const struct program *p)
+{
+	char resume[1024], suspend[1024], err[512];
+	const char *rk, *sk;
+	pid_t watcher;
+
+	if (access(p->conf.slurm_conf, R_OK) < 0)
+		return;
+	if (ctld_power_programs(resume, sizeof(resume), suspend, sizeof(suspend),
+				err, sizeof(err)) < 0) {
+		warn("cannot ask slurmctld for its power programs (%s): set-up not checked",
+		     err);
+		return;
+	}
+	watcher = watch_active_pid(p->conf.state_dir);
+	rk = program_kind(resume, "slurm-identity-resume");
+	sk = program_kind(suspend, "slurm-identity-suspend");
+	if (strcmp(rk, "ours") == 0 && strcmp(sk, "ours") == 0) {
+		if (watcher)
+			pass("set-up: slurmctld runs our hooks, and a watcher (pid %ld) is active beside them",
+			     (long)watcher);
+		else
+			pass("set-up: slurmctld runs our hooks (no watcher active: slurm-identity watch is the net under them)");
+		return;
+	}
+	if (watcher) {
+		pass("set-up: ResumeProgram is %s (%s), SuspendProgram is %s (%s); the watcher (pid %ld) follows Slurm's node states",
+		     rk, resume[0] ? resume : "-", sk, suspend[0] ? suspend : "-",
+		     (long)watcher);
+		return;
+	}
+	warn("set-up: ResumeProgram is %s (%s), SuspendProgram is %s (%s), and no watcher is active: start slurm-identity watch (etc/slurm-identity-watch.service), or the identities of nodes Slurm powers down stay registered",
+	     rk, resume[0] ? resume : "-", sk, suspend[0] ? suspend : "-");
+}
+
 int check_run(const char *conf_path, int verbose)
 {
 	static const struct check_report report = { pass, fail, warn };
@@ -221,6 +272,8 @@ int check_run(const char *conf_path, int verbose)
 	pass("config %s (cluster %s, backends %s)", conf_path,
 	     prog.conf.cluster_name ? prog.conf.cluster_name : "unnamed",
 	     prog.conf.backends ? prog.conf.backends : "none");
+	if (prog.conf.backends)
+		check_setup(&prog);
 	n = backends_enabled(&prog.conf, backends, BACKEND_SLOTS);
 	for (i = 0; i < n; i++)
 		if (backends[i]->check_settings)

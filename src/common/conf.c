@@ -76,6 +76,7 @@ static const struct key_spec keys[] = {
 	{ "HostKeytab", VALUE_PATH, FIELD(host_keytab), 0, 0 },
 	{ "JoinSecretKmsKeyId", VALUE_STRING, FIELD(join_secret_kms_key), 0, 0 },
 	{ "SsmOnlineTimeout", VALUE_INT, FIELD(ssm_online_timeout), 1, 3600 },
+	{ "JoinSecretWait", VALUE_INT, FIELD(join_secret_wait), 0, 3600 },
 	{ "SsmRegistrationFile", VALUE_PATH, FIELD(ssm_registration_file), 0, 0 },
 	{ "SsmActivationIds", VALUE_STRING, FIELD(ssm_activation_ids), 0, 0 },
 	{ "DomainPasswordKmsKeyId", VALUE_STRING,
@@ -135,6 +136,7 @@ void config_init(struct identity_conf *conf)
 	conf->ldap_tls_reqcert = xstrdup("demand");
 	conf->host_keytab = xstrdup("/etc/krb5.keytab");
 	conf->ssm_online_timeout = 60;
+	conf->join_secret_wait = 60;
 	conf->ssm_registration_file = xstrdup("/var/lib/amazon/ssm/registration");
 	conf->max_concurrency = 16;
 	conf->max_request_rate = 0;	/* adaptive */

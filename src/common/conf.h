@@ -50,6 +50,7 @@ struct identity_conf {
 	char *domain_password_kms_key;	/* for the policy: key of the password */
 
 	int ssm_online_timeout;	/* node: seconds to wait for the agent */
+	int join_secret_wait;	/* node: seconds to wait for its join secret */
 	char *ssm_registration_file;	/* a hybrid node's agent registration */
 	char *ssm_activation_ids;	/* comma list: this cluster's hybrid
 					 * activations; NULL: none */

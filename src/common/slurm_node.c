@@ -341,6 +341,22 @@ int ctld_suspend_timeout(char *err, size_t errlen)
 	return timeout;
 }
 
+int ctld_power_programs(char *resume, size_t resumelen, char *suspend,
+			size_t suspendlen, char *err, size_t errlen)
+{
+	slurm_conf_t *cf = NULL;
+
+	libslurm_open();
+	if (slurm_load_ctl_conf((time_t)0, &cf) != SLURM_SUCCESS) {
+		snprintf(err, errlen, "%s", slurm_strerror(errno));
+		return -1;
+	}
+	snprintf(resume, resumelen, "%s", cf->resume_program ? cf->resume_program : "");
+	snprintf(suspend, suspendlen, "%s", cf->suspend_program ? cf->suspend_program : "");
+	compat_free_ctl_conf(cf);
+	return 0;
+}
+
 int ctld_release(char *err, size_t errlen)
 {
 	slurm_conf_t *cf = NULL;

@@ -79,6 +79,10 @@ int ctld_slurm_user(unsigned *uid, char *name, size_t namelen, char *err,
  * defaults), or -1 with err. */
 int ctld_suspend_timeout(char *err, size_t errlen);
 
+/* slurmctld's ResumeProgram and SuspendProgram as it has them ("" for
+ * none; on 26.05 either may be a PowerAction's name). -1 with err. */
+int ctld_power_programs(char *resume, size_t resumelen, char *suspend,
+			size_t suspendlen, char *err, size_t errlen);
 /* slurmctld's release as a number (22.05.8: 2205), or -1 with err. */
 int ctld_release(char *err, size_t errlen);
 

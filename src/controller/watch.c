@@ -328,7 +328,7 @@ static void prepare(struct watcher *w, struct controller *c,
 	if (!want.count)
 		goto out;
 	hl = node_list_compress(&want);
-	log_info("%s: powering up in Slurm (%zu node(s)): preparing", hl,
+	log_info("%s: coming up in Slurm (%zu node(s)): preparing", hl,
 		 want.count);
 	if (controller_resume(c, &want) < 0)
 		log_error("%s: not all prepared; see above", hl);

@@ -37,8 +37,13 @@ static enum watch_action decide(const struct watch_seen *was, bool known,
 
 	if (n->powering_up)
 		return known && was->up[p] ? WATCH_NOTHING : WATCH_PREPARE;
-	if (!down || !known)
+	if (!known)
 		return WATCH_NOTHING;
+	/* Up, and down at the last look: its power-up fell between two
+	 * looks (or while Slurm did not answer). Its first prolog may be
+	 * waiting for what it needs. */
+	if (!down)
+		return was->down[p] ? WATCH_PREPARE : WATCH_NOTHING;
 	if (!was->down[p])
 		return WATCH_REMOVE;
 	/* A new claim while down: a life too short for two looks. Extra

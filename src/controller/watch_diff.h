@@ -1,7 +1,8 @@
 /* watch_diff.h: what the watcher makes of a change in Slurm's node table.
  *
- * Between two looks, a node that began to power up is to be prepared
- * (AD accounts, join secrets: what resume does), and a node that went
+ * Between two looks, a node that began to power up, or that is up and was
+ * down (its power-up fell between two looks), is to be prepared (AD
+ * accounts, join secrets: what resume does), and a node that went
  * down (powering down or powered down), or that is down and whose Extra
  * holds a new claim (a life too short for two looks), is to lose its
  * identity. Pure: no Slurm, no disk; the

@@ -31,6 +31,13 @@ grep -q "^chain-env: AWS_CONFIG_FILE=unset AWS_SHARED_CREDENTIALS_FILE=unset cor
 ok $? "the chained program got Slurm's environment and limits ($(grep -m1 '^chain-env' "$CLUSTER_DIR/log/cloud.log"))"
 [ "$(calls RegisterInstance)" = 2 ]
 ok $? "exactly one RegisterInstance per node ($(calls RegisterInstance))"
+if [ "$(slurm_release)" -ge 2605 ]; then
+	# 26.05: the hooks are PowerActions, "-c FILE" before the node list.
+	grep -q "^ResumeProgram=idresume$" "$CLUSTER_DIR/etc/slurm.conf" &&
+		grep -q "^PowerAction=idresume Location=slurmctld Program=\"$CLUSTER_DIR/sbin/slurm-identity-resume -c $CLUSTER_DIR/etc/identity.conf\"$" "$CLUSTER_DIR/etc/slurm.conf" &&
+		grep -q "slurm-identity-resume\[[0-9]*\]: n\[1-2\]: resume done in" "$CLUSTER_DIR/log/identity.log"
+	ok $? "the resume hook ran as a PowerAction with its options first ($(grep -m1 'resume done' "$CLUSTER_DIR/log/identity.log" | sed 's/.*: n/n/'))"
+fi
 if [ "$(slurm_release)" -ge 2311 ]; then
 	# 23.11+: the instance in Slurm's own fields, Extra for the rest.
 	scontrol show node n1 | grep -q 'Extra=identity=ready opsworks=' &&

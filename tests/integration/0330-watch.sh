@@ -45,9 +45,15 @@ watch_pid() { cat "$d/run/watch-$1.pid"; }
 wlog() { grep "slurm-identity\[$(watch_pid "$1")\]: watch: " "$log"; }
 all_down() { for n in n1 n2 n3; do [ "$(node_state $n)" = idle~ ] || return 1; done; }
 
-grep -q "^ResumeProgram=$d/bin/cloud-resume$" "$d/etc/slurm.conf" &&
+if [ "$(slurm_release)" -ge 2605 ]; then
+	where="a PowerAction on the node (Location=slurmd)"
+	grep -q "^SuspendProgram=nodedown$" "$d/etc/slurm.conf" &&
+		grep -q "^PowerAction=nodedown Location=slurmd Program=\"$d/bin/cloud-suspend\"$" "$d/etc/slurm.conf"
+else
+	where="the cloud's own SuspendProgram"
 	grep -q "^SuspendProgram=$d/bin/cloud-suspend$" "$d/etc/slurm.conf"
-ok $? "slurmctld runs the cloud's programs, none of ours"
+fi && grep -q "^ResumeProgram=$d/bin/cloud-resume$" "$d/etc/slurm.conf"
+ok $? "slurmctld runs the cloud's programs, none of ours; power-down: $where"
 
 watch_start a
 wait_for 'wlog a | grep -q "active (pid"' 30
@@ -55,6 +61,9 @@ ok $? "a watcher runs as SlurmUser and is active ($(wlog a | head -1 | sed 's/.*
 watch_start b
 wait_for 'wlog b | grep -q "another watcher (pid $(watch_pid a)) is active; standing by to take over"' 30
 ok $? "a second watcher stands by, naming the active one"
+"$top_builddir/slurm-identity" check >"$d/check.out" 2>&1
+grep -q "^ok: set-up: ResumeProgram is not ours ($d/bin/cloud-resume), SuspendProgram is .*; the watcher (pid $(watch_pid a)) follows Slurm's node states$" "$d/check.out"
+ok $? "check says which set-up it finds ($(grep 'set-up' "$d/check.out"))"
 
 t0=$(date +%s)
 job=$(sbatch -N3 -w 'n[1-3]' --parsable -o /dev/null --wrap 'sleep 1')
@@ -66,7 +75,14 @@ ok $? "the prolog registered every node ($(registered))"
 ok $? "no hook of ours ran"
 
 wait_for all_down 120
-ok $? "nodes powered down by the cloud's own SuspendProgram" || dump_logs 20
+ok $? "nodes powered down by $where" || dump_logs 20
+if [ "$(slurm_release)" -ge 2605 ]; then
+	# The node-side power-down runs as SlurmdUser (root here), a
+	# controller-side one as SlurmUser.
+	[ "$(grep -c 'cloud-suspend n[1-3] (as root)' "$d/log/cloud.log")" = 3 ] &&
+		! grep -q "cloud-suspend .* (as $CLUSTER_SLURM_USER)" "$d/log/cloud.log"
+	ok $? "each power-down ran on its node, once per node ($(grep 'cloud-suspend' "$d/log/cloud.log" | paste -sd ';'))"
+fi
 down_at=$(date +%s)
 wait_for '[ -z "$(registered)" ]' 60
 ok $? "the watcher removed every registration ($(( $(date +%s) - down_at )) s after Slurm showed them powered down; left: $(registered))" ||
@@ -92,17 +108,29 @@ ok $? "kill -9 of the active watcher: the one standing by takes over ($(( $(date
 kill "$(watch_pid b)"
 wait_for 'wlog b | grep -q "stopping"' 30
 ok $? "SIGTERM stops the watcher, saying so"
+"$top_builddir/slurm-identity" check >"$d/check.out" 2>&1
+grep -q "^slurm-identity: check: warning: set-up: .*no watcher is active: start slurm-identity watch" "$d/check.out"
+ok $? "with no watcher, check warns that nothing removes what nodes leave behind"
 before=$(calls DeregisterInstance)
 job=$(sbatch -N1 -w n1 --parsable -o /dev/null --wrap true)
 wait_for '[ "$(job_state $job)" = COMPLETED ]' 120 && wait_for '[ "$(node_state n1)" = idle~ ]' 120
 ok $? "with no watcher, n1 ran a job and powered down"
 [ "$(registered)" = n1 ]
 ok $? "n1's registration is left behind ($(registered))"
+# Two started at the same instant: exactly one is active.
 watch_start c
+watch_start e
+wait_for '[ "$(wlog c | grep -c "active (pid")$(wlog e | grep -c "active (pid")" = 10 ] || [ "$(wlog c | grep -c "active (pid")$(wlog e | grep -c "active (pid")" = 01 ]' 30 &&
+	wait_for 'wlog c | grep -q "standing by" || wlog e | grep -q "standing by"' 30
+ok $? "two watchers started at once: one active, one standing by"
+wlog e | grep -q "active (pid" && { mv "$d/run/watch-e.pid" "$d/run/watch-x.pid"; mv "$d/run/watch-c.pid" "$d/run/watch-e.pid"; mv "$d/run/watch-x.pid" "$d/run/watch-c.pid"; }
+# c is the active one from here on.
 wait_for '[ -z "$(registered)" ]' 60
-ok $? "the next watcher's start sweep removed it (left: $(registered))" || dump_logs 20
+ok $? "the active one's start sweep removed it (left: $(registered))" || dump_logs 20
 wlog c | grep -q "sweep: .* 1 leaks, 1 removed, 0 failed"
 ok $? "and says so ($(wlog c | grep 'sweep:' | head -1 | sed 's/.*watch: //'))"
+! wlog e | grep -q 'sweep:\|queued'
+ok $? "the one standing by did nothing"
 [ "$(calls DeregisterInstance)" = $((before + 1)) ]
 ok $? "one more DeregisterInstance ($(calls DeregisterInstance))"
 

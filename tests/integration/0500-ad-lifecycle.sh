@@ -49,17 +49,6 @@ testjoin() {
 		--host-keytab='$d/nodes/$1/krb5.keytab'" >"$d/testjoin-$1.out" 2>&1 ||
 		{ echo "# testjoin $1: $(tail -1 "$d/testjoin-$1.out")"; return 1; }
 }
-join_secrets() {
-	python3 - "$d" <<'EOP'
-import json, sys, boto3
-e = json.load(open(sys.argv[1] + "/aws-env.json"))
-u = e["users"]["cloud"]
-sm = boto3.client("secretsmanager", endpoint_url=e["moto_endpoint"], region_name=e["region"],
-                  aws_access_key_id=u["key"], aws_secret_access_key=u["secret"])
-names = [s["Name"] for s in sm.list_secrets()["SecretList"]]
-print(" ".join(sorted(n for n in names if n.startswith("slurm-identity/sitest/join/"))))
-EOP
-}
 
 "$top_builddir/slurm-identity" check >"$d/check1.out" 2>&1
 ok $? "slurm-identity check passes: $(grep '^ok: ad: ldaps' "$d/check1.out")"

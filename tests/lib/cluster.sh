@@ -166,6 +166,26 @@ EOC
 			-e "s|^SuspendProgram=.*|SuspendProgram=$d/bin/cloud-suspend|" \
 			-e "s|^ResumeFailProgram=.*|ResumeFailProgram=$d/bin/cloud-suspend|" \
 			"$d/etc/slurm.conf" || return 1
+		# 26.05: the power-down runs on the node itself (PowerAction
+		# Location=slurmd, as SlurmdUser, the node name last): no
+		# program on the controller sees it.
+		if [ "${release:-0}" -ge 2605 ]; then
+			sed -i "s|^SuspendProgram=.*|SuspendProgram=nodedown|" "$d/etc/slurm.conf" &&
+				echo "PowerAction=nodedown Location=slurmd Program=\"$d/bin/cloud-suspend\"" \
+					>>"$d/etc/slurm.conf" || return 1
+		fi
+	elif [ "${release:-0}" -ge 2605 ]; then
+		# 26.05: our hooks as PowerActions, their options before the
+		# node list Slurm appends.
+		sed -i -e "s|^ResumeProgram=.*|ResumeProgram=idresume|" \
+			-e "s|^SuspendProgram=.*|SuspendProgram=idsuspend|" \
+			-e "s|^ResumeFailProgram=.*|ResumeFailProgram=idresumefail|" \
+			"$d/etc/slurm.conf" || return 1
+		{
+			echo "PowerAction=idresume Location=slurmctld Program=\"$d/sbin/slurm-identity-resume -c $d/etc/identity.conf\""
+			echo "PowerAction=idsuspend Location=slurmctld Program=\"$d/sbin/slurm-identity-suspend -c $d/etc/identity.conf\""
+			echo "PowerAction=idresumefail Location=slurmctld Program=\"$d/sbin/slurm-identity-resume-fail -c $d/etc/identity.conf\""
+		} >>"$d/etc/slurm.conf"
 	fi
 	{
 		echo "# identity.conf written by tests/lib/cluster.sh"

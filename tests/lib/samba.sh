@@ -102,6 +102,19 @@ ad_identity_conf() {
 		"LdapTlsReqCert=never" "HostKeytab=$CLUSTER_DIR/nodes/%n/krb5.keytab"
 }
 
+# The join secrets of cluster sitest that exist now, by name.
+join_secrets() {
+	python3 - "$CLUSTER_DIR" <<'EOP'
+import json, sys, boto3
+e = json.load(open(sys.argv[1] + "/aws-env.json"))
+u = e["users"]["cloud"]
+sm = boto3.client("secretsmanager", endpoint_url=e["moto_endpoint"], region_name=e["region"],
+                  aws_access_key_id=u["key"], aws_secret_access_key=u["secret"])
+names = [s["Name"] for s in sm.list_secrets()["SecretList"]]
+print(" ".join(sorted(n for n in names if n.startswith("slurm-identity/sitest/join/"))))
+EOP
+}
+
 # ad_cluster_test NAME NODES [slurm.conf lines...]: a cluster with the
 # ad backend: the DC, the domain name and password in moto's SSM (the
 # password a SecureString under a KMS key), slurmctld running, and

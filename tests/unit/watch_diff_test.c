@@ -40,19 +40,6 @@ static void table(struct slurm_node_set *set, const char *words)
 	free(copy);
 }
 
-static void table_free(struct slurm_node_set *set)
-{
-	size_t i;
-
-	for (i = 0; i < set->count; i++) {
-		free(set->nodes[i].extra);
-		free(set->nodes[i].reason);
-		free(set->nodes[i].comment);
-	}
-	free(set->nodes);
-	name_set_free(&set->index);
-}
-
 /* One look at words at time now: "name=action@down_at" for each node
  * with an action, in table order. */
 static const char *look(struct watch_seen *seen, const char *words, time_t now)
@@ -74,7 +61,7 @@ static const char *look(struct watch_seen *seen, const char *words, time_t now)
 					actions[i] == WATCH_PREPARE ? "prepare" : "remove",
 					(long long)down_at[i]);
 	}
-	table_free(&set);
+	nodes_free(&set);
 	return out;
 }
 
@@ -100,6 +87,8 @@ int main(void)
 		   "a node new to the table while down is left to the sweep; one that was never seen down has no down time");
 	tap_is_str(look(&seen, "n1:idle n2:down~ n3:down% n4:down~ n5:down~:opsworks=x", 122), "",
 		   "Extra cleared while down (the engine's own clearing) is nothing");
+	tap_is_str(look(&seen, "n1:idle n2:idle:opsworks=def n3:down% n4:down~", 123), "n2=prepare@122",
+		   "a node up that was down at the last look (its power-up fell between looks) is prepared");
 	tap_is_str(look(&seen, "n1:idle", 125), "",
 		   "nodes leaving the table are forgotten");
 	tap_is_str(look(&seen, "n1:idle n2:up#", 130), "n2=prepare@0",
