@@ -209,6 +209,12 @@ struct aws_client *program_aws(struct program *p, char *err, size_t errlen)
 	return p->aws;
 }
 
+void program_aws_drop(struct program *p)
+{
+	aws_client_free(p->aws);
+	p->aws = NULL;
+}
+
 void program_end(struct program *p)
 {
 	char err[512];

@@ -35,6 +35,10 @@ enum program_flags {
 int program_start(struct program *p, const char *name, const char *conf_path,
 		  unsigned flags, char *err, size_t errlen);
 struct aws_client *program_aws(struct program *p, char *err, size_t errlen);
+/* Close the AWS client and its connections (a long-running program that
+ * forks holds none across the fork: the child would share them); the next
+ * program_aws() makes a new one. */
+void program_aws_drop(struct program *p);
 /* ClusterName (our marks and tags name it): identity.conf's, else
  * slurmctld's. -1 with err if there is none. */
 int program_need_cluster_name(struct program *p, char *err, size_t errlen);

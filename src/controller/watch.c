@@ -41,7 +41,6 @@ static void on_signal(int sig)
 struct watcher {
 	struct program *prog;
 	const char *state_dir;
-	struct aws_client *aws;
 	struct slurm_node_set slurm;
 	struct watch_seen seen;
 	bool can_prepare;	/* a backend prepares nodes (AD) */
@@ -294,12 +293,35 @@ out:
 	node_list_free(&want);
 }
 
+/* The engine with an AWS client and the backends' caches (an LDAP
+ * connection, the domain password), held only while the watcher works
+ * with them: a worker it forks must share none of their connections. */
+static int engine_open(struct watcher *w, struct controller *c)
+{
+	char err[1024];
+	struct aws_client *aws = program_aws(w->prog, err, sizeof(err));
+
+	controller_init(c, &w->prog->conf, aws, 0);
+	if (!aws) {
+		log_error("aws: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void engine_close(struct watcher *w, struct controller *c)
+{
+	controller_free(c);
+	program_aws_drop(w->prog);
+}
+
 /* Nodes begun to power up: prepared, unless a resume journaled since the
  * watcher last saw them down (our resume hook did it). */
-static void prepare(struct watcher *w, struct controller *c,
-		    const struct node_list *up, const time_t *down_at)
+static void prepare(struct watcher *w, const struct node_list *up,
+		    const time_t *down_at)
 {
 	struct node_list want = { NULL, 0 };
+	struct controller ctl;
 	char err[512], *hl;
 	size_t i;
 
@@ -330,8 +352,9 @@ static void prepare(struct watcher *w, struct controller *c,
 	hl = node_list_compress(&want);
 	log_info("%s: coming up in Slurm (%zu node(s)): preparing", hl,
 		 want.count);
-	if (controller_resume(c, &want) < 0)
+	if (engine_open(w, &ctl) < 0 || controller_resume(&ctl, &want) < 0)
 		log_error("%s: not all prepared; see above", hl);
+	engine_close(w, &ctl);
 	w->prepared += want.count;
 	free(hl);
 	write_status(w, true);
@@ -383,7 +406,7 @@ static void look(struct watcher *w, struct controller *c)
 	if (down.count)
 		queue_removals(w, c, &down);
 	if (up.count)
-		prepare(w, c, &up, up_down_at);
+		prepare(w, &up, up_down_at);
 	node_list_free(&up);
 	node_list_free(&down);
 	free(actions);
@@ -393,12 +416,13 @@ static void look(struct watcher *w, struct controller *c)
 }
 
 /* What escaped the looks: reconcile, with batches a dead worker left. */
-static void sweep(struct watcher *w, struct controller *c)
+static void sweep(struct watcher *w)
 {
 	struct reconcile_report rep;
+	struct controller ctl;
 	char **names = NULL;
 	size_t count = 0;
-	int rc;
+	int rc = -1;
 
 	if (queue_list(w->state_dir, &names, &count, NULL, 0) == 0 && count &&
 	    !worker_running(w->state_dir)) {
@@ -406,7 +430,10 @@ static void sweep(struct watcher *w, struct controller *c)
 		worker_ensure(w->prog);
 	}
 	queue_names_free(names, count);
-	rc = controller_reconcile(c, false, NULL, &rep);
+	memset(&rep, 0, sizeof(rep));
+	if (engine_open(w, &ctl) == 0)
+		rc = controller_reconcile(&ctl, false, NULL, &rep);
+	engine_close(w, &ctl);
 	w->last_sweep = time(NULL);
 	snprintf(w->sweep, sizeof(w->sweep),
 		 "%zu registrations, %zu leaks, %zu removed, %zu failed, %zu records settled, %zu busy, %zu foreign%s",
@@ -440,11 +467,12 @@ int watch_run(struct program *prog, bool once)
 		log_error("%s", err);
 		return -1;
 	}
-	w.aws = program_aws(prog, err, sizeof(err));
-	if (!w.aws) {
+	/* What would stop every sweep stops the watcher at once. */
+	if (!program_aws(prog, err, sizeof(err))) {
 		log_error("aws: %s", err);
 		return -1;
 	}
+	program_aws_drop(prog);
 	fd = take_lock(conf->state_dir);
 	if (fd < 0)
 		return stopping ? 0 : -1;
@@ -452,7 +480,9 @@ int watch_run(struct program *prog, bool once)
 	if (ftruncate(fd, 0) == 0)
 		dprintf(fd, "%ld\n", (long)getpid());
 	w.active_since = time(NULL);
-	controller_init(&ctl, conf, w.aws, 0);
+	/* The backends, for what a node's Extra may claim; no AWS client
+	 * between looks (see engine_open). */
+	controller_init(&ctl, conf, NULL, 0);
 	for (b = 0; b < ctl.backend_count; b++)
 		if (ctl.backends[b]->prepare)
 			w.can_prepare = true;
@@ -474,7 +504,7 @@ int watch_run(struct program *prog, bool once)
 	/* The table as it is now is what later looks compare with; the sweep
 	 * takes what happened before the watcher came. */
 	look(&w, &ctl);
-	sweep(&w, &ctl);
+	sweep(&w);
 	next_look = clock_monotonic() + conf->watch_period;
 	next_sweep = clock_monotonic() + conf->watch_sweep_period;
 	while (!stopping && !once) {
@@ -489,7 +519,7 @@ int watch_run(struct program *prog, bool once)
 		look(&w, &ctl);
 		next_look = clock_monotonic() + conf->watch_period;
 		if (clock_monotonic() >= next_sweep) {
-			sweep(&w, &ctl);
+			sweep(&w);
 			next_sweep = clock_monotonic() + conf->watch_sweep_period;
 		}
 	}

@@ -484,6 +484,23 @@ def _statement_applies(st, action, resource):
     return not any(_wildcard(r, resource, True) for r in _as_list(st["NotResource"]))
 
 
+def for_service(policy, service):
+    """The statements that can apply to an action of service. A statement
+    whose every Action names another service never decides a request here,
+    whatever its Condition says (one user's policy covers several
+    services: the node's has conditioned SSM and EC2 statements)."""
+    if not isinstance(policy, dict) or "Statement" not in policy:
+        return policy
+    keep = []
+    for st in _as_list(policy["Statement"]):
+        actions = st.get("Action") if isinstance(st, dict) else None
+        if actions is None or any(not isinstance(a, str) or
+                                  _wildcard(a.split(":", 1)[0], service, False)
+                                  for a in _as_list(actions)):
+            keep.append(st)
+    return dict(policy, Statement=keep)
+
+
 def check_policy(policy):
     """Refuse, loudly, a policy this evaluator would get wrong."""
     if not isinstance(policy, dict) or "Statement" not in policy:
@@ -602,7 +619,7 @@ class Fake:
             if not isinstance(entry, dict) or not isinstance(entry.get("secret"), str):
                 raise ValueError("%s: needs a \"secret\" string" % key_id)
             if entry.get("policy") is not None:
-                check_policy(entry["policy"])
+                check_policy(for_service(entry["policy"], SERVICE))
         except (OSError, ValueError) as e:
             self.log("BUG in the test setup: credentials file %s: %s"
                      % (self.args.credentials, e), to_stderr=True)
@@ -670,7 +687,7 @@ class Fake:
         if policy is None:
             return
         action = "%s:%s" % (SERVICE, operation)
-        verdict = evaluate(policy, action, resource)
+        verdict = evaluate(for_service(policy, SERVICE), action, resource)
         if verdict == "allow":
             return
         why = ("with an explicit deny in an identity-based policy" if verdict == "deny"

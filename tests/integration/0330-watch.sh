@@ -12,7 +12,11 @@ set -u
 . "$top_srcdir/tests/lib/cluster.sh"
 . "$top_srcdir/tests/lib/aws_env.sh"
 
+# Two backends at once: OpsWorks, and SSM (each instance's agent comes
+# Online; the prolog tags the instance). The tags of a terminated EC2
+# instance go with it; only the hooks journal its id to untag it first.
 export CLUSTER_HOOKS=none CLUSTER_SUSPEND_TIME=5 CLUSTER_SUSPEND_TIMEOUT=10
+export OPSWORKS_BACKENDS=opsworks,ssm AWS_ENV_SSM_FAKE=1
 cleanup() {
 	local f
 	for f in "${CLUSTER_DIR:-/nonexistent}"/run/watch-*.pid; do
@@ -23,7 +27,7 @@ cleanup() {
 opsworks_cluster_test watch 3
 trap cleanup EXIT
 d=$CLUSTER_DIR
-echo "WatchPeriod=2" >>"$d/etc/identity.conf"
+printf '%s\n' "WatchPeriod=2" "SsmRegistrationFile=$d/nodes/%n/ssm-registration" >>"$d/etc/identity.conf"
 export SLURM_IDENTITY_CONF=$d/etc/identity.conf
 log=$d/log/identity.log
 
@@ -71,6 +75,9 @@ wait_for '[ "$(job_state $job)" = COMPLETED ]' 150
 ok $? "job on every node completed ($(job_state $job), $(( $(date +%s) - t0 )) s)" || dump_logs 30
 [ "$(registered)" = "n1 n2 n3" ]
 ok $? "the prolog registered every node ($(registered))"
+tagged() { local n; for n in "$@"; do [ "$(ec2_node_tags "$n")" = "slurm-identity:cluster=sitest slurm-identity:node=$n" ] || return 1; done; }
+tagged n1 n2 n3
+ok $? "and tagged every instance for SSM ($(ec2_node_tags n1))"
 ! grep -q 'slurm-identity-\(resume\|suspend\)' "$log"
 ok $? "no hook of ours ran"
 

@@ -31,25 +31,7 @@ export SLURM_IDENTITY_CONF=$d/etc/identity.conf
 
 job_field() { scontrol show job "$1" 2>/dev/null | grep -o "$2=[^ ]*" | head -1 | cut -d= -f2; }
 ssm_fake() { curl -sf ${2:+-X POST -H 'Content-Type: application/json' -d "$2"} "$(python3 -c "import json; print(json.load(open('$d/aws-env.json'))['ssm_fake'])")$1"; }
-ec2_tags() {
-	# ec2_tags NODE: our tags on NODE's current (or last) instance.
-	python3 - "$d" "$1" <<'EOP'
-import json, sys, boto3
-d, node = sys.argv[1:3]
-e = json.load(open(d + "/aws-env.json"))
-u = e["users"]["cloud"]
-ec2 = boto3.client("ec2", endpoint_url=e["moto_endpoint"], region_name=e["region"],
-                   aws_access_key_id=u["key"], aws_secret_access_key=u["secret"])
-r = ec2.describe_instances(Filters=[{"Name": "tag:test-cloud:node", "Values": [node]}])
-insts = [i for res in r["Reservations"] for i in res["Instances"]]
-# The live instance if there is one (LaunchTime has whole seconds only).
-live = [i for i in insts if i["State"]["Name"] in ("pending", "running")]
-insts = live or insts
-insts.sort(key=lambda i: i["LaunchTime"])
-tags = {t["Key"]: t["Value"] for t in insts[-1].get("Tags", [])} if insts else {}
-print(" ".join("%s=%s" % kv for kv in sorted(tags.items()) if kv[0].startswith("slurm-identity:")))
-EOP
-}
+ec2_tags() { ec2_node_tags "$1"; }
 managed() { ssm_fake /_fake/managed | python3 -c "
 import json, sys
 for m in json.load(sys.stdin):

@@ -151,8 +151,9 @@ opsworks_fake() {
 }
 
 # opsworks_cluster_test NAME NODES [slurm.conf lines...]: the usual start of
-# a lifecycle test: a cluster of NODES with the opsworks backend, the AWS
-# endpoints, slurmctld running, and everything stopped at exit.
+# a lifecycle test: a cluster of NODES with the opsworks backend (and the
+# others OPSWORKS_BACKENDS names: "opsworks,ssm"), the AWS endpoints,
+# slurmctld running, and everything stopped at exit.
 opsworks_cluster_test() {
 	local name=$1 line
 	[ "$(id -u)" = 0 ] || skip_all "needs root (slurmd, namespaces)"
@@ -162,7 +163,7 @@ opsworks_cluster_test() {
 	shift 2
 	trap opsworks_cluster_cleanup EXIT
 	AWS_ENV_STACK_ID=$(python3 -c 'import uuid; print(uuid.uuid4())')
-	cluster_configure "Backends=opsworks" "OpsWorksStackId=$AWS_ENV_STACK_ID" ||
+	cluster_configure "Backends=${OPSWORKS_BACKENDS:-opsworks}" "OpsWorksStackId=$AWS_ENV_STACK_ID" ||
 		bail "cannot configure the cluster"
 	for line in "$@"; do echo "$line" >>"$CLUSTER_DIR/etc/slurm.conf"; done
 	# slurmctld first: policies name the cluster, and ClusterName comes
@@ -176,4 +177,25 @@ opsworks_cluster_cleanup() {
 	cluster_stop
 	aws_env_stop
 	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$CLUSTER_DIR"
+}
+
+# ec2_node_tags NODE: our tags (slurm-identity:*) on NODE's live instance,
+# else on its last one, "k=v" sorted.
+ec2_node_tags() {
+	python3 - "$CLUSTER_DIR" "$1" <<'EOP'
+import json, sys, boto3
+d, node = sys.argv[1:3]
+e = json.load(open(d + "/aws-env.json"))
+u = e["users"]["cloud"]
+ec2 = boto3.client("ec2", endpoint_url=e["moto_endpoint"], region_name=e["region"],
+                   aws_access_key_id=u["key"], aws_secret_access_key=u["secret"])
+r = ec2.describe_instances(Filters=[{"Name": "tag:test-cloud:node", "Values": [node]}])
+insts = [i for res in r["Reservations"] for i in res["Instances"]]
+# The live instance if there is one (LaunchTime has whole seconds only).
+live = [i for i in insts if i["State"]["Name"] in ("pending", "running")]
+insts = live or insts
+insts.sort(key=lambda i: i["LaunchTime"])
+tags = {t["Key"]: t["Value"] for t in insts[-1].get("Tags", [])} if insts else {}
+print(" ".join("%s=%s" % kv for kv in sorted(tags.items()) if kv[0].startswith("slurm-identity:")))
+EOP
 }
