@@ -18,7 +18,10 @@
 # region for each instance it describes, which at 10,000 instances takes
 # longer than the worker's RequestTimeout.
 #
-# Columns: plant = time to make the N registrations; hook = time until
+# Columns: plant = time to make the N registrations (AD: from the start
+# of slurm-identity-resume until its worker made them all); resume = time
+# until slurm-identity-resume returned (AD; the cloud's program would
+# start then, while the worker works); hook = time until
 # slurm-identity-suspend returned; gone = from the hook's start until the
 # worker finished with none of the N left; binds = the worker's LDAP binds;
 # worker CPU and max RSS.
@@ -60,7 +63,7 @@ cluster_for() { # cluster_for N: slurmctld with N powered-down CLOUD nodes
 	wait_for 'SLURM_CONF=$D/etc/slurm.conf scontrol ping 2>/dev/null | grep -q UP' 60
 }
 
-printf '%-6s %-8s %8s %7s %8s %6s %7s %15s\n' N backend plant hook gone left binds "worker cpu/MiB"
+printf '%-6s %-8s %8s %7s %7s %8s %6s %7s %15s\n' N backend plant resume hook gone left binds "worker cpu/MiB"
 for n in $sizes; do
 	cluster_for "$n" || { echo "bench: slurmctld with $n nodes did not start"; exit 1; }
 	for backend in $backends; do
@@ -69,7 +72,14 @@ for n in $sizes; do
 		BK_CONCURRENCY=16 backends_conf "$backend" DebugLevel=verbose
 		log=$D/log/identity-$backend.log
 		t0=$(date +%s.%N)
-		backends_plant "$backend" "$n"
+		resume=-
+		if [ "$backend" = ad ]; then
+			"$top_builddir/slurm-identity-resume" "n[1-$n]" >"$D/plant.out" 2>&1
+			resume=$(printf '%.2fs' "$(echo "$(date +%s.%N) - $t0" | bc)")
+			wait_for "worker_idle '$D/identity-ad'" 3600
+		else
+			backends_plant "$backend" "$n"
+		fi
 		t1=$(date +%s.%N)
 		have=$(backends_nodes "$backend" | wc -w)
 		[ "$have" = "$n" ] || echo "  (planted $have of $n: $(tail -1 "$D/plant.out" 2>/dev/null))"
@@ -81,8 +91,8 @@ for n in $sizes; do
 		t4=$(date +%s.%N)
 		stat=$(sed -n 's/.*queue empty, exiting (cpu \([0-9.]*\) s user, \([0-9.]*\) s system, max rss \([0-9]*\) kB).*/\1 \2 \3/p' "$log" |
 			tail -1 | awk '{ printf "%.2fs/%d", $1 + $2, $3 / 1024 }')
-		printf '%-6s %-8s %7.1fs %6.2fs %7.1fs %6s %7s %15s\n' "$n" "$backend" \
-			"$(echo "$t1 - $t0" | bc)" "$(echo "$t3 - $t2" | bc)" "$(echo "$t4 - $t2" | bc)" \
+		printf '%-6s %-8s %7.1fs %7s %6.2fs %7.1fs %6s %7s %15s\n' "$n" "$backend" \
+			"$(echo "$t1 - $t0" | bc)" "$resume" "$(echo "$t3 - $t2" | bc)" "$(echo "$t4 - $t2" | bc)" \
 			"$(backends_nodes "$backend" | wc -w)" \
 			"$(grep -c 'ad: \(ld[a-z]* \)\?bound to' "$log")" "$stat"
 		[ -n "${BENCH_KEEP_LOGS:-}" ] && cp "$log" "$BENCH_KEEP_LOGS/identity-$n-$backend.log"

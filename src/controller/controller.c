@@ -415,20 +415,16 @@ static size_t group_leaks(struct registration **regs, const struct leak *leaks,
 static bool worker_nodes(const char *state_dir, struct name_set *owned,
 			 struct node_list *names)
 {
-	char **batches = NULL, err[512];
-	size_t count = 0, i;
+	char err[512];
+	size_t i;
 
 	name_set_init(owned);
 	if (!worker_running(state_dir))
 		return false;
-	if (queue_list(state_dir, &batches, &count, err, sizeof(err)) < 0) {
+	if (queue_nodes(state_dir, QUEUE_REMOVE, names, err, sizeof(err)) < 0) {
 		log_error("reconcile: %s", err);
 		return true;
 	}
-	for (i = 0; i < count; i++)
-		if (queue_read(state_dir, batches[i], names, err, sizeof(err)) < 0)
-			log_verbose("reconcile: %s", err);
-	queue_names_free(batches, count);
 	for (i = 0; i < names->count; i++)
 		name_set_add(owned, names->names[i], i);
 	return true;

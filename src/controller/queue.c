@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/journal.h"
+#include "common/log.h"
 #include "common/xmalloc.h"
 #include "queue.h"
 
@@ -19,8 +20,14 @@
 #define BATCH_MAX (8u << 20)
 #define SUFFIX ".batch"
 
-int queue_put(const char *state_dir, const struct node_list *nodes, char *err,
-	      size_t errlen)
+/* The key of a batch's one line, by kind. */
+static const char *kind_key(enum queue_kind kind)
+{
+	return kind == QUEUE_PREPARE ? "prepare=" : "nodes=";
+}
+
+int queue_put(const char *state_dir, enum queue_kind kind,
+	      const struct node_list *nodes, char *err, size_t errlen)
 {
 	struct timespec now;
 	struct strbuf b;
@@ -33,7 +40,7 @@ int queue_put(const char *state_dir, const struct node_list *nodes, char *err,
 	snprintf(name, sizeof(name), "%020lld.%09ld-%ld%s",
 		 (long long)now.tv_sec, now.tv_nsec, (long)getpid(), SUFFIX);
 	strbuf_init(&b);
-	strbuf_puts(&b, "nodes=");
+	strbuf_puts(&b, kind_key(kind));
 	for (i = 0; i < nodes->count; i++)
 		strbuf_printf(&b, "%s%s", i ? "," : "", nodes->names[i]);
 	strbuf_putc(&b, '\n');
@@ -85,12 +92,12 @@ void queue_names_free(char **names, size_t count)
 	journal_list_free(names, count);
 }
 
-int queue_read(const char *state_dir, const char *name, struct node_list *out,
-	       char *err, size_t errlen)
+int queue_read(const char *state_dir, const char *name, enum queue_kind *kind,
+	       struct node_list *out, char *err, size_t errlen)
 {
 	struct node_list batch = { NULL, 0 };
 	struct strbuf b;
-	char buf[65536], *list, *nl;
+	char buf[65536], *list = NULL, *nl;
 	ssize_t n;
 	int dirfd, fd, rc = -1;
 
@@ -111,14 +118,24 @@ int queue_read(const char *state_dir, const char *name, struct node_list *out,
 	while ((n = read(fd, buf, sizeof(buf))) > 0 && b.len <= BATCH_MAX)
 		strbuf_append(&b, buf, (size_t)n);
 	close(fd);
-	if (n < 0 || b.len > BATCH_MAX || !b.data ||
-	    strncmp(b.data, "nodes=", 6) != 0 || !(nl = strchr(b.data, '\n'))) {
+	if (n >= 0 && b.len <= BATCH_MAX && b.data &&
+	    (nl = strchr(b.data, '\n'))) {
+		*nl = '\0';
+		if (strncmp(b.data, kind_key(QUEUE_REMOVE),
+			    strlen(kind_key(QUEUE_REMOVE))) == 0) {
+			*kind = QUEUE_REMOVE;
+			list = b.data + strlen(kind_key(QUEUE_REMOVE));
+		} else if (strncmp(b.data, kind_key(QUEUE_PREPARE),
+				   strlen(kind_key(QUEUE_PREPARE))) == 0) {
+			*kind = QUEUE_PREPARE;
+			list = b.data + strlen(kind_key(QUEUE_PREPARE));
+		}
+	}
+	if (!list) {
 		snprintf(err, errlen, "%s/%s/%s: not a batch we wrote", state_dir,
 			 QUEUE_ROLE, name);
 		goto out;
 	}
-	*nl = '\0';
-	list = b.data + 6;
 	if (node_list_expand(list, &batch, err, errlen) < 0)
 		goto out;
 	node_list_merge(out, &batch);
@@ -127,6 +144,30 @@ out:
 	node_list_free(&batch);
 	strbuf_free(&b);
 	return rc;
+}
+
+int queue_nodes(const char *state_dir, enum queue_kind kind,
+		struct node_list *out, char *err, size_t errlen)
+{
+	struct node_list batch;
+	enum queue_kind k;
+	char **names = NULL, why[512];
+	size_t count = 0, i;
+
+	if (queue_list(state_dir, &names, &count, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < count; i++) {
+		batch.names = NULL;
+		batch.count = 0;
+		if (queue_read(state_dir, names[i], &k, &batch, why,
+			       sizeof(why)) < 0)
+			log_verbose("%s", why);
+		else if (k == kind)
+			node_list_merge(out, &batch);
+		node_list_free(&batch);
+	}
+	queue_names_free(names, count);
+	return 0;
 }
 
 int queue_set_aside(const char *state_dir, const char *name, char *aside,

@@ -205,20 +205,14 @@ static void look_answered(struct watcher *w)
 	write_status(w, true);
 }
 
-/* The nodes of the batches waiting for the worker. */
-static void queued_nodes(const char *state_dir, struct node_list *out)
+/* The nodes of the batches of that kind waiting for the worker. */
+static void queued_nodes(const char *state_dir, enum queue_kind kind,
+			 struct node_list *out)
 {
-	char **names = NULL, err[512];
-	size_t count = 0, i;
+	char err[512];
 
-	if (queue_list(state_dir, &names, &count, err, sizeof(err)) < 0) {
+	if (queue_nodes(state_dir, kind, out, err, sizeof(err)) < 0)
 		log_error("%s", err);
-		return;
-	}
-	for (i = 0; i < count; i++)
-		if (queue_read(state_dir, names[i], out, err, sizeof(err)) < 0)
-			log_verbose("%s", err);
-	queue_names_free(names, count);
 }
 
 /* Does the node have an identity to lose: one we journaled, or one its
@@ -258,7 +252,7 @@ static void queue_removals(struct watcher *w, struct controller *c,
 	size_t i;
 
 	name_set_init(&in_queue);
-	queued_nodes(w->state_dir, &queued);
+	queued_nodes(w->state_dir, QUEUE_REMOVE, &queued);
 	for (i = 0; i < queued.count; i++)
 		name_set_add(&in_queue, queued.names[i], i);
 	for (i = 0; i < down->count; i++) {
@@ -277,7 +271,7 @@ static void queue_removals(struct watcher *w, struct controller *c,
 	if (!want.count)
 		goto out;
 	hl = node_list_compress(&want);
-	if (queue_put(w->state_dir, &want, err, sizeof(err)) < 0) {
+	if (queue_put(w->state_dir, QUEUE_REMOVE, &want, err, sizeof(err)) < 0) {
 		log_error("%s: down in Slurm, not queued: %s; the next sweep has them",
 			  hl, err);
 	} else {
@@ -293,9 +287,71 @@ out:
 	node_list_free(&want);
 }
 
+/* Nodes begun to power up: a batch for the worker to prepare, as a resume
+ * queues it, unless a resume queued or journaled them since the watcher
+ * last saw them down (our resume hook did it). The watcher itself never
+ * waits for the directory: its next look comes on time. */
+static void prepare(struct watcher *w, const struct node_list *up,
+		    const time_t *down_at)
+{
+	struct node_list want = { NULL, 0 }, queued = { NULL, 0 };
+	struct name_set in_queue;
+	char err[512], *hl;
+	size_t i;
+
+	name_set_init(&in_queue);
+	queued_nodes(w->state_dir, QUEUE_PREPARE, &queued);
+	for (i = 0; i < queued.count; i++)
+		name_set_add(&in_queue, queued.names[i], i);
+	for (i = 0; i < up->count; i++) {
+		struct journal_entry e;
+		enum journal_phase phase;
+		const char *t;
+		bool done = false;
+
+		if (name_set_find(&in_queue, up->names[i], NULL))
+			continue;
+		if (journal_read(w->state_dir, CONTROLLER_ROLE, up->names[i], &e,
+				 err, sizeof(err)) < 0) {
+			log_error("%s: %s", up->names[i], err);
+			continue;
+		}
+		phase = journal_phase(&e);
+		t = journal_get(&e, "resume_time");
+		if ((phase == JOURNAL_PHASE_RESUMING ||
+		     (phase == JOURNAL_PHASE_PENDING &&
+		      journal_get(&e, "resumed"))) &&
+		    t && strtoll(t, NULL, 10) >= (long long)down_at[i])
+			done = true;
+		journal_entry_clear(&e);
+		if (!done)
+			node_list_add(&want, up->names[i]);
+	}
+	name_set_free(&in_queue);
+	node_list_free(&queued);
+	if (!want.count)
+		goto out;
+	hl = node_list_compress(&want);
+	if (queue_put(w->state_dir, QUEUE_PREPARE, &want, err, sizeof(err)) < 0) {
+		log_error("%s: coming up in Slurm, not queued: %s; their joins will wait and drain",
+			  hl, err);
+	} else {
+		w->prepared += want.count;
+		log_info("%s: coming up in Slurm (%zu node(s)): queued to prepare",
+			 hl, want.count);
+		if (worker_ensure(w->prog) < 0)
+			log_error("no worker started; the next look or sweep starts one");
+	}
+	free(hl);
+	write_status(w, true);
+out:
+	node_list_free(&want);
+}
+
 /* The engine with an AWS client and the backends' caches (an LDAP
  * connection, the domain password), held only while the watcher works
- * with them: a worker it forks must share none of their connections. */
+ * with them (its sweeps): a worker it forks must share none of their
+ * connections. */
 static int engine_open(struct watcher *w, struct controller *c)
 {
 	char err[1024];
@@ -315,51 +371,21 @@ static void engine_close(struct watcher *w, struct controller *c)
 	program_aws_drop(w->prog);
 }
 
-/* Nodes begun to power up: prepared, unless a resume journaled since the
- * watcher last saw them down (our resume hook did it). */
-static void prepare(struct watcher *w, const struct node_list *up,
-		    const time_t *down_at)
+/* Batches queued and no worker (a worker killed, a hook that could not
+ * start one): one is started, at the next look rather than the next
+ * sweep. A directory read and a lock probe. */
+static void worker_for_queue(struct watcher *w)
 {
-	struct node_list want = { NULL, 0 };
-	struct controller ctl;
-	char err[512], *hl;
-	size_t i;
+	char **names = NULL;
+	size_t count = 0;
 
-	for (i = 0; i < up->count; i++) {
-		struct journal_entry e;
-		enum journal_phase phase;
-		const char *t;
-		bool done = false;
-
-		if (journal_read(w->state_dir, CONTROLLER_ROLE, up->names[i], &e,
-				 err, sizeof(err)) < 0) {
-			log_error("%s: %s", up->names[i], err);
-			continue;
-		}
-		phase = journal_phase(&e);
-		t = journal_get(&e, "resume_time");
-		if ((phase == JOURNAL_PHASE_RESUMING ||
-		     (phase == JOURNAL_PHASE_PENDING &&
-		      journal_get(&e, "resumed"))) &&
-		    t && strtoll(t, NULL, 10) >= (long long)down_at[i])
-			done = true;
-		journal_entry_clear(&e);
-		if (!done)
-			node_list_add(&want, up->names[i]);
+	if (queue_list(w->state_dir, &names, &count, NULL, 0) == 0 && count &&
+	    !worker_running(w->state_dir)) {
+		log_info("%zu batch(es) queued and no worker: starting one", count);
+		if (worker_ensure(w->prog) < 0)
+			log_error("no worker started; the next look tries again");
 	}
-	if (!want.count)
-		goto out;
-	hl = node_list_compress(&want);
-	log_info("%s: coming up in Slurm (%zu node(s)): preparing", hl,
-		 want.count);
-	if (engine_open(w, &ctl) < 0 || controller_resume(&ctl, &want) < 0)
-		log_error("%s: not all prepared; see above", hl);
-	engine_close(w, &ctl);
-	w->prepared += want.count;
-	free(hl);
-	write_status(w, true);
-out:
-	node_list_free(&want);
+	queue_names_free(names, count);
 }
 
 /* One look at Slurm: what changed since the last one, acted on. */
@@ -387,6 +413,7 @@ static void look(struct watcher *w, struct controller *c)
 		return;
 	}
 	look_answered(w);
+	worker_for_queue(w);
 	if (w->seen.count && before && w->slurm.last_update == before) {
 		write_status(w, false);
 		return;
@@ -420,16 +447,9 @@ static void sweep(struct watcher *w)
 {
 	struct reconcile_report rep;
 	struct controller ctl;
-	char **names = NULL;
-	size_t count = 0;
 	int rc = -1;
 
-	if (queue_list(w->state_dir, &names, &count, NULL, 0) == 0 && count &&
-	    !worker_running(w->state_dir)) {
-		log_info("%zu batch(es) queued and no worker: starting one", count);
-		worker_ensure(w->prog);
-	}
-	queue_names_free(names, count);
+	worker_for_queue(w);
 	memset(&rep, 0, sizeof(rep));
 	if (engine_open(w, &ctl) == 0)
 		rc = controller_reconcile(&ctl, false, NULL, &rep);

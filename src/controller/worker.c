@@ -1,5 +1,6 @@
-/* worker.c: a detached process that removes the registrations of queued
- * batches, at the API's rate, for as long as it takes. */
+/* worker.c: a detached process that does the queued batches: prepares the
+ * nodes a resume queued, removes the registrations of those a suspend
+ * queued, at the API's rate, for as long as it takes. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "common/metrics.h"
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
+#include "batch_plan.h"
 #include "controller.h"
 #include "queue.h"
 #include "rates.h"
@@ -53,12 +55,12 @@ static int open_lock(const char *state_dir)
 	return fd;
 }
 
-/* Read every batch waiting into nodes; the names of those read into
- * *names (an empty batch too: it is done as soon as it is read). A batch
- * that cannot be read is set aside, so that it is neither deleted with
- * the others nor taken again. -1 if one could not even be set aside (it
- * would be taken again at once): the caller stops. */
-static int take_batches(const char *state_dir, struct node_list *nodes,
+/* Read every batch waiting into plan, in queue order; the names of those
+ * read into *names (an empty batch too: it is done as soon as it is
+ * read). A batch that cannot be read is set aside, so that it is neither
+ * deleted with the others nor taken again. -1 if one could not even be
+ * set aside (it would be taken again at once): the caller stops. */
+static int take_batches(const char *state_dir, struct batch_plan *plan,
 			char ***names, size_t *count)
 {
 	char err[512], why[512], aside[128];
@@ -70,12 +72,18 @@ static int take_batches(const char *state_dir, struct node_list *nodes,
 		return -1;
 	}
 	for (i = 0; i < *count; i++) {
+		struct node_list nodes = { NULL, 0 };
+		enum queue_kind kind;
 		char *name = (*names)[i];
 
-		if (queue_read(state_dir, name, nodes, err, sizeof(err)) == 0) {
+		if (queue_read(state_dir, name, &kind, &nodes, err,
+			       sizeof(err)) == 0) {
+			batch_plan_add(plan, kind, &nodes);
+			node_list_free(&nodes);
 			(*names)[kept++] = name;
 			continue;
 		}
+		node_list_free(&nodes);
 		switch (queue_set_aside(state_dir, name, aside, sizeof(aside),
 					why, sizeof(why))) {
 		case 0:
@@ -91,6 +99,7 @@ static int take_batches(const char *state_dir, struct node_list *nodes,
 		free(name);
 	}
 	*count = kept;
+	batch_plan_finish(plan);
 	return rc;
 }
 
@@ -140,6 +149,45 @@ static void deregister(struct program *prog, struct node_list *nodes,
 		 clock_monotonic() - t0, pending->count);
 }
 
+/* Nodes a resume (or the watcher) queued: journaled as resuming, and what
+ * the backends need made while they boot (AD accounts, join secrets).
+ * What fails is in each node's record and the log; the node's join waits
+ * JoinSecretWait for it, then drains with the reason. */
+static void prepare(struct program *prog, const struct node_list *nodes)
+{
+	struct controller ctl;
+	struct aws_client *aws = NULL;
+	char err[1024];
+	double t0 = clock_monotonic();
+	int rc;
+
+	if (prog->conf.backends) {
+		aws = program_aws(prog, err, sizeof(err));
+		if (!aws)
+			log_error("aws: %s", err);
+	}
+	seed_rates(prog, aws);
+	controller_init(&ctl, &prog->conf, aws, 0);
+	rc = controller_resume(&ctl, nodes);
+	controller_free(&ctl);
+	log_info("%zu node(s) prepared in %.1f s%s", nodes->count,
+		 clock_monotonic() - t0, rc < 0 ? ", not all: see above" : "");
+}
+
+/* One pass: what nodes coming up wait for first, then the removals, then
+ * nodes resumed after their removal was queued (batch_plan.h). */
+static void do_pass(struct program *prog, struct batch_plan *plan,
+		    struct node_list *retry, struct node_list *pending)
+{
+	if (plan->prepare_first.count)
+		prepare(prog, &plan->prepare_first);
+	node_list_merge(&plan->remove, retry);
+	if (plan->remove.count)
+		deregister(prog, &plan->remove, pending);
+	if (plan->prepare_after.count)
+		prepare(prog, &plan->prepare_after);
+}
+
 /* The batches read are done; -1 if one could not be removed. */
 static int finish_batches(const char *state_dir, char **names, size_t count)
 {
@@ -174,24 +222,27 @@ static int worker_run(struct program *prog, int lock_fd)
 	if (ftruncate(lock_fd, 0) == 0)
 		dprintf(lock_fd, "%ld\n", (long)getpid());
 	for (;;) {
-		struct node_list nodes = { NULL, 0 }, pending = { NULL, 0 };
+		struct node_list pending = { NULL, 0 }, due = { NULL, 0 };
+		struct batch_plan plan;
 		char **names = NULL;
 		size_t count = 0;
 
-		if (take_batches(state_dir, &nodes, &names, &count) < 0)
+		batch_plan_init(&plan);
+		if (take_batches(state_dir, &plan, &names, &count) < 0)
 			stuck = true;
 		if (retry.count && clock_monotonic() >= retry_at) {
-			node_list_merge(&nodes, &retry);
-			node_list_free(&retry);
+			due = retry;
+			retry.names = NULL;
+			retry.count = 0;
 		}
-		if (nodes.count)
-			deregister(prog, &nodes, &pending);
+		do_pass(prog, &plan, &due, &pending);
 		/* Removed only once their nodes are done (or journaled as
 		 * pending): an empty batch at once. */
 		if (finish_batches(state_dir, names, count) < 0)
 			stuck = true;
 		queue_names_free(names, count);
-		node_list_free(&nodes);
+		batch_plan_free(&plan);
+		node_list_free(&due);
 		if (stuck) {
 			/* A batch that stays listed would be taken again at
 			 * once, and again: stop rather than spin. */
@@ -330,7 +381,8 @@ int worker_ensure(struct program *prog)
 
 size_t worker_drain_once(struct program *prog, size_t *drained)
 {
-	struct node_list nodes = { NULL, 0 }, pending = { NULL, 0 };
+	struct node_list none = { NULL, 0 }, pending = { NULL, 0 };
+	struct batch_plan plan;
 	char **names = NULL;
 	size_t count = 0, left;
 
@@ -343,20 +395,21 @@ size_t worker_drain_once(struct program *prog, size_t *drained)
 		close(fd);
 		return 0;
 	}
-	take_batches(prog->conf.state_dir, &nodes, &names, &count);
-	if (nodes.count) {
-		log_info("reconcile: %zu node(s) queued and no worker: deregistering them now",
-			 nodes.count);
+	batch_plan_init(&plan);
+	take_batches(prog->conf.state_dir, &plan, &names, &count);
+	if (plan.count) {
+		log_info("reconcile: %zu node(s) queued and no worker: doing their batches now",
+			 plan.count);
 		/* The worker's work, in this process: its lines say so. */
 		log_set_context("worker");
-		deregister(prog, &nodes, &pending);
+		do_pass(prog, &plan, &none, &pending);
 		log_set_context(NULL);
-		*drained = nodes.count;
+		*drained = plan.count;
 	}
 	finish_batches(prog->conf.state_dir, names, count);
 	left = pending.count;
 	queue_names_free(names, count);
-	node_list_free(&nodes);
+	batch_plan_free(&plan);
 	node_list_free(&pending);
 	close(fd);
 	return left;

@@ -1,4 +1,6 @@
-/* worker.h: the background worker that drains the deregistration queue.
+/* worker.h: the background worker that drains the queue: it prepares the
+ * nodes of resume batches and removes the identities of suspend and
+ * resume-fail batches (in the order batch_plan.h gives).
  *
  * Hooks journal their batch (queue.c) and call worker_ensure(): if no
  * worker of this cluster runs, one is started, detached from the hook

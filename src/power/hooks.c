@@ -3,8 +3,9 @@
  * Slurm passes only the hostlist, an environment built from scratch
  * (SLURM_CONF, SLURM_RESUME_FILE), discards our output and kills us past
  * its timeouts. So: identity.conf beside slurm.conf, everything logged,
- * the chained cloud program started first-thing for suspend, and every
- * network step bounded by a deadline under SuspendTimeout.
+ * the batch journaled in one write and the chained cloud program started
+ * at once, and the network work (preparing, removing) left to the
+ * detached worker, so Slurm never waits for the directory.
  */
 #include "config.h"
 
@@ -38,8 +39,6 @@
 
 /* Slurm's own default SuspendTimeout, when slurmctld cannot say. */
 #define DEFAULT_SUSPEND_TIMEOUT 30
-/* How long the resume hook gives its identity work (seconds). */
-#define RESUME_BUDGET 60
 
 /* Copies of SLURM_RESUME_FILE are kept this long for post-mortems. */
 #define RESUME_COPY_DAYS 7
@@ -186,6 +185,7 @@ struct hook_run {
 	struct controller ctl;
 	double start, deadline;
 	bool trouble;		/* identity work refused or failed */
+	bool queued;		/* the batch is in the worker's queue */
 };
 
 /* [-c FILE] [--] HOSTLIST: Slurm 26.05's PowerAction puts its configured
@@ -227,15 +227,16 @@ static int parse_args(int argc, char **argv, const char *name,
 	return 0;
 }
 
-/* The time the hook's identity work may take: resume's own budget, else
- * SuspendBudget, else SuspendTimeout less a margin. Asked after the chain
- * started: an unreachable slurmctld costs seconds. */
+/* The time a removal the hook must do itself may take (StateDir refused
+ * the batch): SuspendBudget, else SuspendTimeout less a margin. Asked
+ * after the chain started: an unreachable slurmctld costs seconds. A
+ * resume does no network work of its own. */
 static double work_deadline(const struct hook_run *h)
 {
 	int budget;
 
 	if (h->kind == HOOK_RESUME)
-		return h->start + RESUME_BUDGET;
+		return h->start;
 	budget = h->prog.conf.suspend_budget;
 	if (!budget) {
 		budget = slurm_suspend_timeout() - 2;
@@ -243,26 +244,6 @@ static double work_deadline(const struct hook_run *h)
 			budget = 5;
 	}
 	return h->start + budget;
-}
-
-/* Resume: what the backends need before the nodes boot. Refusals
- * (StateDir, locks) are logged where they happen. */
-static void resume_work(struct hook_run *h)
-{
-	struct aws_client *aws = NULL;
-	char err[1024];
-
-	keep_resume_file(&h->prog.conf);
-	if (h->prog.conf.backends) {
-		aws = program_aws(&h->prog, err, sizeof(err));
-		if (!aws) {
-			log_error("aws: %s", err);
-			h->trouble = true;
-		}
-	}
-	controller_init(&h->ctl, &h->prog.conf, aws, h->deadline);
-	if (controller_resume(&h->ctl, &h->nodes) < 0)
-		h->trouble = true;
 }
 
 /* StateDir would not take the batch: say so, fail, and still remove what
@@ -288,22 +269,55 @@ static void deregister_now(struct hook_run *h, const char *why)
 	node_list_free(&pending);
 }
 
-/* Suspend and resume-fail: the whole batch in one durable write, then the
- * network work to the worker. Slurm waits for nothing but the chain. */
-static void removal_work(struct hook_run *h)
+/* The whole batch in one durable write, and the network work left to the
+ * worker: a resume's nodes prepared (AD accounts, join secrets) while they
+ * boot, a suspend's or resume-fail's identities removed. Slurm waits for
+ * nothing but the chain. */
+static void queue_work(struct hook_run *h)
 {
+	enum queue_kind kind = h->kind == HOOK_RESUME ? QUEUE_PREPARE
+						      : QUEUE_REMOVE;
 	char err[1024];
 
 	controller_init(&h->ctl, &h->prog.conf, NULL, h->deadline);
+	if (kind == QUEUE_PREPARE) {
+		/* Refused (its mode, its owner): said once, and not exit 0. */
+		if (journal_init(h->prog.conf.state_dir, CONTROLLER_ROLE, err,
+				 sizeof(err)) < 0) {
+			log_error("resume: %s", err);
+			h->trouble = true;
+			return;
+		}
+		keep_resume_file(&h->prog.conf);
+	}
 	if (!h->prog.conf.backends || !h->nodes.count)
 		return;
-	if (queue_put(h->prog.conf.state_dir, &h->nodes, err, sizeof(err)) < 0) {
+	if (queue_put(h->prog.conf.state_dir, kind, &h->nodes, err,
+		      sizeof(err)) == 0) {
+		h->queued = true;
+	} else if (kind == QUEUE_REMOVE) {
 		deregister_now(h, err);
-	} else if (worker_ensure(&h->prog) < 0) {
-		log_error("deregister: no worker started; the batch waits for the next hook or reconcile");
+	} else {
+		log_error("prepare: StateDir: cannot journal the batch: %s; nothing prepared (the nodes' joins will wait and drain)",
+			  err);
+		metrics_count("slurm_identity_statedir_errors_total", "", 1);
+		h->trouble = true;
+	}
+}
+
+/* The batch queued: a worker for it, unless one runs. */
+static void start_worker(struct hook_run *h)
+{
+	const char *what = h->kind == HOOK_RESUME ? "prepare" : "deregister";
+
+	if (!h->queued)
+		return;
+	if (worker_ensure(&h->prog) < 0) {
+		log_error("%s: no worker started; the batch waits for the next hook, the watcher or reconcile",
+			  what);
 		h->trouble = true;
 	} else {
-		log_info("deregister: %zu node(s) queued", h->nodes.count);
+		log_info("%s: %zu node(s) queued", what, h->nodes.count);
 	}
 }
 
@@ -369,14 +383,19 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 		log_error("%s; no identity work done", err);
 		h.trouble = true;
 		controller_init(&h.ctl, &h.prog.conf, NULL, h.deadline);
-	} else if (kind == HOOK_RESUME) {
-		resume_work(&h);
 	} else {
-		removal_work(&h);
+		queue_work(&h);
 	}
+	/* A resume's batch is journaled: the instances are asked for now,
+	 * and the worker prepares while they boot. */
 	if (kind == HOOK_RESUME && h.chain) {
 		pid = chain_start(h.chain, h.hostlist);
-		chain_rc = pid < 0 ? 1 : chain_wait(pid, 0);
+		if (pid < 0)
+			chain_rc = 1;
+	}
+	start_worker(&h);
+	if (kind == HOOK_RESUME && pid > 0) {
+		chain_rc = chain_wait(pid, 0);
 	} else if (pid > 0) {
 		chain_rc = chain_wait(pid, h.deadline);
 		if (chain_rc < 0)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # 0150-secret-memory.sh: a secret read from identity.conf lives only in
-# our wiped secret buffers. slurm-identity-resume's memory is searched
-# twice: while it waits on a domain controller that accepts and never
+# our wiped secret buffers. The memory of the worker slurm-identity-resume
+# starts (forked from the hook: the hook's memory, and the directory work
+# the resume queued) is searched twice: while it waits on a domain controller that accepts and never
 # answers, and while it waits on one that took its LDAP bind (the
 # password, in the OpenLDAP library's buffers) and never answers the
 # search. The DomainPassword line (what a stdio buffer of the file would
@@ -71,9 +72,13 @@ EOP
 	for i in $(seq 1 100); do [ -e "$D/listening" ] && break; sleep 0.1; done
 	SLURM_IDENTITY_CONF=$D/identity.conf SLURM_CONF=/dev/null AWS_REGION=us-east-1 \
 		AWS_EC2_METADATA_DISABLED=true "$top_builddir/slurm-identity-resume" n1 &
-	hook=$! started=$SECONDS
+	resume=$! started=$SECONDS
 	for i in $(seq 1 300); do [ -e "$D/ready" ] && break; sleep 0.1; done
-	[ -e "$D/ready" ] && kill -0 $hook 2>/dev/null && echo waiting >"$D/hook-state"
+	# The resume returned at once; the worker it started is the one
+	# waiting on the DC (its pid in the lock file it holds).
+	wait $resume
+	hook=$(cat "$D/state/queue/.worker.lock" 2>/dev/null)
+	[ -e "$D/ready" ] && [ -n "$hook" ] && kill -0 $hook 2>/dev/null && echo waiting >"$D/hook-state"
 	# What the wait costs: OpenLDAP 2.5 spun on the socket through the
 	# TLS handshake. CPU ticks of the hook over a 2 s window (a span to
 	# measure in, not a wait for an event).
@@ -120,14 +125,14 @@ for mode in silent bind; do
 	esac
 	scan $mode
 	[ "$(cat "$D/hook-state" 2>/dev/null)" = waiting ]
-	ok $? "$mode: the resume hook is $what"
+	ok $? "$mode: the resume's worker is $what"
 	if [ $mode = silent ]; then
 		ticks=$(cat "$D/cpu" 2>/dev/null)
 		[ -n "$ticks" ] && [ "$ticks" -lt 50 ]
-		ok $? "silent: the hook sleeps while it waits (${ticks:-?} of 200 ticks of CPU in 2 s)"
+		ok $? "silent: the worker sleeps while it waits (${ticks:-?} of 200 ticks of CPU in 2 s)"
 	fi
 	read -r result <"$D/scan"
-	echo "# memory of the hook: $result"
+	echo "# memory of the worker: $result"
 	case $result in *" line=0 "*) true ;; *) false ;; esac
 	ok $? "$mode: no copy of the DomainPassword line (no stdio buffer of identity.conf left)"
 	secrets=$(echo "$result" | sed -n 's/^secret=\([0-9]*\).*/\1/p')
@@ -140,7 +145,7 @@ for mode in silent bind; do
 		took=$(cat "$D/gave-up" 2>/dev/null)
 		[ -n "$took" ] && [ "$took" -le 75 ] &&
 			grep -q "ldap connect: Timed out" "$D/identity.log"
-		ok $? "silent: the hook gave up on the DC after its timeout (${took:-never} s): $(grep -o "ldap connect: [^(]*" "$D/identity.log" | head -1)"
+		ok $? "silent: the worker gave up on the DC after its timeout (${took:-never} s): $(grep -o "ldap connect: [^(]*" "$D/identity.log" | head -1)"
 	fi
 done
 tap_done

@@ -109,6 +109,8 @@ extra_before=$(scontrol show node n1 | grep -o 'Extra=[^ ]*')
 SLURM_IDENTITY_CONF=$CLUSTER_DIR/etc/nochain.conf \
 	"$top_builddir/slurm-identity-resume" 'n[1-2]'
 ok $? "resume of registered nodes succeeds"
+wait_for worker_idle 60
+ok $? "the worker it started did the batch it queued"
 # What a resume could wrongly do to a live node: remove or redo its
 # registration, or clear what its node record says of it.
 [ "$(calls RegisterInstance)" = 2 ] && [ "$(calls DeregisterInstance)" = 0 ] &&

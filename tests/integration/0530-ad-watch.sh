@@ -33,8 +33,10 @@ t0=$(date +%s)
 job=$(sbatch -N2 -w 'n[1-2]' --parsable -o /dev/null --wrap 'sleep 1')
 wait_for '[ "$(job_state $job)" = COMPLETED ]' 180
 ok $? "a job on both nodes completed ($(job_state $job), $(( $(date +%s) - t0 )) s)" || dump_logs 30
-grep -q "watch: n\[1-2\]: coming up in Slurm (2 node(s)): preparing" "$log"
-ok $? "the watcher prepared both nodes when Slurm began to power them up"
+grep -q "watch: n\[1-2\]: coming up in Slurm (2 node(s)): queued to prepare" "$log" &&
+	grep -q "worker: 2 node(s) prepared in " "$log"
+ok $? "the watcher queued both nodes when Slurm began to power them up; its worker prepared them ($(grep -o 'worker: 2 node(s) prepared in [0-9.]* s' "$log" | head -1))"
+echo "# first prologs that waited for their join secret: $(grep -c 'not there yet; waiting' "$log")"
 ! grep -q 'slurm-identity-resume' "$log"
 ok $? "no resume hook ran"
 grep -q "n1: ad: joined " "$log" && grep -q "n2: ad: joined " "$log" &&
@@ -63,7 +65,7 @@ kill -CONT "$(cat "$d/run/watch.pid")"
 wait_for '[ "$(job_state $job)" = COMPLETED ]' 120
 ok $? "the watcher, back, prepared n1 and its job ran ($(job_state $job))" || dump_logs 30
 grep -q "n1: ad: join secret slurm-identity/sitest/join/n1 there after [0-9]* s" "$log" &&
-	grep -q "watch: n1: coming up in Slurm (1 node(s)): preparing" "$log"
+	grep -q "watch: n1: coming up in Slurm (1 node(s)): queued to prepare" "$log"
 ok $? "and the log shows both ($(grep -o 'join secret [^ ]* there after [0-9]* s' "$log"))"
 wait_for 'all_down n1 && [ -z "$(samba_computers)" ] && [ -z "$(join_secrets)" ]' 120
 ok $? "n1 powered down: nothing left ($(samba_computers); $(join_secrets))"

@@ -374,9 +374,11 @@ cluster_stop() {
 	return 0
 }
 
-# The deregistration worker has nothing queued and is not running.
+# worker_idle [STATEDIR]: the worker (of the cluster's StateDir unless
+# named) has nothing queued and is not running: what a resume or suspend
+# queued is done.
 worker_idle() {
-	local q=$CLUSTER_DIR/identity/queue
+	local q=${1:-$CLUSTER_DIR/identity}/queue
 	! ls "$q"/*.batch >/dev/null 2>&1 &&
 		{ [ ! -e "$q/.worker.lock" ] || flock -n "$q/.worker.lock" true; }
 }
