@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "ad_accounts.h"
+#include "ad_delegation.h"
 #include "ldap_conn.h"
 #include "common/aws/clock.h"
 #include "common/aws/services.h"
@@ -115,7 +116,7 @@ void ad_domain_from_names(const struct identity_conf *conf, const char *name,
 				  : xasprintf("CN=Computers,%s", d->base_dn);
 	d->controller = conf->domain_controller
 				? xstrdup(conf->domain_controller) : NULL;
-	d->user = xstrdup(conf->domain_user);
+	d->user = conf->domain_user ? xstrdup(conf->domain_user) : NULL;
 }
 
 int ad_domain_load(const struct identity_conf *conf, struct aws_client *aws,
@@ -129,6 +130,12 @@ int ad_domain_load(const struct identity_conf *conf, struct aws_client *aws,
 
 	memset(d, 0, sizeof(*d));
 	memset(params, 0, sizeof(params));
+	/* No default: the one every domain has is a domain admin. */
+	if (!conf->domain_user) {
+		snprintf(err, errlen,
+			 "DomainUser= is not set: name the account the controller binds as, holding only the rights `slurm-identity policy --role directory` prints");
+		return -1;
+	}
 	if (!conf->domain_name)
 		names[n++] = conf->domain_name_parameter;
 	if (!conf->domain_password)
@@ -636,7 +643,10 @@ int ad_create_computers(const struct identity_conf *conf,
 		strbuf_free(&ldif);
 		if (run_ldap(conf, d, LDAPMODIFY_PATH, extra, 1, input, &out, why,
 			     sizeof(why)) != 0) {
-			if (!err[0])
+			if (!err[0] && strstr(why, "Insufficient access"))
+				snprintf(err, errlen, "%s may not create or reset accounts in %s: it needs to %s (slurm-identity policy --role directory); %s",
+					 d->user, d->ou, ad_right_to_create, why);
+			else if (!err[0])
 				snprintf(err, errlen, "%s", why);
 			rc = -1;
 		}
@@ -708,7 +718,10 @@ int ad_delete_computers(const struct identity_conf *conf, struct ad_domain *d,
 
 		if (rc == 0)
 			continue;
-		if (failed++ == 0)
+		if (failed++ == 0 && rc == LDAP_CONN_DENIED)
+			snprintf(err, errlen, "%s may not delete %s: it needs to %s (slurm-identity policy --role directory); %s",
+				 d->user, dns[i], ad_right_to_delete, why);
+		else if (failed == 1)
 			snprintf(err, errlen, "%s: %s", dns[i], why);
 		/* Without a connection the rest would each wait for one. */
 		if (rc == LDAP_CONN_DOWN) {
@@ -770,5 +783,138 @@ int ad_testjoin(const struct identity_conf *conf, const struct ad_domain *d,
 	strbuf_init(&out);
 	rc = run_adcli(conf, argv, NULL, hostname, &out, err, errlen);
 	strbuf_free(&out);
+	return rc == 0 ? 0 : -1;
+}
+
+/* What ldap_conn_values hands: the values seen, joined. */
+struct seen_values {
+	struct strbuf all;	/* ",value,value," */
+	bool admin_count;
+};
+
+static void collect_value(void *arg, const char *dn, const char *attr,
+			  const char *value)
+{
+	struct seen_values *v = arg;
+
+	(void)dn;
+	if (strcasecmp(attr, "adminCount") == 0) {
+		v->admin_count = strcmp(value, "0") != 0;
+		return;
+	}
+	if (!v->all.len)
+		strbuf_putc(&v->all, ',');
+	strbuf_printf(&v->all, "%s,", value);
+}
+
+/* Is value (case ignored) among the ",a,b," values seen? */
+static bool seen_has(const struct seen_values *v, const char *value)
+{
+	const char *p = v->all.data;
+	size_t n = strlen(value);
+
+	while (p && (p = strchr(p, ',')) && p[1]) {
+		p++;
+		if (strncasecmp(p, value, n) == 0 && p[n] == ',')
+			return true;
+	}
+	return false;
+}
+
+int ad_effective_rights(const struct identity_conf *conf, struct ad_domain *d,
+			const char *computer_dn, bool *may_create,
+			char *missing, size_t missinglen, char *err,
+			size_t errlen)
+{
+	static const char *const child[] = { "allowedChildClassesEffective", NULL };
+	static const char *const attrs[] = { "allowedAttributesEffective", NULL };
+	struct ldap_conn *c = domain_conn(conf, d, err, errlen);
+	struct seen_values v;
+	size_t i, n = 0;
+	int rc;
+
+	*may_create = false;
+	missing[0] = '\0';
+	if (!c)
+		return -1;
+	strbuf_init(&v.all);
+	rc = ldap_conn_values(c, d->ou, false, "(objectClass=*)", child,
+			      collect_value, &v, err, errlen);
+	if (rc == LDAP_CONN_NO_SUCH_OBJECT)
+		snprintf(err, errlen, "%s does not exist", d->ou);
+	if (rc != 0) {
+		strbuf_free(&v.all);
+		return -1;
+	}
+	*may_create = seen_has(&v, "computer");
+	strbuf_free(&v.all);
+	if (!computer_dn)
+		return 0;
+	strbuf_init(&v.all);
+	rc = ldap_conn_values(c, computer_dn, false, "(objectClass=*)", attrs,
+			      collect_value, &v, err, errlen);
+	if (rc != 0) {
+		strbuf_free(&v.all);
+		return -1;
+	}
+	for (i = 0; ad_written_attributes[i]; i++)
+		if (!seen_has(&v, ad_written_attributes[i]))
+			n += (size_t)snprintf(missing + n,
+					      n < missinglen ? missinglen - n : 0,
+					      "%s%s", n ? "," : "",
+					      ad_written_attributes[i]);
+	strbuf_free(&v.all);
+	return 0;
+}
+
+int ad_user_is_admin(const struct identity_conf *conf, struct ad_domain *d,
+		     bool *admin, char *why, size_t whylen, char *err,
+		     size_t errlen)
+{
+	static const char *const attrs[] = { "adminCount", "memberOf", NULL };
+	static const char *const groups[] = {
+		"CN=Domain Admins,", "CN=Enterprise Admins,",
+		"CN=Administrators,CN=Builtin,",
+	};
+	struct ldap_conn *c = domain_conn(conf, d, err, errlen);
+	struct seen_values v;
+	struct strbuf f;
+	char *filter;
+	size_t i;
+	int rc;
+
+	*admin = false;
+	why[0] = '\0';
+	if (!c)
+		return -1;
+	/* A UPN, a DN or a plain account name, as bind_dn() takes it. */
+	strbuf_init(&f);
+	strbuf_puts(&f, strchr(d->user, '=') ? "(distinguishedName=" :
+			strchr(d->user, '@') ? "(&(objectClass=user)(userPrincipalName=" :
+					       "(&(objectClass=user)(sAMAccountName=");
+	put_filter_value(&f, d->user);
+	strbuf_puts(&f, strchr(d->user, '=') ? ")" : "))");
+	filter = strbuf_detach(&f);
+	strbuf_init(&v.all);
+	v.admin_count = false;
+	rc = ldap_conn_values(c, d->base_dn, true, filter, attrs, collect_value,
+			      &v, err, errlen);
+	free(filter);
+	if (rc == 0) {
+		if (v.admin_count) {
+			*admin = true;
+			snprintf(why, whylen, "adminCount is set");
+		}
+		for (i = 0; i < sizeof(groups) / sizeof(groups[0]) && !*admin; i++) {
+			const char *g = v.all.data ? strcasestr(v.all.data, groups[i]) : NULL;
+
+			if (g && (g == v.all.data || g[-1] == ',')) {
+				*admin = true;
+				snprintf(why, whylen, "a member of %.*s",
+					 (int)(strchr(g, ',') - g), g);
+			}
+		}
+	}
+	strbuf_free(&v.all);
 	return rc == 0 ? 0 : -1;
 }

@@ -141,6 +141,22 @@ char *ad_account_dn(const struct ad_domain *d, const char *name);
 bool ad_computer_owned(const struct ad_computer *c, const struct ad_domain *d,
 		       const char *cluster, const char *prefix);
 
+/* What the DC says DomainUser may do, without writing anything: whether
+ * it may create computer objects in the OU (the OU's
+ * allowedChildClassesEffective) and, on the account at computer_dn (one of
+ * ours; NULL for none), which of the attributes the controller writes it
+ * may not (allowedAttributesEffective), comma-separated into missing ("" for
+ * none). 0, or -1 with err. */
+int ad_effective_rights(const struct identity_conf *conf, struct ad_domain *d,
+			const char *computer_dn, bool *may_create,
+			char *missing, size_t missinglen, char *err,
+			size_t errlen);
+/* Is DomainUser a domain admin (adminCount=1, or a member of Domain
+ * Admins, Enterprise Admins or Administrators)? why names what said so. */
+int ad_user_is_admin(const struct identity_conf *conf, struct ad_domain *d,
+		     bool *admin, char *why, size_t whylen, char *err,
+		     size_t errlen);
+
 /* LDAP servers for ldap tools: "ldaps://dc" (check's probe uses it). */
 char *ad_ldap_uri(const struct ad_domain *d);
 

@@ -25,6 +25,7 @@
 #include <openssl/rand.h>
 
 #include "ad_accounts.h"
+#include "ad_delegation.h"
 #include "backend.h"
 #include "common/aws/clock.h"
 #include "common/aws/services.h"
@@ -565,6 +566,45 @@ static void check_parameters(struct aws_client *c,
 	}
 }
 
+/* DomainUser's rights, as the DC computes them for it: nothing written.
+ * Delete and Reset Password are not among what the DC computes; a removal
+ * or reset that is refused names them (ad_right_for). */
+static void check_rights(const struct identity_conf *conf, struct ad_domain *d,
+			 const char *computer_dn, const struct check_report *r)
+{
+	char err[1024], missing[256], why[256];
+	bool may_create, admin;
+	const char *p;
+
+	if (ad_effective_rights(conf, d, computer_dn, &may_create, missing,
+				sizeof(missing), err, sizeof(err)) < 0) {
+		r->fail("ad: cannot read %s's effective rights: %s", d->user, err);
+		return;
+	}
+	if (!may_create)
+		r->fail("ad: %s may not create computer objects in %s (the DC's allowedChildClassesEffective lacks computer): delegate what `slurm-identity policy --role directory` prints",
+			d->user, d->ou);
+	else
+		r->pass("ad: %s may create computer objects in %s", d->user, d->ou);
+	for (p = missing; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 1 : 0)) {
+		char attr[64];
+
+		snprintf(attr, sizeof(attr), "%.*s", (int)strcspn(p, ","), p);
+		r->fail("ad: %s may not write %s on %s: it needs to %s (slurm-identity policy --role directory)",
+			d->user, attr, computer_dn, ad_right_for(attr));
+	}
+	if (computer_dn && !missing[0])
+		r->pass("ad: %s may write what the controller writes on its accounts (description, userAccountControl)",
+			d->user);
+	if (ad_user_is_admin(conf, d, &admin, why, sizeof(why), err,
+			     sizeof(err)) < 0)
+		r->warn("ad: cannot tell whether %s is a domain admin: %s", d->user,
+			err);
+	else if (admin)
+		r->warn("ad: DomainUser %s is a domain admin (%s): the controller needs only the rights `slurm-identity policy --role directory` prints over %s; bind as an account holding just those",
+			d->user, why, d->ou);
+}
+
 /* Bind to the DC as DomainUser and list this cluster's accounts. */
 static void check_domain(struct aws_client *c,
 			 const struct identity_conf *conf,
@@ -581,9 +621,11 @@ static void check_domain(struct aws_client *c,
 	if (ad_find_computers(conf, &d, NULL, 0, &found, &n, err,
 			      sizeof(err)) < 0)
 		r->fail("ad: %s: %s", uri, err);
-	else
+	else {
 		r->pass("ad: %s bound as %s; %zu computer account(s) of cluster %s in %s",
 		     uri, d.user, n, conf->cluster_name, d.ou);
+		check_rights(conf, &d, n ? found[0].dn : NULL, r);
+	}
 	free(found);
 	free(uri);
 	ad_domain_clear(&d);
@@ -593,6 +635,10 @@ static void check_domain(struct aws_client *c,
 static void ad_check(struct backend_context *ctx, const struct check_report *r)
 {
 	check_parameters(ctx->aws, ctx->conf, r);
+	if (!ctx->conf->domain_user) {
+		r->fail("ad: DomainUser= is not set: name the account the controller binds as, holding only the rights `slurm-identity policy --role directory` prints (there is no default)");
+		return;
+	}
 	check_domain(ctx->aws, ctx->conf, r);
 }
 

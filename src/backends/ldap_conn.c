@@ -30,6 +30,8 @@
 
 /* Entries a page: Samba answers no more than 1,000 to one search. */
 #define PAGE_SIZE 500
+/* ldap_conn_values is for a few entries (one account, one OU). */
+#define VALUES_MAX_ENTRIES 10
 /* Microsoft's Tree Delete control: an account and what is below it. */
 #define TREE_DELETE_OID "1.2.840.113556.1.4.805"
 
@@ -540,6 +542,76 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, const char *filter,
 	return rc;
 }
 
+int ldap_conn_values(struct ldap_conn *c, const char *base, bool subtree,
+		     const char *filter, const char *const *attrs,
+		     ldap_value_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct timeval tv;
+	LDAPMessage *res = NULL, *e;
+	bool retried = false, unbound = false;
+	sigset_t mask;
+	size_t i, j;
+	int rc = 0;
+
+	pthread_mutex_lock(&c->lock);
+	sigpipe_hold(&mask);
+	for (;;) {
+		tv.tv_sec = c->opts.timeout;
+		tv.tv_usec = 0;
+		if (!c->ld && conn_bind(c, err, errlen) < 0) {
+			unbound = true;
+			break;
+		}
+		rc = ldap_search_ext_s(c->ld, base,
+				       subtree ? LDAP_SCOPE_SUBTREE : LDAP_SCOPE_BASE,
+				       filter, (char **)attrs, 0, NULL, NULL, &tv,
+				       VALUES_MAX_ENTRIES, &res);
+		if (dropped(rc) && !retried) {
+			ldap_msgfree(res);
+			res = NULL;
+			log_info("ad: connection to %s lost; binding again",
+				 c->opts.uri);
+			conn_drop(c);
+			retried = true;
+			continue;
+		}
+		break;
+	}
+	if (unbound) {
+		rc = -1;
+	} else if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED) {
+		for (e = ldap_first_entry(c->ld, res); e;
+		     e = ldap_next_entry(c->ld, e)) {
+			char *dn = ldap_get_dn(c->ld, e);
+
+			for (i = 0; dn && attrs[i]; i++) {
+				struct berval **v =
+					ldap_get_values_len(c->ld, e, attrs[i]);
+
+				for (j = 0; v && v[j]; j++) {
+					char *value = xstrndup(v[j]->bv_val,
+							       v[j]->bv_len);
+
+					fn(arg, dn, attrs[i], value);
+					free(value);
+				}
+				ldap_value_free_len(v);
+			}
+			ldap_memfree(dn);
+		}
+		rc = 0;
+	} else {
+		conn_error(c->ld, rc, "ldap search", err, errlen);
+		if (dropped(rc) || rc == LDAP_TIMEOUT)
+			conn_drop(c);
+		rc = rc == LDAP_NO_SUCH_OBJECT ? LDAP_CONN_NO_SUCH_OBJECT : -1;
+	}
+	ldap_msgfree(res);
+	sigpipe_release(&mask);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 int ldap_conn_delete(struct ldap_conn *c, const char *dn, char *err,
 		     size_t errlen)
 {
@@ -577,6 +649,8 @@ int ldap_conn_delete(struct ldap_conn *c, const char *dn, char *err,
 		if (dropped(rc) || rc == LDAP_TIMEOUT) {
 			conn_drop(c);
 			rc = LDAP_CONN_DOWN;
+		} else if (rc == LDAP_INSUFFICIENT_ACCESS) {
+			rc = LDAP_CONN_DENIED;
 		} else {
 			rc = -1;
 		}

@@ -11,6 +11,7 @@
 #ifndef SLURM_IDENTITY_LDAP_CONN_H
 #define SLURM_IDENTITY_LDAP_CONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/secret.h"
@@ -31,6 +32,8 @@ struct ldap_conn_opts {
  * binds again). */
 #define LDAP_CONN_NO_SUCH_OBJECT 32
 #define LDAP_CONN_DOWN (-2)
+/* The DC refused: the bound account lacks the right. */
+#define LDAP_CONN_DENIED (-3)
 
 /* Connect and bind; NULL with err on failure. */
 struct ldap_conn *ldap_conn_open(const struct ldap_conn_opts *opts, char *err,
@@ -48,8 +51,21 @@ int ldap_conn_search(struct ldap_conn *c, const char *base, const char *filter,
 		     const char *const *attrs, ldap_entry_fn fn, void *arg,
 		     char *err, size_t errlen);
 
+/* For each value of each of attrs of each entry: its DN, the attribute
+ * and the value (all of them, where ldap_conn_search gives the first). */
+typedef void (*ldap_value_fn)(void *arg, const char *dn, const char *attr,
+			      const char *value);
+
+/* A search of base itself, or (subtree) of everything below it, for a
+ * few entries (at most 10 are given: a lookup, not a listing). 0, or -1
+ * with err, or LDAP_CONN_NO_SUCH_OBJECT when base does not exist. */
+int ldap_conn_values(struct ldap_conn *c, const char *base, bool subtree,
+		     const char *filter, const char *const *attrs,
+		     ldap_value_fn fn, void *arg, char *err, size_t errlen);
+
 /* Delete dn and anything below it (Tree Delete control); an entry that is
- * already gone counts as deleted. 0, or -1 or LDAP_CONN_DOWN with err. */
+ * already gone counts as deleted. 0, or -1, LDAP_CONN_DOWN or
+ * LDAP_CONN_DENIED with err. */
 int ldap_conn_delete(struct ldap_conn *c, const char *dn, char *err,
 		     size_t errlen);
 

@@ -9,6 +9,7 @@
 
 #include <slurm/slurm.h>
 
+#include "backends/ad_delegation.h"
 #include "backends/backend.h"
 #include "common/conf.h"
 #include "common/log.h"
@@ -156,8 +157,9 @@ static int run_policy(const char *conf_path, int verbose, int argc,
 		}
 	}
 	if (!role_name || (strcmp(role_name, "controller") != 0 &&
-			   strcmp(role_name, "node") != 0)) {
-		fprintf(stderr, "slurm-identity: policy: --role controller|node is required\n");
+			   strcmp(role_name, "node") != 0 &&
+			   strcmp(role_name, "directory") != 0)) {
+		fprintf(stderr, "slurm-identity: policy: --role controller|node|directory is required\n");
 		return 2;
 	}
 	role = strcmp(role_name, "node") == 0 ? POLICY_NODE : POLICY_CONTROLLER;
@@ -165,6 +167,17 @@ static int run_policy(const char *conf_path, int verbose, int argc,
 				   PROGRAM_INTERACTIVE | PROGRAM_AS_STATE_OWNER, err,
 				   sizeof(err)) < 0)
 		goto out;
+	/* The directory's delegation: no AWS, no account id. */
+	if (strcmp(role_name, "directory") == 0) {
+		if (!backend_enabled(&prog.conf, &ad_backend))
+			log_error("policy: --role directory: Backends= has no ad");
+		else if (ad_delegation_print(&prog.conf, stdout, err,
+					     sizeof(err)) < 0)
+			log_error("policy: %s", err);
+		else
+			rc = 0;
+		goto out;
+	}
 	/* Policies name this cluster's resources. */
 	if ((backend_enabled(&prog.conf, &ad_backend) ||
 	     backend_enabled(&prog.conf, &ssm_backend)) &&
@@ -263,7 +276,7 @@ static const struct command {
 	{ "watch", "[--once]",
 	  "follow Slurm's node states: prepare and remove identities (a service)",
 	  run_watch },
-	{ "policy", "--role controller|node [--account ID]",
+	{ "policy", "--role controller|node|directory [--account ID]",
 	  "print the IAM policy this configuration needs", run_policy },
 	{ "version", "", "print the version", run_version },
 };

@@ -130,7 +130,6 @@ void config_init(struct identity_conf *conf)
 	memset(conf, 0, sizeof(*conf));
 	conf->state_dir = xstrdup("/var/spool/slurm-identity");
 	conf->debug_level = LOG_LEVEL_INFO;
-	conf->domain_user = xstrdup("Administrator");
 	conf->adcli_path = xstrdup(ADCLI_PATH);
 	conf->ldap_ca_file = xstrdup("/etc/ssl/certs/ca-certificates.crt");
 	conf->ldap_tls_reqcert = xstrdup("demand");

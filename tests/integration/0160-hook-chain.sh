@@ -144,6 +144,7 @@ ClusterName=chaintest
 Backends=ad
 DomainName=silent.example
 DomainPassword=not-a-real-password
+DomainUser=svc-hpc-join
 DomainController=127.0.0.1
 ComputerOU=OU=Nodes,DC=silent,DC=example
 RequestTimeout=4
@@ -166,10 +167,15 @@ if wait_for "[ -s '$D/silent.ready' ]" 10; then
 	t0=$(date +%s.%N)
 	AWS_ACCESS_KEY_ID=AKIDSILENT AWS_SECRET_ACCESS_KEY=x \
 		"$top_builddir/slurm-identity-resume" -c "$D/silent.conf" n1 2>/dev/null
+	hook=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+	# The resume only queues: the worker it started meets the silent DC.
+	wait_for "worker_idle '$D/state3'" 60
 	took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	awk -v h="$hook" 'BEGIN { exit !(h < 2) }'
+	ok $? "a silent DC: the resume hook returns at once ($hook s)"
 	awk -v t="$took" 'BEGIN { exit !(t <= 4 + 2) }' &&
 		grep -q "n1: ad: prepare: ldap connect: " "$D/silent.log"
-	ok $? "a silent DC: resume's LDAP work ends within RequestTimeout=4 + 2 s ($took s: $(grep -o 'ad: prepare: .*' "$D/silent.log"))"
+	ok $? "a silent DC: the worker's LDAP work ends within RequestTimeout=4 + 2 s ($took s: $(grep -o 'ad: prepare: .*' "$D/silent.log"))"
 elif [ "${CI:-}" = true ]; then
 	ok 1 "a silent DC: port 636 cannot be bound, but CI runs each test in its own network namespace"
 else

@@ -76,7 +76,7 @@ spank_directory_users() {
 }
 
 # The sampler watches every process from here on.
-printf '%s\n' "$SAMBA_ADMIN_PASSWORD" >"$d/secrets.txt"
+printf '%s\n' "$SAMBA_ADMIN_PASSWORD" "$SAMBA_JOIN_PASSWORD" >"$d/secrets.txt"
 chmod 600 "$d/secrets.txt"
 python3 "$top_srcdir/tests/lib/proc_sampler.py" "$d/secrets.txt" \
 	"$d/sampler.json" "$d/sampler.stop" &
@@ -92,6 +92,15 @@ for round in 1 2; do
 		dump_logs 30
 	[ "$(samba_computers)" = "N1 N2 N3 N4 N5" ]
 	ok $? "round $round: each running node has its computer account ($(samba_computers))"
+	if [ "$round" = 1 ]; then
+		# The cloud was asked for the instances before any account
+		# existed: the resume queued the batch and started the chain
+		# first; its worker made the accounts while they booted.
+		chain=$(grep -m1 'resume\[.*chain: started .*cloud-resume' "$d/log/identity.log" | cut -c2-24)
+		made=$(grep -m1 ': ad: computer N[0-9]*:[0-9a-f]* created$' "$d/log/identity.log" | cut -c2-24)
+		[ -n "$chain" ] && [ -n "$made" ] && [[ "$chain" < "$made" ]]
+		ok $? "round 1: the cloud's ResumeProgram started ($chain) before the first account was made ($made)"
+	fi
 	# A job shows RUNNING while the last prologs may still be joining
 	# (and a node's keytab of its last life is still on the test's
 	# disk): each prolog's join consumes and deletes its secret first.
@@ -120,8 +129,9 @@ echo "# join+testjoin per node (ms): $(grep -o 'ad: registered in [0-9]* ms' "$d
 # Secrets Manager access would, and use it twice.
 sed '/^Chain/d' "$d/etc/identity.conf" >"$d/etc/nochain.conf"
 SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-resume" n5
+wait_for worker_idle 60
 [ "$(samba_computers)" = N5 ] && [ "$(join_secrets)" = slurm-identity/sitest/join/n5 ]
-ok $? "resume hook created the account and the node's join secret"
+ok $? "the worker resume started created the account and the node's join secret"
 otp=$(python3 - "$d" <<'EOP'
 import json, sys, boto3
 e = json.load(open(sys.argv[1] + "/aws-env.json"))
@@ -150,10 +160,11 @@ SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-suspend" n
 wait_for worker_idle 60 && [ -z "$(samba_computers)" ] && [ -z "$(join_secrets)" ]
 ok $? "suspend hook (its worker) deleted the account and the join secret"
 
-# 3a. DC down during the join: the account and secret are made, then the
+# 3a. DC down during the join: the account and secret are made (the
+# resume's worker makes them while the cloud boots the instance), then the
 # cloud (its root side, the hypervisor's) takes the DC down before the
 # node boots.
-sed -i "3a [ -e '$d/stop-dc' ] && { kill \$(cat '$SAMBA_DIR/samba.pid'); rm -f '$d/stop-dc'; sleep 2; }" \
+sed -i "3a [ -e '$d/stop-dc' ] && { for i in \$(seq 300); do ls '$d/identity/queue/'*.batch >/dev/null 2>&1 || break; sleep 0.2; done; kill \$(cat '$SAMBA_DIR/samba.pid'); rm -f '$d/stop-dc'; sleep 2; }" \
 	"$d/bin/cloud-resume-root"
 touch "$d/stop-dc"
 job=$(sbatch -N1 -w n1 --parsable --wrap 'hostname' -o /dev/null)
@@ -182,6 +193,7 @@ ok $? "after a power cycle the job ran on a joined node ($(job_field $job JobSta
 wait_for 'all_down n1 n2 n3 n4 n5' 120
 samba_stop
 SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-resume" n4
+wait_for worker_idle 120
 grep -q "error=ad: prepare: ldap [a-z]*: .*Can't contact LDAP server" "$d/identity/controller/n4"
 ok $? "DC down at resume: the node's record says why ($(grep -o 'error=.*' "$d/identity/controller/n4" | cut -c1-90))"
 [ -z "$(join_secrets)" ]
@@ -257,10 +269,12 @@ ok $? "reconcile deletes neither (n2 is powered down; the OU still holds: $(samb
 grep -q "ad: CN=EVIL,$SAMBA_OU carries our mark for n2 but is not an account we make; left alone" "$d/log/identity.log"
 ok $? "and says why it left the one in our OU alone"
 SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-resume" n1
+wait_for worker_idle 60
 [ "$(pwd_set "CN=N1,CN=Computers,$SAMBA_BASE_DN")" = "$before" ] &&
 	grep -q "^error=ad: prepare: " "$d/identity/controller/n1"
 ok $? "resume of n1 does not reset the planted N1 outside our OU: $(sed -n 's/^error=//p' "$d/identity/controller/n1")"
 SLURM_IDENTITY_CONF=$d/etc/nochain.conf "$top_builddir/slurm-identity-suspend" n1
+wait_for worker_idle 60
 [ -n "$(samba_ldap -b "CN=N1,CN=Computers,$SAMBA_BASE_DN" -s base dn 2>/dev/null)" ]
 ok $? "nor does suspend of n1 delete it"
 

@@ -17,7 +17,16 @@ vg() {
 	local name=$1; shift
 	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=99 --log-file="$D/$name.vg" "$@" >"$D/$name.out" 2>&1
-	local rc=$?
+	local rc=$? i
+	# A hook's worker (forked, so under valgrind too, into the same
+	# log) is waited for: VG_STATE names its StateDir.
+	if [ -n "${VG_STATE:-}" ]; then
+		for i in $(seq 1 600); do
+			! ls "$VG_STATE"/queue/*.batch >/dev/null 2>&1 &&
+				flock -n "$VG_STATE/queue/.worker.lock" true && break
+			sleep 0.2
+		done
+	fi
 	[ $rc != 99 ] && [ ! -s "$D/$name.vg" ]
 	ok $? "valgrind clean: $name (exit $rc)" || sed 's/^/# /' "$D/$name.vg" | head -30
 }
@@ -44,6 +53,10 @@ for role in controller node; do
 		--role $role --account 123456789012 | cmp -s - "$top_srcdir/etc/iam/$role-policy.json"
 	ok $? "etc/iam/$role-policy.json is current"
 done
+SLURM_CONF=/dev/null "$cli" -c "$top_srcdir/etc/iam/example-identity.conf" policy \
+	--role directory | cmp -s - "$top_srcdir/etc/iam/directory-delegation.sh"
+ok $? "etc/iam/directory-delegation.sh is current"
+vg policy-directory "$cli" -c "$top_srcdir/etc/iam/example-identity.conf" policy --role directory
 
 # The ad and ssm paths: policies, and a resume whose AD preparation
 # connects (the OpenLDAP library, in the process) to a DC that is not
@@ -54,11 +67,11 @@ chmod 644 "$D/adssm.conf"
 vg policy-ad-ssm-node "$cli" -c "$D/adssm.conf" policy --role node --account 123456789012
 vg policy-ad-ssm-controller "$cli" -c "$D/adssm.conf" policy --role controller --account 123456789012
 mkdir -m 700 "$D/state"
-printf 'ClusterName=vg\nBackends=ad\nStateDir=%s\nDomainName=example.test\nDomainPassword=not-a-real-one\nDomainController=127.0.0.9\nLogFile=%s\n' \
+printf 'ClusterName=vg\nBackends=ad\nStateDir=%s\nDomainName=example.test\nDomainUser=svc-hpc-join\nDomainPassword=not-a-real-one\nDomainController=127.0.0.9\nLogFile=%s\n' \
 	"$D/state" "$D/resume.log" >"$D/ad.conf"
 chmod 600 "$D/ad.conf"
 SLURM_IDENTITY_CONF=$D/ad.conf AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$D/moto/port") \
-	vg resume-ad-no-dc "$top_builddir/slurm-identity-resume" n1
+	VG_STATE=$D/state vg resume-ad-no-dc "$top_builddir/slurm-identity-resume" n1
 grep -q "n1: ad: prepare: ldap [a-z]*: .*Can't contact LDAP server" "$D/resume.log"
 ok $? "the resume really ran the AD preparation ($(grep -o 'ad: prepare: .*' "$D/resume.log" | cut -c1-80))"
 ! grep -q "not-a-real-one" "$D/resume.log" "$D"/*.out

@@ -20,7 +20,10 @@
 #                         D/identity-BACKEND, SlurmUser's: the hooks run as
 #                         root act as SlurmUser; LogFile D/log/identity-BACKEND.log,
 #                         MaxConcurrency BK_CONCURRENCY, default 2; AD's
-#                         DomainController BK_DC, default 127.0.0.1) plus
+#                         DomainController BK_DC, default 127.0.0.1;
+#                         DomainUser BK_USER, default the delegated
+#                         SAMBA_JOIN_USER, its password in the SSM parameter
+#                         BK_PASSWORD_PARAMETER) plus
 #                         LINEs, and
 #                         exports SLURM_IDENTITY_CONF and SLURM_CONF.
 #   backends_plant BACKEND [N]
@@ -70,7 +73,7 @@ backends_start() {
 		command -v adcli >/dev/null && command -v ldapsearch >/dev/null &&
 		[ -d /usr/share/samba/setup ] && samba_ports_free; then
 		samba_start "$D/dc" || return 1
-		"$py" - "$SAMBA_DOMAIN" "$name" 3<<<"$SAMBA_ADMIN_PASSWORD" <<'EOP' || return 1
+		"$py" - "$SAMBA_DOMAIN" "$name" 3<<<"$SAMBA_JOIN_PASSWORD" <<'EOP' || return 1
 import boto3, os, sys
 domain, name = sys.argv[1], sys.argv[2]
 kms = boto3.client("kms", region_name="us-east-1")
@@ -103,7 +106,8 @@ backends_conf() {
 	opsworks) extra="OpsWorksStackId=s-$bk_name" ;;
 	ssm) extra="SsmOnlineTimeout=20" ;;
 	ad) extra="DomainNameParameter=/$bk_name/ad/domain
-DomainPasswordParameter=/$bk_name/ad/password
+DomainPasswordParameter=${BK_PASSWORD_PARAMETER:-/$bk_name/ad/password}
+DomainUser=${BK_USER:-$SAMBA_JOIN_USER}
 DomainController=${BK_DC:-127.0.0.1}
 ComputerOU=$SAMBA_OU
 LdapTlsReqCert=never" ;;
@@ -126,6 +130,9 @@ backends_plant() {
 	ad)
 		"$top_builddir/slurm-identity-resume" "n[1-$n]" >"$D/plant.out" 2>&1 ||
 			echo "# plant: $(tail -1 "$D/plant.out")"
+		# The resume queued them: its worker makes the accounts.
+		wait_for "worker_idle '$D/identity-ad'" 120 ||
+			echo "# plant: the worker did not finish"
 		;;
 	opsworks)
 		opsworks_fake POST /_fake/reset >/dev/null

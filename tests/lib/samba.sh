@@ -6,11 +6,17 @@
 # SAMBA_DIR, SAMBA_REALM, SAMBA_DOMAIN, SAMBA_BASE_DN, SAMBA_ADMIN_PASSWORD
 # and creates OU=SlurmNodes. samba_stop / samba_restart stop and start it
 # again (the DC-down scenarios). Only the DC this test started is stopped.
+#
+# The controller binds as SAMBA_JOIN_USER (password SAMBA_JOIN_PASSWORD),
+# not as Administrator: a user holding only the rights over the OU that
+# `slurm-identity policy --role directory` prints, granted by running
+# exactly what it prints (samba_delegate).
 
 SAMBA_REALM=TEST.DOMAIN
 SAMBA_DOMAIN=test.domain
 SAMBA_BASE_DN=DC=test,DC=domain
 SAMBA_OU="OU=SlurmNodes,$SAMBA_BASE_DN"
+SAMBA_JOIN_USER=svc-hpc-join
 
 samba_ports_free() {
 	! ss -Hltn '( sport = :88 or sport = :389 or sport = :636 )' | grep -q .
@@ -43,7 +49,36 @@ samba_start() {
 		{ tail -5 "$SAMBA_DIR/provision.log" | sed 's/^/# /'; return 1; }
 	samba_run || return 1
 	samba-tool ou create "$SAMBA_OU" -H ldap://127.0.0.1 -U Administrator \
-		--password="$SAMBA_ADMIN_PASSWORD" >/dev/null 2>&1
+		--password="$SAMBA_ADMIN_PASSWORD" >/dev/null 2>&1 &&
+		samba_delegate "$SAMBA_JOIN_USER"
+}
+
+# samba_delegate USER: a directory user USER (SAMBA_JOIN_PASSWORD) with the
+# delegation `slurm-identity policy --role directory` prints for it over
+# the OU, applied by running that output as it is (samba-tool here is the
+# DC's, reached over LDAP as Administrator: the test's DC is not this
+# machine's own sam.ldb).
+samba_delegate() {
+	local user=$1 bin=$SAMBA_DIR/bin
+	SAMBA_JOIN_PASSWORD="J0in-$(openssl rand -hex 12)!"
+	samba-tool user create "$user" "$SAMBA_JOIN_PASSWORD" -H ldap://127.0.0.1 \
+		-U Administrator --password="$SAMBA_ADMIN_PASSWORD" >/dev/null 2>&1 ||
+		{ echo "# cannot create $user"; return 1; }
+	mkdir -p "$bin" "$SAMBA_DIR/delegate" && chmod 700 "$SAMBA_DIR/delegate"
+	printf '%s' "$SAMBA_ADMIN_PASSWORD" >"$SAMBA_DIR/admin.pw" && chmod 600 "$SAMBA_DIR/admin.pw"
+	cat >"$bin/samba-tool" <<EOS
+#!/bin/sh
+exec $(command -v samba-tool) "\$@" -H ldap://127.0.0.1 -U Administrator --password="\$(cat '$SAMBA_DIR/admin.pw')"
+EOS
+	chmod 755 "$bin/samba-tool"
+	printf '%s\n' "ClusterName=delegate" "Backends=ad" "DomainName=$SAMBA_DOMAIN" \
+		"DomainUser=$user" "DomainPasswordParameter=/delegate/password" \
+		"ComputerOU=$SAMBA_OU" "StateDir=$SAMBA_DIR/delegate" >"$SAMBA_DIR/delegate.conf"
+	SLURM_CONF=/dev/null "$top_builddir/slurm-identity" -c "$SAMBA_DIR/delegate.conf" \
+		policy --role directory >"$SAMBA_DIR/delegation.sh" 2>"$SAMBA_DIR/delegation.err" ||
+		{ echo "# policy --role directory: $(cat "$SAMBA_DIR/delegation.err")"; return 1; }
+	PATH=$bin:$PATH sh "$SAMBA_DIR/delegation.sh" >"$SAMBA_DIR/delegation.out" 2>&1 ||
+		{ echo "# the printed delegation failed:"; tail -3 "$SAMBA_DIR/delegation.out" | sed 's/^/# /'; return 1; }
 }
 
 # samba_user NAME UID: a directory user (RFC 2307 uid/gid). Through the
@@ -91,14 +126,14 @@ ad_aws_env() {
 	AWS_ENV_PARAMETERS=$(python3 -c 'import json,sys; print(json.dumps([
 	  {"name": "/sitest/ad/domain", "type": "String", "value": sys.argv[1]},
 	  {"name": "/sitest/ad/password", "type": "SecureString", "value": sys.argv[2],
-	   "key": "alias/sitest-ad"}]))' "$SAMBA_DOMAIN" "$SAMBA_ADMIN_PASSWORD")
+	   "key": "alias/sitest-ad"}]))' "$SAMBA_DOMAIN" "$SAMBA_JOIN_PASSWORD")
 }
 
 # ad_identity_conf: identity.conf lines for this domain (no spaces inside).
 ad_identity_conf() {
 	printf '%s\n' "DomainNameParameter=/sitest/ad/domain" \
 		"DomainPasswordParameter=/sitest/ad/password" \
-		"DomainController=127.0.0.1" "ComputerOU=$SAMBA_OU" \
+		"DomainUser=$SAMBA_JOIN_USER" "DomainController=127.0.0.1" "ComputerOU=$SAMBA_OU" \
 		"LdapTlsReqCert=never" "HostKeytab=$CLUSTER_DIR/nodes/%n/krb5.keytab"
 }
 
