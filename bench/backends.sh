@@ -24,7 +24,9 @@
 # start then, while the worker works); hook = time until
 # slurm-identity-suspend returned; gone = from the hook's start until the
 # worker finished with none of the N left; binds = the worker's LDAP binds;
-# worker CPU and max RSS.
+# worker CPU and max RSS. AD is followed by the DC's own time for the same
+# adds and deletes over one connection (row "DC alone"), the bound the
+# controller's work is measured against.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 top_srcdir=$top
@@ -63,6 +65,34 @@ cluster_for() { # cluster_for N: slurmctld with N powered-down CLOUD nodes
 	wait_for 'SLURM_CONF=$D/etc/slurm.conf scontrol ping 2>/dev/null | grep -q UP' 60
 }
 
+# dc_bound N: the DC's own time for the same work over one connection, in
+# the same run: N computer objects of the shape we make (password set in
+# the add) added by one ldapadd, then deleted by one ldapdelete, as
+# Administrator. Row "DC alone": plant = the adds, gone = the deletes.
+dc_bound() {
+	printf '%s' "$SAMBA_ADMIN_PASSWORD" >"$D/admin.pw" && chmod 600 "$D/admin.pw"
+	"$py" - "$1" "$SAMBA_OU" "$SAMBA_DOMAIN" "$D/dc.dns" >"$D/dc.ldif" <<'EOP'
+import base64, os, sys
+n, ou, dom = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+with open(sys.argv[4], "w") as dns:
+    for i in range(1, n + 1):
+        pw = base64.b64encode(('"%s"' % base64.b64encode(os.urandom(24)).decode()).encode("utf-16-le")).decode()
+        print("dn: CN=DCB%d,%s\nobjectClass: computer\nsAMAccountName: DCB%d$\nuserAccountControl: 4096\n"
+              "dNSHostName: dcb%d.%s\ndescription: bench\nunicodePwd:: %s\n" % (i, ou, i, i, dom, pw))
+        dns.write("CN=DCB%d,%s\n" % (i, ou))
+EOP
+	local a0 a1 d1
+	a0=$(date +%s.%N)
+	LDAPTLS_REQCERT=never ldapadd -c -x -H ldaps://127.0.0.1 -D "Administrator@$SAMBA_REALM" \
+		-y "$D/admin.pw" -f "$D/dc.ldif" >/dev/null 2>"$D/dc-add.err"
+	a1=$(date +%s.%N)
+	LDAPTLS_REQCERT=never ldapdelete -c -x -H ldaps://127.0.0.1 -D "Administrator@$SAMBA_REALM" \
+		-y "$D/admin.pw" -f "$D/dc.dns" >/dev/null 2>"$D/dc-del.err"
+	d1=$(date +%s.%N)
+	printf '%-6s %-8s %7.1fs %7s %6s  %7.1fs\n' "$1" "DC alone" "$(echo "$a1 - $a0" | bc)" - - \
+		"$(echo "$d1 - $a1" | bc)"
+}
+
 printf '%-6s %-8s %8s %7s %7s %8s %6s %7s %15s\n' N backend plant resume hook gone left binds "worker cpu/MiB"
 for n in $sizes; do
 	cluster_for "$n" || { echo "bench: slurmctld with $n nodes did not start"; exit 1; }
@@ -96,5 +126,6 @@ for n in $sizes; do
 			"$(backends_nodes "$backend" | wc -w)" \
 			"$(grep -c 'ad: \(ld[a-z]* \)\?bound to' "$log")" "$stat"
 		[ -n "${BENCH_KEEP_LOGS:-}" ] && cp "$log" "$BENCH_KEEP_LOGS/identity-$n-$backend.log"
+		[ "$backend" = ad ] && dc_bound "$n"
 	done
 done

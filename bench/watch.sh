@@ -111,11 +111,11 @@ for n in $sizes; do
 	[ "$(registered)" = "$n" ] || echo "  (the watcher removed $(( n - $(registered) )) of the nodes it saw up)"
 	t0=$(date +%s.%N)
 	scontrol update nodename="n[1-$n]" state=power_down_force
-	while [ "$(scontrol show node -o | grep -c -E 'State=[A-Z+_]*(POWERED_DOWN|POWERING_DOWN)')" != "$n" ]; do
-		sleep 0.1
-	done
+	wait_for "[ \"\$(scontrol show node -o | grep -c -E 'State=[A-Z+_]*(POWERED_DOWN|POWERING_DOWN)')\" = $n ]" 600 ||
+		{ echo "bench: Slurm did not power the $n nodes down"; exit 1; }
 	t1=$(date +%s.%N)
-	while [ "$(registered)" != 0 ]; do sleep 0.2; done
+	wait_for '[ "$(registered)" = 0 ]' 3600 ||
+		{ echo "bench: $(registered) registrations left"; exit 1; }
 	t2=$(date +%s.%N)
 	bound=$(awk -v n="$n" 'BEGIN { printf "%.1f", n * 0.05 / 16 }')
 	printf '%-7s %-8s %12s %9s %8.1fs %8.1fs %7ss %8.1fs\n' "$n" "$release" "$per_look" "$rss" \

@@ -644,7 +644,7 @@ int ad_create_computers(const struct identity_conf *conf,
 		if (run_ldap(conf, d, LDAPMODIFY_PATH, extra, 1, input, &out, why,
 			     sizeof(why)) != 0) {
 			if (!err[0] && strstr(why, "Insufficient access"))
-				snprintf(err, errlen, "%s may not create or reset accounts in %s: it needs to %s (slurm-identity policy --role directory); %s",
+				snprintf(err, errlen, "%s may not create or reset accounts in %s: %s; %s",
 					 d->user, d->ou, ad_right_to_create, why);
 			else if (!err[0])
 				snprintf(err, errlen, "%s", why);
@@ -719,7 +719,7 @@ int ad_delete_computers(const struct identity_conf *conf, struct ad_domain *d,
 		if (rc == 0)
 			continue;
 		if (failed++ == 0 && rc == LDAP_CONN_DENIED)
-			snprintf(err, errlen, "%s may not delete %s: it needs to %s (slurm-identity policy --role directory); %s",
+			snprintf(err, errlen, "%s may not delete %s: %s; %s",
 				 d->user, dns[i], ad_right_to_delete, why);
 		else if (failed == 1)
 			snprintf(err, errlen, "%s: %s", dns[i], why);
@@ -790,6 +790,7 @@ int ad_testjoin(const struct identity_conf *conf, const struct ad_domain *d,
 struct seen_values {
 	struct strbuf all;	/* ",value,value," */
 	bool admin_count;
+	bool entry;		/* an entry had a value */
 };
 
 static void collect_value(void *arg, const char *dn, const char *attr,
@@ -798,6 +799,7 @@ static void collect_value(void *arg, const char *dn, const char *attr,
 	struct seen_values *v = arg;
 
 	(void)dn;
+	v->entry = true;
 	if (strcasecmp(attr, "adminCount") == 0) {
 		v->admin_count = strcmp(value, "0") != 0;
 		return;
@@ -838,6 +840,8 @@ int ad_effective_rights(const struct identity_conf *conf, struct ad_domain *d,
 	if (!c)
 		return -1;
 	strbuf_init(&v.all);
+	v.entry = false;
+	v.admin_count = false;
 	rc = ldap_conn_values(c, d->ou, false, "(objectClass=*)", child,
 			      collect_value, &v, err, errlen);
 	if (rc == LDAP_CONN_NO_SUCH_OBJECT)
@@ -851,6 +855,7 @@ int ad_effective_rights(const struct identity_conf *conf, struct ad_domain *d,
 	if (!computer_dn)
 		return 0;
 	strbuf_init(&v.all);
+	v.entry = false;
 	rc = ldap_conn_values(c, computer_dn, false, "(objectClass=*)", attrs,
 			      collect_value, &v, err, errlen);
 	if (rc != 0) {
@@ -871,7 +876,7 @@ int ad_user_is_admin(const struct identity_conf *conf, struct ad_domain *d,
 		     bool *admin, char *why, size_t whylen, char *err,
 		     size_t errlen)
 {
-	static const char *const attrs[] = { "adminCount", "memberOf", NULL };
+	static const char *const attrs[] = { "sAMAccountName", "adminCount", "memberOf", NULL };
 	static const char *const groups[] = {
 		"CN=Domain Admins,", "CN=Enterprise Admins,",
 		"CN=Administrators,CN=Builtin,",
@@ -897,10 +902,15 @@ int ad_user_is_admin(const struct identity_conf *conf, struct ad_domain *d,
 	filter = strbuf_detach(&f);
 	strbuf_init(&v.all);
 	v.admin_count = false;
+	v.entry = false;
 	rc = ldap_conn_values(c, d->base_dn, true, filter, attrs, collect_value,
 			      &v, err, errlen);
 	free(filter);
-	if (rc == 0) {
+	if (rc == 0 && !v.entry) {
+		snprintf(err, errlen, "no entry for %s under %s",
+			 d->user, d->base_dn);
+		rc = -1;
+	} else if (rc == 0) {
 		if (v.admin_count) {
 			*admin = true;
 			snprintf(why, whylen, "adminCount is set");

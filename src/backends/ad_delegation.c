@@ -45,9 +45,9 @@ static const struct right rights[] = {
 #define NRIGHTS (sizeof(rights) / sizeof(rights[0]))
 
 const char ad_right_to_delete[] =
-	"delete computer objects in ComputerOU, with tree delete, on an object that does not deny it (protected from accidental deletion)";
+	"needs Delete and Delete Subtree on it, not denied on the object (slurm-identity policy --role directory)";
 const char ad_right_to_create[] =
-	"create computer objects in ComputerOU, reset their password, write their userAccountControl and description";
+	"needs Create Computer objects there and Reset Password on them (slurm-identity policy --role directory)";
 
 /* dNSHostName is written only when an account is made, which creating
  * it allows. */
@@ -117,7 +117,7 @@ int ad_delegation_print(const struct identity_conf *conf, FILE *out,
 			char *err, size_t errlen)
 {
 	const char *user = conf->domain_user, *ou = conf->computer_ou;
-	char domain[256];
+	char domain[256], sam[256], who[512];
 	size_t i;
 
 	if (!ou) {
@@ -131,6 +131,20 @@ int ad_delegation_print(const struct identity_conf *conf, FILE *out,
 		return -1;
 	}
 	domain_of(ou, domain, sizeof(domain));
+	/* samba-tool wants the account name; dsacls takes a UPN or a DN as
+	 * it is, a bare name as name@domain. */
+	if (strchr(user, '=')) {
+		size_t n = strncasecmp(user, "CN=", 3) == 0 ? strcspn(user + 3, ",") : 0;
+
+		snprintf(sam, sizeof(sam), "%.*s", (int)n, user + 3);
+		snprintf(who, sizeof(who), "%s", user);
+	} else if (strchr(user, '@')) {
+		snprintf(sam, sizeof(sam), "%.*s", (int)strcspn(user, "@"), user);
+		snprintf(who, sizeof(who), "%s", user);
+	} else {
+		snprintf(sam, sizeof(sam), "%s", user);
+		snprintf(who, sizeof(who), "%s@%s", user, domain);
+	}
 	fprintf(out,
 		"# The rights DomainUser (%s) needs over ComputerOU, and nothing else:\n"
 		"# no domain admin, no machine account quota.\n#\n", user);
@@ -143,7 +157,7 @@ int ad_delegation_print(const struct identity_conf *conf, FILE *out,
 		"# sam.ldb; add -H ldap://DC -U ADMIN to work from elsewhere).\n"
 		"set -e\n"
 		"user=");
-	put_quoted(out, user);
+	put_quoted(out, sam);
 	fprintf(out, "\nou=");
 	put_quoted(out, ou);
 	fprintf(out,
@@ -157,8 +171,8 @@ int ad_delegation_print(const struct identity_conf *conf, FILE *out,
 		"#\n"
 		"# Windows DC (an elevated prompt, as a domain admin, once):\n");
 	for (i = 0; i < NRIGHTS; i++)
-		fprintf(out, "#   dsacls \"%s\" %s /G \"%s@%s:%s\"\n", ou,
-			rights[i].inherit, user, domain, rights[i].grant);
+		fprintf(out, "#   dsacls \"%s\" %s /G \"%s:%s\"\n", ou,
+			rights[i].inherit, who, rights[i].grant);
 	fprintf(out,
 		"#\n"
 		"# AWS Managed Microsoft AD: no domain admin exists. Its admin (a member\n"

@@ -68,7 +68,7 @@ static int run_reconcile(const char *conf_path, int verbose, int argc,
 		size_t drained, left = worker_drain_once(&prog, &drained);
 
 		if (drained)
-			printf("queued: %zu node(s) of batches no worker finished, deregistered now (%zu pending)\n",
+			printf("queued: %zu node(s) of batches no worker finished, done now (%zu pending)\n",
 			       drained, left);
 	}
 	controller_init(&ctl, &prog.conf, aws, 0);

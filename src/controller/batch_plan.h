@@ -26,16 +26,23 @@ struct batch_plan {
 	struct name_set index;	/* node -> slot */
 	char **names;
 	unsigned char *state;
+	double *queued;		/* when its last resume batch was queued */
 	size_t count, cap;
-	/* Filled by batch_plan_finish, each in the order nodes came. */
+	/* Filled by batch_plan_finish, each in the order nodes came; the
+	 * prepare lists with when each node's resume batch was queued. */
 	struct node_list prepare_first, remove, prepare_after;
+	double *first_since, *after_since;
 };
 
 void batch_plan_init(struct batch_plan *plan);
-/* The next batch, in queue order. */
+/* The next batch, in queue order, queued at when (seconds; 0: unknown). */
 void batch_plan_add(struct batch_plan *plan, enum queue_kind kind,
-		    const struct node_list *nodes);
+		    const struct node_list *nodes, double when);
 void batch_plan_finish(struct batch_plan *plan);
+/* The kind of the last batch that names node: 1 and *kind, or 0 if none
+ * does (valid before and after batch_plan_finish). */
+int batch_plan_last(const struct batch_plan *plan, const char *node,
+		    enum queue_kind *kind);
 void batch_plan_free(struct batch_plan *plan);
 
 #endif

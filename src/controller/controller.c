@@ -58,8 +58,17 @@ static void prepare_nodes(struct controller *c, const struct node_list *nodes,
 		struct registration *regs;
 		size_t *which, n = 0;
 
-		if (!be->prepare || !c->ctx.aws)
+		if (!be->prepare)
 			continue;
+		if (!c->ctx.aws) {
+			/* Said in each record, not skipped in silence. */
+			for (i = 0; i < nodes->count; i++)
+				if (ok[i])
+					journal_setf(&records[i], "error",
+						     "%s: prepare: no AWS client",
+						     be->name);
+			continue;
+		}
 		regs = xcalloc(nodes->count + 1, sizeof(*regs));
 		which = xcalloc(nodes->count + 1, sizeof(*which));
 		for (i = 0; i < nodes->count; i++) {
@@ -92,7 +101,18 @@ static void prepare_nodes(struct controller *c, const struct node_list *nodes,
 	}
 }
 
-int controller_resume(struct controller *c, const struct node_list *nodes)
+/* Prepared since the batch was queued (journal "prepared", written once
+ * the backends are done without an error)? */
+static bool prepared_since(const struct journal_entry *e, double since)
+{
+	const char *t = journal_get(e, "prepared");
+
+	return since > 0 && t && strtod(t, NULL) >= since &&
+	       !journal_get(e, "error");
+}
+
+int controller_resume(struct controller *c, const struct node_list *nodes,
+		      const double *since, struct node_list *failed)
 {
 	struct journal_entry *records;
 	bool *ok;
@@ -104,6 +124,8 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 	if (journal_init(c->conf->state_dir, CONTROLLER_ROLE, err,
 			 sizeof(err)) < 0) {
 		log_error("resume: %s", err);
+		for (i = 0; i < nodes->count; i++)
+			node_list_add(failed, nodes->names[i]);
 		return -1;
 	}
 	records = xcalloc(nodes->count + 1, sizeof(*records));
@@ -117,13 +139,20 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 		if (fds[i] < 0) {
 			log_error("%s: resume: cannot lock: %s", nodes->names[i],
 				  strerror(errno));
+			node_list_add(failed, nodes->names[i]);
 			rc = -1;
 			continue;
 		}
 		if (journal_read(c->conf->state_dir, CONTROLLER_ROLE,
 				 nodes->names[i], e, err, sizeof(err)) < 0) {
 			log_error("%s: resume: %s", nodes->names[i], err);
+			node_list_add(failed, nodes->names[i]);
 			rc = -1;
+			continue;
+		}
+		if (since && prepared_since(e, since[i])) {
+			log_verbose("%s: resume: prepared since its batch was queued; left as it is",
+				    nodes->names[i]);
 			continue;
 		}
 		/* A node with deregistrations still pending keeps them: the
@@ -138,18 +167,30 @@ int controller_resume(struct controller *c, const struct node_list *nodes)
 		}
 		ok[i] = true;
 		journal_unset(e, "error");
+		journal_unset(e, "prepared");
 		journal_setf(e, "resume_time", "%lld", (long long)clock_wall());
 		/* Journaled before anything is created, so a crash leaves a
 		 * record that reconcile follows up. */
 		if (journal_write(c->conf->state_dir, CONTROLLER_ROLE, e, err,
 				  sizeof(err)) < 0) {
 			log_error("%s: resume: %s", nodes->names[i], err);
+			node_list_add(failed, nodes->names[i]);
 			ok[i] = false;
 			rc = -1;
 		}
 	}
 	prepare_nodes(c, nodes, records, ok);
 	for (i = 0; i < nodes->count; i++) {
+		if (ok[i] && journal_get(&records[i], "error")) {
+			node_list_add(failed, nodes->names[i]);
+			rc = -1;
+		} else if (ok[i]) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			journal_setf(&records[i], "prepared", "%lld.%09ld",
+				     (long long)now.tv_sec, now.tv_nsec);
+		}
 		if (ok[i] && journal_write(c->conf->state_dir, CONTROLLER_ROLE,
 					   &records[i], err, sizeof(err)) < 0) {
 			log_error("%s: resume: %s", nodes->names[i], err);

@@ -34,8 +34,14 @@ void controller_init(struct controller *c, const struct identity_conf *conf,
 void controller_free(struct controller *c);
 
 /* Resume: journal each node as resuming, then let backends prepare them
- * (AD accounts and one-time passwords). */
-int controller_resume(struct controller *c, const struct node_list *nodes);
+ * (AD accounts and one-time passwords). since[i] is when the batch that
+ * asked for nodes->names[i] was queued: a node prepared since then (a
+ * batch done again after a crash) is left as it is, so a node that joined
+ * keeps its account's password. Nodes whose preparation failed (a backend
+ * error, no lock, no AWS client) go into failed, their error in the
+ * record; -1 if any did. */
+int controller_resume(struct controller *c, const struct node_list *nodes,
+		      const double *since, struct node_list *failed);
 
 /* Remove every registration of nodes (the worker, for queued batches: the
  * batch file is the journaled intention). Each node's lock is taken and

@@ -170,6 +170,17 @@ int queue_nodes(const char *state_dir, enum queue_kind kind,
 	return 0;
 }
 
+double queue_batch_time(const char *name)
+{
+	char *end;
+	double t;
+
+	if (!is_batch(name))
+		return 0;
+	t = strtod(name, &end);
+	return end != name && *end == '-' ? t : 0;
+}
+
 int queue_set_aside(const char *state_dir, const char *name, char *aside,
 		    size_t asidelen, char *err, size_t errlen)
 {

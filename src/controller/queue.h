@@ -38,6 +38,8 @@ int queue_read(const char *state_dir, const char *name, enum queue_kind *kind,
  * said at verbose level). */
 int queue_nodes(const char *state_dir, enum queue_kind kind,
 		struct node_list *out, char *err, size_t errlen);
+/* When the batch was queued (from its name), in seconds; 0 if unknown. */
+double queue_batch_time(const char *name);
 /* A batch that cannot be read is renamed NAME.damaged (into aside), which
  * queue_list does not list: kept for people to look at, never taken again
  * nor deleted with the batches that were done. 0, 1 if it is gone, or -1. */

@@ -11,12 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/backend.h"
 #include "common/aws/clock.h"
 #include "common/journal.h"
 #include "common/log.h"
 #include "common/nameset.h"
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
+#include "batch_plan.h"
 #include "controller.h"
 #include "queue.h"
 #include "watch.h"
@@ -29,6 +31,8 @@
 #define ERROR_REPEAT 300
 /* The status file is written on every change, else this often. */
 #define STATUS_REFRESH 15
+/* Batches left without a worker: one started at most this often (s). */
+#define WORKER_RESTART_PAUSE 60
 
 static volatile sig_atomic_t stopping;
 
@@ -54,6 +58,8 @@ struct watcher {
 	char sweep[256];
 	time_t status_written;
 	size_t queued, prepared;	/* nodes, since start */
+	time_t worker_restarted;	/* for batches left without one */
+	char restart_batch[128];	/* the oldest batch queued then */
 };
 
 /* Signals stop the watcher, also out of a wait for the lock. */
@@ -205,19 +211,46 @@ static void look_answered(struct watcher *w)
 	write_status(w, true);
 }
 
-/* The nodes of the batches of that kind waiting for the worker. */
-static void queued_nodes(const char *state_dir, enum queue_kind kind,
-			 struct node_list *out)
+/* The batches waiting for the worker, in their order: each node's last
+ * word (batch_plan_last). Unreadable ones are the worker's to set aside. */
+static void queued_plan(const char *state_dir, struct batch_plan *plan)
 {
-	char err[512];
+	char **names = NULL, err[512];
+	size_t count = 0, i;
 
-	if (queue_nodes(state_dir, kind, out, err, sizeof(err)) < 0)
+	batch_plan_init(plan);
+	if (queue_list(state_dir, &names, &count, err, sizeof(err)) < 0) {
 		log_error("%s", err);
+		return;
+	}
+	for (i = 0; i < count; i++) {
+		struct node_list nodes = { NULL, 0 };
+		enum queue_kind kind;
+
+		if (queue_read(state_dir, names[i], &kind, &nodes, err,
+			       sizeof(err)) == 0)
+			batch_plan_add(plan, kind, &nodes,
+				       queue_batch_time(names[i]));
+		else
+			log_verbose("%s", err);
+		node_list_free(&nodes);
+	}
+	queue_names_free(names, count);
+}
+
+/* Is node's last queued batch of that kind? */
+static bool queued_last(const struct batch_plan *plan, const char *node,
+			enum queue_kind kind)
+{
+	enum queue_kind last;
+
+	return batch_plan_last(plan, node, &last) && last == kind;
 }
 
 /* Does the node have an identity to lose: one we journaled, or one its
  * Extra claims (the engine asks the backend what is really there)? */
 static bool has_identity(struct watcher *w, struct controller *c,
+			 const struct batch_plan *queued,
 			 const struct slurm_node *n)
 {
 	struct journal_entry e;
@@ -225,6 +258,9 @@ static bool has_identity(struct watcher *w, struct controller *c,
 	char err[512], id[128];
 	size_t b;
 
+	/* A preparation queued and not done yet: what it makes goes too. */
+	if (queued_last(queued, n->name, QUEUE_PREPARE))
+		return true;
 	if (journal_read(w->state_dir, CONTROLLER_ROLE, n->name, &e, err,
 			 sizeof(err)) < 0) {
 		log_error("%s: %s", n->name, err);
@@ -246,28 +282,25 @@ static bool has_identity(struct watcher *w, struct controller *c,
 static void queue_removals(struct watcher *w, struct controller *c,
 			   const struct node_list *down)
 {
-	struct node_list want = { NULL, 0 }, queued = { NULL, 0 };
-	struct name_set in_queue;
+	struct node_list want = { NULL, 0 };
+	struct batch_plan queued;
 	char err[512], *hl;
 	size_t i;
 
-	name_set_init(&in_queue);
-	queued_nodes(w->state_dir, QUEUE_REMOVE, &queued);
-	for (i = 0; i < queued.count; i++)
-		name_set_add(&in_queue, queued.names[i], i);
+	queued_plan(w->state_dir, &queued);
 	for (i = 0; i < down->count; i++) {
 		const struct slurm_node *n = nodes_find(&w->slurm, down->names[i]);
 
-		if (!n || name_set_find(&in_queue, n->name, NULL))
+		/* Its removal queued already, and nothing queued after it. */
+		if (!n || queued_last(&queued, n->name, QUEUE_REMOVE))
 			continue;
-		if (has_identity(w, c, n))
+		if (has_identity(w, c, &queued, n))
 			node_list_add(&want, n->name);
 		else
 			log_verbose("%s: down in Slurm, no identity recorded or claimed",
 				    n->name);
 	}
-	name_set_free(&in_queue);
-	node_list_free(&queued);
+	batch_plan_free(&queued);
 	if (!want.count)
 		goto out;
 	hl = node_list_compress(&want);
@@ -279,7 +312,7 @@ static void queue_removals(struct watcher *w, struct controller *c,
 		log_info("%s: down in Slurm (%zu node(s)): queued for removal",
 			 hl, want.count);
 		if (worker_ensure(w->prog) < 0)
-			log_error("no worker started; the next sweep has them");
+			log_error("no worker started; the next look tries again");
 	}
 	free(hl);
 	write_status(w, true);
@@ -294,22 +327,20 @@ out:
 static void prepare(struct watcher *w, const struct node_list *up,
 		    const time_t *down_at)
 {
-	struct node_list want = { NULL, 0 }, queued = { NULL, 0 };
-	struct name_set in_queue;
+	struct node_list want = { NULL, 0 };
+	struct batch_plan queued;
 	char err[512], *hl;
 	size_t i;
 
-	name_set_init(&in_queue);
-	queued_nodes(w->state_dir, QUEUE_PREPARE, &queued);
-	for (i = 0; i < queued.count; i++)
-		name_set_add(&in_queue, queued.names[i], i);
+	queued_plan(w->state_dir, &queued);
 	for (i = 0; i < up->count; i++) {
 		struct journal_entry e;
 		enum journal_phase phase;
 		const char *t;
 		bool done = false;
 
-		if (name_set_find(&in_queue, up->names[i], NULL))
+		/* Its preparation queued, and no removal after it. */
+		if (queued_last(&queued, up->names[i], QUEUE_PREPARE))
 			continue;
 		if (journal_read(w->state_dir, CONTROLLER_ROLE, up->names[i], &e,
 				 err, sizeof(err)) < 0) {
@@ -327,8 +358,7 @@ static void prepare(struct watcher *w, const struct node_list *up,
 		if (!done)
 			node_list_add(&want, up->names[i]);
 	}
-	name_set_free(&in_queue);
-	node_list_free(&queued);
+	batch_plan_free(&queued);
 	if (!want.count)
 		goto out;
 	hl = node_list_compress(&want);
@@ -373,17 +403,30 @@ static void engine_close(struct watcher *w, struct controller *c)
 
 /* Batches queued and no worker (a worker killed, a hook that could not
  * start one): one is started, at the next look rather than the next
- * sweep. A directory read and a lock probe. */
+ * sweep. A directory read and a lock probe. A batch one worker could not
+ * clear is given to another at most once a minute. */
 static void worker_for_queue(struct watcher *w)
 {
 	char **names = NULL;
 	size_t count = 0;
+	time_t now = time(NULL);
 
 	if (queue_list(w->state_dir, &names, &count, NULL, 0) == 0 && count &&
 	    !worker_running(w->state_dir)) {
-		log_info("%zu batch(es) queued and no worker: starting one", count);
-		if (worker_ensure(w->prog) < 0)
-			log_error("no worker started; the next look tries again");
+		/* The same oldest batch as when we last started one: that
+		 * worker could not clear it (or died on it). Again once a
+		 * minute, not at every look. */
+		bool same = strcmp(names[0], w->restart_batch) == 0;
+
+		if (!same || now - w->worker_restarted >= WORKER_RESTART_PAUSE) {
+			log_info("%zu batch(es) queued and no worker: starting one",
+				 count);
+			w->worker_restarted = now;
+			snprintf(w->restart_batch, sizeof(w->restart_batch), "%s",
+				 names[0]);
+			if (worker_ensure(w->prog) < 0)
+				log_error("no worker started; the next look tries again");
+		}
 	}
 	queue_names_free(names, count);
 }
@@ -506,6 +549,8 @@ int watch_run(struct program *prog, bool once)
 	for (b = 0; b < ctl.backend_count; b++)
 		if (ctl.backends[b]->prepare)
 			w.can_prepare = true;
+	if (backend_enabled(conf, &ad_backend) && !conf->domain_user)
+		log_error("ad: DomainUser= is not set: no account can be made or removed until it is (slurm-identity policy --role directory)");
 	log_info("active (pid %ld): looking at Slurm every %d s, sweeping every %d s",
 		 (long)getpid(), conf->watch_period, conf->watch_sweep_period);
 	release = ctld_release(err, sizeof(err));

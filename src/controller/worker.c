@@ -55,7 +55,29 @@ static int open_lock(const char *state_dir)
 	return fd;
 }
 
-/* Read every batch waiting into plan, in queue order; the names of those
+/* The queue's lock, exclusive, without waiting on a worker: 0 when taken,
+ * 1 when a worker holds it, -1 on error (errno). worker_running()'s probe
+ * holds it shared for an instant: that is told apart (a shared lock can be
+ * had beside it, not beside a worker's) and waited out. */
+static int lock_queue(int fd)
+{
+	int tries;
+
+	for (tries = 0; tries < 50; tries++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+			return errno == EWOULDBLOCK ? 1 : -1;
+		/* Only probes hold it: let go and take it when they have. */
+		flock(fd, LOCK_UN);
+		clock_sleep(0.001);
+	}
+	return 1;
+}
+
+/* Add every batch waiting to plan, in queue order; the names of those
  * read into *names (an empty batch too: it is done as soon as it is
  * read). A batch that cannot be read is set aside, so that it is neither
  * deleted with the others nor taken again. -1 if one could not even be
@@ -78,7 +100,7 @@ static int take_batches(const char *state_dir, struct batch_plan *plan,
 
 		if (queue_read(state_dir, name, &kind, &nodes, err,
 			       sizeof(err)) == 0) {
-			batch_plan_add(plan, kind, &nodes);
+			batch_plan_add(plan, kind, &nodes, queue_batch_time(name));
 			node_list_free(&nodes);
 			(*names)[kept++] = name;
 			continue;
@@ -99,7 +121,6 @@ static int take_batches(const char *state_dir, struct batch_plan *plan,
 		free(name);
 	}
 	*count = kept;
-	batch_plan_finish(plan);
 	return rc;
 }
 
@@ -150,16 +171,18 @@ static void deregister(struct program *prog, struct node_list *nodes,
 }
 
 /* Nodes a resume (or the watcher) queued: journaled as resuming, and what
- * the backends need made while they boot (AD accounts, join secrets).
- * What fails is in each node's record and the log; the node's join waits
- * JoinSecretWait for it, then drains with the reason. */
-static void prepare(struct program *prog, const struct node_list *nodes)
+ * the backends need made while they boot (AD accounts, join secrets);
+ * since[i]: when node i's batch was queued (0: a retry). What fails is in
+ * each node's record and the log, and goes into failed: tried again while
+ * the node is still coming up; its join waits JoinSecretWait for it. */
+static void prepare(struct program *prog, const struct node_list *nodes,
+		    const double *since, struct node_list *failed)
 {
 	struct controller ctl;
 	struct aws_client *aws = NULL;
 	char err[1024];
 	double t0 = clock_monotonic();
-	int rc;
+	size_t before = failed->count;
 
 	if (prog->conf.backends) {
 		aws = program_aws(prog, err, sizeof(err));
@@ -168,24 +191,72 @@ static void prepare(struct program *prog, const struct node_list *nodes)
 	}
 	seed_rates(prog, aws);
 	controller_init(&ctl, &prog->conf, aws, 0);
-	rc = controller_resume(&ctl, nodes);
+	controller_resume(&ctl, nodes, since, failed);
 	controller_free(&ctl);
-	log_info("%zu node(s) prepared in %.1f s%s", nodes->count,
-		 clock_monotonic() - t0, rc < 0 ? ", not all: see above" : "");
+	if (failed->count > before)
+		log_info("%zu node(s) prepared in %.1f s, %zu failed (see above; tried again while they come up)",
+			 nodes->count - (failed->count - before),
+			 clock_monotonic() - t0, failed->count - before);
+	else
+		log_info("%zu node(s) prepared in %.1f s", nodes->count,
+			 clock_monotonic() - t0);
+}
+
+/* Of nodes whose preparation failed, those Slurm still has coming up
+ * (the others have nothing to wait for it). None when Slurm cannot say:
+ * the watcher queues a node again when it sees it come up, a resume
+ * does. */
+static void still_coming_up(struct node_list *nodes)
+{
+	struct slurm_node_set slurm = { 0 };
+	struct node_list keep = { NULL, 0 };
+	const char *conf = getenv("SLURM_CONF");
+	char err[512];
+	size_t i;
+
+	if (!nodes->count)
+		return;
+	if (!conf)
+		conf = SLURM_CONF_DIR "/slurm.conf";
+	if (access(conf, R_OK) < 0) {
+		log_error("%zu preparation(s) not tried again: no %s to ask Slurm whether the nodes still come up",
+			  nodes->count, conf);
+		node_list_free(nodes);
+		return;
+	}
+	if (nodes_load(&slurm, err, sizeof(err)) < 0) {
+		log_error("%s; %zu preparation(s) not tried again", err,
+			  nodes->count);
+		nodes_free(&slurm);
+		node_list_free(nodes);
+		return;
+	}
+	for (i = 0; i < nodes->count; i++) {
+		const struct slurm_node *n = nodes_find(&slurm, nodes->names[i]);
+
+		if (n && n->powering_up)
+			node_list_add(&keep, nodes->names[i]);
+		else
+			log_info("%s: no longer coming up in Slurm: its preparation is not tried again",
+				 nodes->names[i]);
+	}
+	nodes_free(&slurm);
+	node_list_free(nodes);
+	*nodes = keep;
 }
 
 /* One pass: what nodes coming up wait for first, then the removals, then
- * nodes resumed after their removal was queued (batch_plan.h). */
+ * nodes resumed after their removal was queued (batch_plan.h). Removals
+ * left pending go into pending, failed preparations into failed. */
 static void do_pass(struct program *prog, struct batch_plan *plan,
-		    struct node_list *retry, struct node_list *pending)
+		    struct node_list *pending, struct node_list *failed)
 {
 	if (plan->prepare_first.count)
-		prepare(prog, &plan->prepare_first);
-	node_list_merge(&plan->remove, retry);
+		prepare(prog, &plan->prepare_first, plan->first_since, failed);
 	if (plan->remove.count)
 		deregister(prog, &plan->remove, pending);
 	if (plan->prepare_after.count)
-		prepare(prog, &plan->prepare_after);
+		prepare(prog, &plan->prepare_after, plan->after_since, failed);
 }
 
 /* The batches read are done; -1 if one could not be removed. */
@@ -210,7 +281,7 @@ static int finish_batches(const char *state_dir, char **names, size_t count)
 static int worker_run(struct program *prog, int lock_fd)
 {
 	const char *state_dir = prog->conf.state_dir;
-	struct node_list retry = { NULL, 0 };
+	struct node_list retry = { NULL, 0 }, retry_prep = { NULL, 0 };
 	double retry_at = 0;
 	int rounds = 0;
 	bool stuck = false;
@@ -222,51 +293,60 @@ static int worker_run(struct program *prog, int lock_fd)
 	if (ftruncate(lock_fd, 0) == 0)
 		dprintf(lock_fd, "%ld\n", (long)getpid());
 	for (;;) {
-		struct node_list pending = { NULL, 0 }, due = { NULL, 0 };
+		struct node_list pending = { NULL, 0 }, failed = { NULL, 0 };
 		struct batch_plan plan;
 		char **names = NULL;
 		size_t count = 0;
 
 		batch_plan_init(&plan);
+		/* What is tried again comes before the batches queued since,
+		 * so that a node's later batch decides (batch_plan.h). */
+		if ((retry.count || retry_prep.count) &&
+		    clock_monotonic() >= retry_at) {
+			still_coming_up(&retry_prep);
+			batch_plan_add(&plan, QUEUE_REMOVE, &retry, 0);
+			batch_plan_add(&plan, QUEUE_PREPARE, &retry_prep, 0);
+			node_list_free(&retry);
+			node_list_free(&retry_prep);
+		}
 		if (take_batches(state_dir, &plan, &names, &count) < 0)
 			stuck = true;
-		if (retry.count && clock_monotonic() >= retry_at) {
-			due = retry;
-			retry.names = NULL;
-			retry.count = 0;
-		}
-		do_pass(prog, &plan, &due, &pending);
+		batch_plan_finish(&plan);
+		do_pass(prog, &plan, &pending, &failed);
 		/* Removed only once their nodes are done (or journaled as
 		 * pending): an empty batch at once. */
 		if (finish_batches(state_dir, names, count) < 0)
 			stuck = true;
 		queue_names_free(names, count);
 		batch_plan_free(&plan);
-		node_list_free(&due);
 		if (stuck) {
 			/* A batch that stays listed would be taken again at
 			 * once, and again: stop rather than spin. */
-			log_error("stopping: the queue cannot be cleared; what is left waits for the next hook or reconcile");
+			log_error("stopping: the queue cannot be cleared; what is left waits for the next hook, the watcher or reconcile");
 			node_list_free(&pending);
+			node_list_free(&failed);
 			node_list_free(&retry);
+			node_list_free(&retry_prep);
 			break;
 		}
-		if (pending.count) {
+		if (pending.count || failed.count) {
 			double pause = RETRY_FIRST * (double)(1 << (rounds < 4 ? rounds : 4));
 
 			if (++rounds > RETRY_ROUNDS) {
-				log_error("%zu node(s) still pending after %d rounds; left for reconcile",
-					  pending.count, RETRY_ROUNDS);
+				log_error("%zu node(s) still pending, %zu not prepared, after %d rounds; left for reconcile",
+					  pending.count, failed.count, RETRY_ROUNDS);
 				node_list_free(&pending);
+				node_list_free(&failed);
 			} else {
 				retry = pending;
+				retry_prep = failed;
 				retry_at = clock_monotonic() +
 					   (pause > RETRY_MAX_PAUSE ? RETRY_MAX_PAUSE : pause);
 			}
-		} else if (retry.count == 0) {
+		} else if (retry.count == 0 && retry_prep.count == 0) {
 			rounds = 0;
 		}
-		if (retry.count) {
+		if (retry.count || retry_prep.count) {
 			/* Wake now and then to take new batches as they come. */
 			clock_sleep(retry_at - clock_monotonic() > 1 ? 1
 								  : retry_at - clock_monotonic());
@@ -278,7 +358,7 @@ static int worker_run(struct program *prog, int lock_fd)
 		 * queued while we held the lock is never left behind. */
 		flock(lock_fd, LOCK_UN);
 		if (queue_list(state_dir, &names, &count, NULL, 0) == 0 && count &&
-		    flock(lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		    lock_queue(lock_fd) == 0) {
 			queue_names_free(names, count);
 			continue;
 		}
@@ -325,11 +405,15 @@ int worker_ensure(struct program *prog)
 	fd = open_lock(prog->conf.state_dir);
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	switch (lock_queue(fd)) {
+	case 0:
+		break;
+	case 1:
 		close(fd);
-		if (errno == EWOULDBLOCK)
-			return 0;	/* a worker runs and will see our batch */
+		return 0;	/* a worker runs and will see our batch */
+	default:
 		log_error("worker: cannot lock: %s", strerror(errno));
+		close(fd);
 		return -1;
 	}
 	pid = fork();
@@ -381,7 +465,7 @@ int worker_ensure(struct program *prog)
 
 size_t worker_drain_once(struct program *prog, size_t *drained)
 {
-	struct node_list none = { NULL, 0 }, pending = { NULL, 0 };
+	struct node_list pending = { NULL, 0 }, failed = { NULL, 0 };
 	struct batch_plan plan;
 	char **names = NULL;
 	size_t count = 0, left;
@@ -391,25 +475,27 @@ size_t worker_drain_once(struct program *prog, size_t *drained)
 
 	if (fd < 0)
 		return 0;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	if (lock_queue(fd) != 0) {
 		close(fd);
 		return 0;
 	}
 	batch_plan_init(&plan);
 	take_batches(prog->conf.state_dir, &plan, &names, &count);
+	batch_plan_finish(&plan);
 	if (plan.count) {
 		log_info("reconcile: %zu node(s) queued and no worker: doing their batches now",
 			 plan.count);
 		/* The worker's work, in this process: its lines say so. */
 		log_set_context("worker");
-		do_pass(prog, &plan, &none, &pending);
+		do_pass(prog, &plan, &pending, &failed);
 		log_set_context(NULL);
 		*drained = plan.count;
 	}
 	finish_batches(prog->conf.state_dir, names, count);
-	left = pending.count;
+	left = pending.count + failed.count;
 	queue_names_free(names, count);
 	batch_plan_free(&plan);
+	node_list_free(&failed);
 	node_list_free(&pending);
 	close(fd);
 	return left;

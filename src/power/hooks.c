@@ -378,6 +378,13 @@ int hook_main(enum hook_kind kind, int argc, char **argv)
 		log_error("%s", err);
 		h.trouble = true;
 	}
+	/* Said here, not only by the worker that cannot bind: the batch is
+	 * still queued, and done once DomainUser is set. */
+	if (backend_enabled(&h.prog.conf, &ad_backend) &&
+	    !h.prog.conf.domain_user) {
+		log_error("ad: DomainUser= is not set: name the account the controller binds as, holding only the rights `slurm-identity policy --role directory` prints");
+		h.trouble = true;
+	}
 	h.deadline = work_deadline(&h);
 	if (node_list_expand(h.hostlist, &h.nodes, err, sizeof(err)) < 0) {
 		log_error("%s; no identity work done", err);

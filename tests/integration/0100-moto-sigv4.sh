@@ -136,6 +136,7 @@ ClusterName=moto
 Backends=ad
 DomainNameParameter=/slurm-identity/DomainName
 DomainPasswordParameter=/slurm-identity/DomainPassword
+DomainUser=svc-hpc-join
 DomainController=127.0.0.9
 EOC
 failures() { grep -v -c '^slurm-identity: check: warning: ' "$D/check.err"; }

@@ -169,7 +169,8 @@ if wait_for "[ -s '$D/silent.ready' ]" 10; then
 		"$top_builddir/slurm-identity-resume" -c "$D/silent.conf" n1 2>/dev/null
 	hook=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 	# The resume only queues: the worker it started meets the silent DC.
-	wait_for "worker_idle '$D/state3'" 60
+	# Its LDAP work ends when it logs the failure (it may then try again).
+	wait_for "grep -q 'n1: ad: prepare: ldap connect: ' '$D/silent.log'" 60
 	took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	awk -v h="$hook" 'BEGIN { exit !(h < 2) }'
 	ok $? "a silent DC: the resume hook returns at once ($hook s)"
@@ -182,5 +183,9 @@ else
 	ok 0 "# SKIP port 636 cannot be bound here (not in a network namespace of our own)"
 fi
 kill "$silent" 2>/dev/null
+# The worker gives the failed preparation up (no slurmctld here to say the
+# node still comes up) and leaves.
+wait_for "worker_idle '$D/state3'" 90
+ok $? "the worker gives up the failed preparation and exits ($(grep -o 'preparation(s) not tried again.*' "$D/silent.log" | head -1 | cut -c1-80))"
 
 tap_done

@@ -49,7 +49,7 @@ ok $? "the batch is still journaled"
 out=$(reconcile)
 ok $? "reconcile succeeds"
 echo "$out" | sed 's/^/# /'
-echo "$out" | grep -q '^queued: 2 node(s) of batches no worker finished, deregistered now (0 pending)$' &&
+echo "$out" | grep -q '^queued: 2 node(s) of batches no worker finished, done now (0 pending)$' &&
 	[ -z "$(registered)" ] && ! ls "$q"/*.batch >/dev/null 2>&1
 ok $? "reconcile finished the killed worker's batch: both registrations removed"
 ! grep -qs 'phase=' "$CLUSTER_DIR"/identity/controller/n1 "$CLUSTER_DIR"/identity/controller/n2

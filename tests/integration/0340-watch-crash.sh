@@ -23,9 +23,20 @@ command -v slurmctld >/dev/null || skip_all "slurmctld not installed"
 CLUSTER_DIR=$(test_dir wcrash)
 D=$CLUSTER_DIR
 pids="" wpid=""
+# The worker holding backend B's queue lock, by the pid it wrote there,
+# checked to be a worker of ours and not the watcher; "" if none.
+worker_of() {
+	local lock=$D/identity-$1/queue/.worker.lock pid
+	[ -e "$lock" ] && ! flock -n "$lock" true || return 0
+	pid=$(cat "$lock" 2>/dev/null)
+	[ -n "$pid" ] && [ "$pid" != "$wpid" ] &&
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'slurm-identity' &&
+		echo "$pid"
+}
 cleanup() {
-	local p
+	local p b
 	[ -n "$wpid" ] && kill -9 "$wpid" 2>/dev/null
+	for b in opsworks ad; do p=$(worker_of $b); [ -n "$p" ] && kill -9 "$p"; done
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	backends_stop
 	cluster_stop
@@ -35,9 +46,11 @@ trap cleanup EXIT
 py=$(python3 -c 'import sys; print(sys.executable)')
 trials=${CRASH_TRIALS:-8}
 per=10
-keep=n$((trials * per + 1))
+# Each backend its own sets (a node Slurm is still powering down would
+# not power up again at once): 2 x trials x per nodes, then the kept one.
+keep=n$((2 * trials * per + 1))
 munge_ensure || bail "munge"
-cluster_configure_cloud_only wcrash $((trials * per + 1)) || bail "cannot configure"
+cluster_configure_cloud_only wcrash $((2 * trials * per + 1)) || bail "cannot configure"
 # No rate limit on power changes: a set goes down at once.
 printf '%s\n' "ResumeRate=0" "SuspendRate=0" >>"$D/etc/slurm.conf"
 cluster_start || bail "cannot start slurmctld"
@@ -105,8 +118,8 @@ kill_at() {
 		wait_for "[ -e '$lock' ] && ! flock -n '$lock' true" 10
 	fi
 	sleep "$2"
-	wk=$(cat "$lock" 2>/dev/null)
-	if [ $(($1 % 2)) = 1 ] && [ -n "$wk" ] && [ -e "$lock" ] && ! flock -n "$lock" true; then
+	wk=$(worker_of "$backend")
+	if [ $(($1 % 2)) = 1 ] && [ -n "$wk" ]; then
 		kill -9 "$wk"
 		what="worker at $2 s"
 		in_flight=$((in_flight + 1))
@@ -119,6 +132,7 @@ kill_at() {
 }
 
 points=0 leaks=0 wrong=0 in_flight=0
+base=0
 for backend in $backends; do
 	backends_conf "$backend" WatchPeriod=1 DebugLevel=verbose
 	log=$D/log/identity-$backend.log
@@ -134,7 +148,7 @@ for backend in $backends; do
 		ok $? "ad: its first look prepared $keep, powering up ($(accounts))"
 	fi
 	for t in $(seq 0 $((trials - 1))); do
-		first=$((t * per + 1)) last=$((t * per + per))
+		first=$((base + t * per + 1)) last=$((base + t * per + per))
 		set="n[$first-$last]"
 		# Up: AD's kill points are across the preparation.
 		scontrol update nodename="$set" state=power_up
@@ -144,6 +158,7 @@ for backend in $backends; do
 			if ! wait_for "worker_idle '$D/identity-ad' && set_is up $first $last" 90; then
 				leaks=$((leaks + 1))
 				echo "# ad: $set up, $what: not prepared (accounts: $(accounts); secrets: $(secrets))"
+				grep -E 'error|prepar|queued' "$log" | tail -6 | cut -c1-240 | sed 's/^/#   /'
 			fi
 		else
 			wait_for "[ \"\$(node_state n$last)\" = 'idle#' ]" 30
@@ -160,6 +175,7 @@ for backend in $backends; do
 			if set_is gone "$first" "$last"; then :; else
 				leaks=$((leaks + 1))
 				echo "# $backend: $set down, $what: left $(backends_nodes "$backend")"
+				grep -E 'error|queued|pending' "$log" | tail -6 | cut -c1-240 | sed 's/^/#   /'
 			fi
 		fi
 		case " $(backends_nodes "$backend") " in
@@ -167,14 +183,28 @@ for backend in $backends; do
 		*) wrong=$((wrong + 1)); echo "# $backend $what: $keep, powering up, lost its identity" ;;
 		esac
 	done
+	# Nothing came back: every set stays gone, the kept node is all.
+	wait_for "worker_idle '$D/identity-$backend'" 60
+	if [ "$backend" = ad ]; then
+		left="$(accounts); $(secrets)"
+		[ "$left" = "$keep; $keep" ]
+	else
+		left=$(backends_nodes opsworks)
+		[ "$left" = "$keep" ]
+	fi
+	ok $? "$backend: after all trials only $keep has an identity ($left)"
 	kill "$wpid"
 	wait "$wpid"
 	grep -q "slurm-identity\[$wpid\]: watch: stopping" "$log"
 	ok $? "$backend: the last watcher stops on SIGTERM"
 	wpid=""
+	base=$((base + trials * per))
 done
 echo "# watcher crash points: $points (a worker killed mid-run at $in_flight), leaks $leaks, wrong removals $wrong"
-[ "$points" -ge "$trials" ] && [ "$in_flight" -ge $((trials / 2)) ]
+# A kill point per set going down, and on AD one per set coming up too.
+want=0
+for b in $backends; do want=$((want + trials)); [ "$b" = ad ] && want=$((want + trials)); done
+[ "$points" = "$want" ] && [ "$in_flight" -ge $((trials / 2)) ]
 ok $? "kill points across the watcher's and the worker's runs on $backends ($points, $in_flight workers mid-run)"
 [ "$leaks" = 0 ]
 ok $? "every set prepared and then removed, after every kill ($leaks left)"

@@ -82,7 +82,7 @@ chmod 600 "$D/etc/admin.conf"
 "$top_builddir/slurm-identity" -c "$D/etc/admin.conf" check >"$D/check-admin.out" 2>&1
 grep -q "^slurm-identity: check: warning: ad: DomainUser Administrator is a domain admin (" "$D/check-admin.out"
 ok $? "check warns when DomainUser is a domain admin ($(grep -o 'is a domain admin ([^)]*)' "$D/check-admin.out"))"
-! grep -q "$SAMBA_ADMIN_PASSWORD" "$D/check-admin.out" "$log"
+! grep -q -F "$SAMBA_ADMIN_PASSWORD" "$D/check-admin.out" "$log"
 ok $? "and prints its password nowhere"
 
 # No DomainUser at all: refused, with the way out, not Administrator.
@@ -175,12 +175,12 @@ ok $? "check names what svc-none lacks, without writing (exit $rc)" || grep ad: 
 # Creation refused: the node's record names the right.
 "$top_builddir/slurm-identity-resume" n2 >/dev/null 2>&1
 wait_for "worker_idle '$D/identity-ad'" 60
-grep -q "^error=ad: prepare: .*svc-none may not create or reset accounts in $SAMBA_OU: it needs to create computer objects" "$D/identity-ad/controller/n2"
+grep -q "^error=ad: prepare: .*svc-none may not create or reset accounts in $SAMBA_OU: needs Create Computer objects" "$D/identity-ad/controller/n2"
 ok $? "resume as svc-none: refused, the record names the right ($(sed -n 's/^error=//p' "$D/identity-ad/controller/n2" | cut -c1-100))"
 # Removal refused: loud, pending, retried.
 : >"$log"
 "$top_builddir/slurm-identity-suspend" n4 >/dev/null 2>&1
-wait_for "grep -q 'svc-none may not delete CN=N4,$SAMBA_OU: it needs to delete computer objects' '$log'" 60
+wait_for "grep -q 'svc-none may not delete CN=N4,$SAMBA_OU: needs Delete and Delete Subtree' '$log'" 60
 ok $? "suspend as svc-none: the DC refuses, the log names the right ($(grep -o 'ldap delete: [^:]*' "$log" | head -1))"
 wait_for "grep -qx 'phase=pending' '$D/identity-ad/controller/n4'" 30 && [ "$(samba_computers)" = N4 ]
 ok $? "n4 stays pending, its account kept for the retry"
@@ -198,6 +198,6 @@ ok $? "once granted, the worker's retry removed n4's account (left: $(samba_comp
 	tail -5 "$log" | sed 's/^/# /'
 ! grep -qx 'phase=pending' "$D/identity-ad/controller/n4" 2>/dev/null
 ok $? "and n4 is no longer pending"
-! grep -q -e "$SAMBA_JOIN_PASSWORD" -e "$none_pw" -e "$full_pw" "$log" "$D"/*.out
+! grep -q -F -e "$SAMBA_JOIN_PASSWORD" -e "$none_pw" -e "$full_pw" "$log" "$D"/*.out
 ok $? "no password of the directory accounts in the log or any output"
 tap_done

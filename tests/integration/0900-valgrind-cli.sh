@@ -26,6 +26,8 @@ vg() {
 				flock -n "$VG_STATE/queue/.worker.lock" true && break
 			sleep 0.2
 		done
+		[ "$i" -lt 600 ]
+		ok $? "$name: its worker finished (under valgrind too)"
 	fi
 	[ $rc != 99 ] && [ ! -s "$D/$name.vg" ]
 	ok $? "valgrind clean: $name (exit $rc)" || sed 's/^/# /' "$D/$name.vg" | head -30

@@ -8,12 +8,17 @@ build=$top/_build-$release
 
 # The tests as the matrix runs them: every unit test Makefile.am lists
 # (read from it, so a renamed or new one is never missed), then the
-# OpsWorks lifecycle, reconcile, SPANK and SSM scenarios.
+# OpsWorks lifecycle, reconcile, SPANK and SSM scenarios (and on 26.05
+# the watcher).
 units=$(sed -n '/^UNIT_TESTS = /,/^$/p' "$top/Makefile.am" | grep -o 'tests/unit/[a-z0-9_]*')
 [ -n "$units" ] || { echo "inside.sh: no UNIT_TESTS in $top/Makefile.am" >&2; exit 1; }
+# On Slurm 26.05 (sid) also the watcher, with a node-side PowerAction
+# power-down that runs no program of ours on the controller.
+extra=
+[ "$release" = sid ] && extra=tests/integration/0330-watch.sh
 tests=${*:-"$units
 	tests/integration/0300-lifecycle.sh tests/integration/0320-reconcile.sh
-	tests/integration/0400-spank.sh tests/integration/0600-ssm-lifecycle.sh"}
+	tests/integration/0400-spank.sh tests/integration/0600-ssm-lifecycle.sh $extra"}
 
 # Network: loopback, plus one address that exists only here.
 # A dummy interface where the kernel has that driver, else a veth pair

@@ -18,6 +18,7 @@ static const char *plan_of(const char *words)
 	struct batch_plan plan;
 	char *copy = xstrdup(words), *save = NULL, *w, err[256];
 	char *a, *b, *c;
+	int when = 0;
 
 	batch_plan_init(&plan);
 	for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
@@ -26,7 +27,7 @@ static const char *plan_of(const char *words)
 		if (node_list_expand(w + 2, &nodes, err, sizeof(err)) < 0)
 			tap_ok(0, "bad list %s: %s", w, err);
 		batch_plan_add(&plan, w[0] == 'p' ? QUEUE_PREPARE : QUEUE_REMOVE,
-			       &nodes);
+			       &nodes, (double)++when);
 		node_list_free(&nodes);
 	}
 	batch_plan_finish(&plan);
@@ -57,5 +58,29 @@ int main(void)
 		   "two resume batches: each node once");
 	tap_is_str(plan_of("r:n1 r:n1"), "first= remove=n1 after=",
 		   "two suspend batches: each node once");
+	{
+		struct batch_plan plan;
+		struct node_list a = { NULL, 0 }, b = { NULL, 0 };
+		enum queue_kind k = QUEUE_REMOVE;
+		char err[256];
+
+		node_list_expand("n[1-2]", &a, err, sizeof(err));
+		node_list_expand("n2", &b, err, sizeof(err));
+		batch_plan_init(&plan);
+		batch_plan_add(&plan, QUEUE_PREPARE, &a, 10.5);
+		batch_plan_add(&plan, QUEUE_REMOVE, &b, 11.0);
+		batch_plan_add(&plan, QUEUE_PREPARE, &b, 12.25);
+		tap_ok(batch_plan_last(&plan, "n1", &k) && k == QUEUE_PREPARE,
+		       "n1's last batch is a resume");
+		tap_ok(!batch_plan_last(&plan, "n3", &k), "n3 is in no batch");
+		batch_plan_finish(&plan);
+		tap_ok(plan.prepare_first.count == 1 && plan.first_since[0] == 10.5,
+		       "a prepare carries when its batch was queued (n1: 10.5)");
+		tap_ok(plan.prepare_after.count == 1 && plan.after_since[0] == 12.25,
+		       "the last resume batch's time (n2: 12.25)");
+		batch_plan_free(&plan);
+		node_list_free(&a);
+		node_list_free(&b);
+	}
 	return tap_done();
 }
