@@ -72,9 +72,17 @@ echo "== $release: \$(slurmd -V), build in $build"
 mkdir -p "$build" && cd "$build" || exit 1
 "$top/configure" -q --enable-werror || exit 1
 make -s -j$(nproc) >/dev/null || { make; exit 1; }
+EOS
+# SI_RELEASE_BENCH="bench/watch.sh 1000 10000": a benchmark against this
+# release instead of the tests (prints its table; not part of the matrix).
+if [ -n "${SI_RELEASE_BENCH:-}" ]; then
+	echo "BUILD=$build bash $top/$SI_RELEASE_BENCH" >>"$root/tmp/si-release-$release.sh"
+else
+	cat >>"$root/tmp/si-release-$release.sh" <<EOS
 rm -f tests/unit/*.trs tests/unit/*.log tests/integration/*.trs tests/integration/*.log
 make -s -j$(nproc) check TESTS="$(echo $tests)"
 EOS
+fi
 exec chroot "$root" /usr/bin/env -i \
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME=/root LANG=C.UTF-8 TERM=dumb SI_RELEASE="$release" SI_IN_CHROOT=1 \

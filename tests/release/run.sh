@@ -10,6 +10,8 @@
 # it. moto and the fakes are the host's Python, run in the same network
 # namespace through small wrappers (inside.sh).
 #
+# SI_RELEASE_BENCH="bench/SCRIPT ARGS" runs that benchmark there instead.
+#
 # Results: automake's .trs files in _build-RELEASE. Exit 77 when the root
 # cannot be built here (reported as skipped), else make check's status.
 set -u
