@@ -122,6 +122,8 @@ static void ad_remove(struct backend_context *ctx, struct registration *regs,
 	const char **dns = xcalloc(count + 1, sizeof(*dns));
 	char **secrets = xcalloc(count + 1, sizeof(*secrets));
 	char (*serr)[256] = xcalloc(count + 1, sizeof(*serr));
+	size_t *secret_of = xcalloc(count + 1, sizeof(*secret_of));
+	size_t *secret_failed = xcalloc(count + 1, sizeof(*secret_failed));
 	size_t nfound = 0, nleft = 0, ndns = 0, nsecrets = 0, i;
 	char err[512] = "";
 
@@ -153,8 +155,10 @@ static void ad_remove(struct backend_context *ctx, struct registration *regs,
 		else if (c)
 			log_info("%s: ad: computer %s is not ours (%s); left alone",
 				 regs[i].node, names[i], c->dn);
-		if (!c || same_life(c, &regs[i], lives[i]))
+		if (!c || same_life(c, &regs[i], lives[i])) {
+			secret_of[nsecrets] = i;
 			secrets[nsecrets++] = secret_name(ctx->conf, regs[i].node);
+		}
 	}
 	if (ndns && ad_delete_computers(ctx->conf, domain_of(ctx), dns, ndns, err,
 					sizeof(err)) < 0)
@@ -173,13 +177,26 @@ static void ad_remove(struct backend_context *ctx, struct registration *regs,
 				  serr, ctx->deadline);
 	for (i = 0; i < nsecrets; i++)
 		if (serr[i][0])
-			log_error("ad: %s: %s", secrets[i], serr[i]);
+			secret_failed[secret_of[i]] = i + 1;
 	for (i = 0; i < count; i++) {
 		const struct ad_computer *was =
 			ad_computer_find(found, nfound, names[i]);
 		const struct ad_computer *now =
 			ad_computer_find(left, nleft, names[i]);
 
+		/* The account gone and its join secret not: the node stays
+		 * pending, and the next try finds the account gone and
+		 * deletes the secret again. */
+		if (secret_failed[i] && !same_life(now, &regs[i], lives[i])) {
+			size_t k = secret_failed[i] - 1;
+
+			snprintf(regs[i].error, sizeof(regs[i].error),
+				 "account deleted, join secret %.80s not: %.120s",
+				 secrets[k], serr[k]);
+			metrics_count("slurm_identity_failures_total",
+				      "backend=\"ad\",op=\"deregister\"", 1);
+			continue;
+		}
 		if (same_life(now, &regs[i], lives[i])) {
 			snprintf(regs[i].error, sizeof(regs[i].error),
 				 "computer %s still exists after delete%s%.200s",
@@ -203,6 +220,8 @@ out:
 		free(secrets[i]);
 	free(secrets);
 	free(serr);
+	free(secret_of);
+	free(secret_failed);
 	free(names);
 	free(lives);
 	free(name_list);

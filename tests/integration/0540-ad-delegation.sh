@@ -200,4 +200,35 @@ ok $? "once granted, the worker's retry removed n4's account (left: $(samba_comp
 ok $? "and n4 is no longer pending"
 ! grep -q -F -e "$SAMBA_JOIN_PASSWORD" -e "$none_pw" -e "$full_pw" "$log" "$D"/*.out
 ok $? "no password of the directory accounts in the log or any output"
+
+# A join secret Secrets Manager does not delete (no answer): the account is
+# gone, the node stays pending naming the secret, and the worker's retry
+# deletes it once Secrets Manager answers again.
+BK_USER=svc-ou-admin BK_PASSWORD_PARAMETER=/addeleg/ad/svc-ou-admin-password backends_conf ad DebugLevel=verbose
+"$top_builddir/slurm-identity-resume" n3 >/dev/null 2>&1
+wait_for "worker_idle '$D/identity-ad' && [ \"\$(samba_computers)\" = N3 ]" 60
+sed -i -e 's/^RequestTimeout=.*/RequestTimeout=2/' "$D/etc/identity-ad.conf"
+echo "MaxAttempts=1" >>"$D/etc/identity-ad.conf"
+: >"$D/gate"
+/usr/bin/python3 "$top_srcdir/tests/lib/gate_proxy.py" --listen 127.0.0.1:0 \
+	--upstream "$(echo "$AWS_ENDPOINT_URL" | sed 's|^http://||; s|/.*||')" \
+	--gate "$D/gate" --held "$D/held" --port-file "$D/proxy.port" 2>>"$D/log/proxy.err" &
+pids="$pids $!"
+wait_for "[ -s '$D/proxy.port' ]" 20
+: >"$log"
+AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$(cat "$D/proxy.port") \
+	"$top_builddir/slurm-identity-suspend" n3 >/dev/null 2>&1
+wait_for "grep -q 'n3: ad: deregister N3:[0-9a-f]* failed: account deleted, join secret slurm-identity/addeleg/join/n3 not: ' '$log'" 60 &&
+	wait_for "grep -qx 'phase=pending' '$D/identity-ad/controller/n3'" 30 && [ -z "$(samba_computers)" ]
+ok $? "DeleteSecret unanswered: the account is gone, n3 stays pending naming its secret ($(grep -o 'join secret [^ ]* not: .*' "$log" | head -1 | cut -c1-90))"
+rm -f "$D/gate"
+wait_for "worker_idle '$D/identity-ad' && ! grep -qx 'phase=pending' '$D/identity-ad/controller/n3' 2>/dev/null" 120
+ok $? "Secrets Manager answers again: the worker's retry deleted the secret, n3 no longer pending"
+"$py" - <<'EOP'
+import boto3, sys
+sm = boto3.client("secretsmanager", region_name="us-east-1")
+names = [s["Name"] for p in sm.get_paginator("list_secrets").paginate() for s in p["SecretList"]]
+sys.exit(1 if "slurm-identity/addeleg/join/n3" in names else 0)
+EOP
+ok $? "n3's join secret is gone from Secrets Manager"
 tap_done
