@@ -621,7 +621,7 @@ static void put_account(struct strbuf *ldif, const struct identity_conf *conf,
 
 int ad_create_computers(const struct identity_conf *conf,
 			const struct ad_domain *d, const struct ad_new *accounts,
-			size_t n, char *err, size_t errlen)
+			size_t n, aws_gate_fn gate, char *err, size_t errlen)
 {
 	const char *extra[1] = { "-c" };
 	size_t first, i;
@@ -634,6 +634,12 @@ int ad_create_computers(const struct identity_conf *conf,
 		struct secret *input;
 		char why[512];
 
+		if (gate && !gate(why, sizeof(why))) {
+			if (!err[0])
+				snprintf(err, errlen, "not sent: %s", why);
+			rc = -1;
+			break;
+		}
 		strbuf_init(&ldif);
 		strbuf_init(&out);
 		for (i = first; i < n && i < first + AD_BATCH; i++)
@@ -701,8 +707,8 @@ static int run_adcli(const struct identity_conf *conf, const char **argv,
 }
 
 int ad_delete_computers(const struct identity_conf *conf, struct ad_domain *d,
-			const char *const *dns, size_t n, char *err,
-			size_t errlen)
+			const char *const *dns, size_t n, aws_gate_fn gate,
+			char *err, size_t errlen)
 {
 	struct ldap_conn *c;
 	size_t i, failed = 0;
@@ -714,8 +720,15 @@ int ad_delete_computers(const struct identity_conf *conf, struct ad_domain *d,
 	if (!c)
 		return -1;
 	for (i = 0; i < n; i++) {
-		int rc = ldap_conn_delete(c, dns[i], why, sizeof(why));
+		int rc;
 
+		if (gate && !gate(why, sizeof(why))) {
+			if (failed++ == 0)
+				snprintf(err, errlen, "not sent: %s", why);
+			failed += n - i - 1;
+			break;
+		}
+		rc = ldap_conn_delete(c, dns[i], why, sizeof(why));
 		if (rc == 0)
 			continue;
 		if (failed++ == 0 && rc == LDAP_CONN_DENIED)

@@ -102,17 +102,18 @@ struct ad_new {
  * -1 with the tool's first complaint in err if any run failed. */
 int ad_create_computers(const struct identity_conf *conf,
 			const struct ad_domain *d, const struct ad_new *accounts,
-			size_t n, char *err, size_t errlen);
+			size_t n, aws_gate_fn gate, char *err, size_t errlen);
 /* Registration ids: "<computer name>:<life>" (":<life>" absent if none). */
 void ad_id_format(char *out, size_t len, const char *name, const char *life);
 void ad_id_split(const char *id, char *name, size_t namelen, char *life,
 		 size_t lifelen);
 /* Delete accounts (and anything below them) by DN, on the domain's
  * connection; the caller checks what is left with ad_find_computers. -1
- * with the first failure in err if any delete failed. */
+ * with the first failure in err if any delete failed. gate (NULL: none)
+ * is asked before each run or delete: shut, the rest is not done. */
 int ad_delete_computers(const struct identity_conf *conf, struct ad_domain *d,
-			const char *const *dns, size_t n, char *err,
-			size_t errlen);
+			const char *const *dns, size_t n, aws_gate_fn gate,
+			char *err, size_t errlen);
 
 /* Node: join with the one-time password, then validate the keytab. */
 int ad_join(const struct identity_conf *conf, const struct ad_domain *d,

@@ -28,6 +28,9 @@ struct backend_context {
 	const struct identity_conf *conf;
 	struct aws_client *aws;
 	double deadline;	/* clock_monotonic() time, 0 for none */
+	/* Asked before each batch of directory writes (NULL: none); the
+	 * AWS client has its own. */
+	aws_gate_fn gate;
 	/* What a backend keeps between calls (AD: the domain and its
 	 * password), made by the backend on first use; see free_state. */
 	void *state[BACKEND_SLOTS];

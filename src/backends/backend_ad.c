@@ -160,8 +160,8 @@ static void ad_remove(struct backend_context *ctx, struct registration *regs,
 			secrets[nsecrets++] = secret_name(ctx->conf, regs[i].node);
 		}
 	}
-	if (ndns && ad_delete_computers(ctx->conf, domain_of(ctx), dns, ndns, err,
-					sizeof(err)) < 0)
+	if (ndns && ad_delete_computers(ctx->conf, domain_of(ctx), dns, ndns,
+					ctx->gate, err, sizeof(err)) < 0)
 		log_error("ad: delete: %s", err);
 	/* What is still there failed, whatever the tool said. */
 	if (ndns && ad_find_computers(ctx->conf, domain_of(ctx), name_list,
@@ -325,8 +325,8 @@ static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 		goto out;
 	/* Its exit status cannot say which entries failed: what the
 	 * directory holds afterwards does. */
-	ad_create_computers(ctx->conf, domain_of(ctx), accounts, nacc, why,
-			    sizeof(why));
+	ad_create_computers(ctx->conf, domain_of(ctx), accounts, nacc, ctx->gate,
+			    why, sizeof(why));
 	if (ad_find_computers(ctx->conf, domain_of(ctx), name_list, count, &made,
 			      &nmade, err, sizeof(err)) < 0) {
 		for (i = 0; i < count; i++)

@@ -25,6 +25,7 @@
 #include "common/program.h"
 #include "common/slurm_node.h"
 #include "check.h"
+#include "check_ha.h"
 #include "controller/watch.h"
 
 static int failures;
@@ -306,6 +307,8 @@ int check_run(const char *conf_path, int verbose)
 		else
 			pass("ec2: DescribeInstances allowed");
 		check_slurm_user(&prog);
+		if (access(prog.conf.slurm_conf, R_OK) == 0)
+			check_ha(&prog.conf, &report);
 	}
 out:
 	program_end(&prog);

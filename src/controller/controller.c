@@ -25,6 +25,7 @@
 #include "common/xmalloc.h"
 #include "controller.h"
 #include "ec2_missing.h"
+#include "fence.h"
 #include "queue.h"
 #include "removal.h"
 #include "worker.h"
@@ -37,6 +38,10 @@ void controller_init(struct controller *c, const struct identity_conf *conf,
 	c->ctx.conf = conf;
 	c->ctx.aws = aws;
 	c->ctx.deadline = deadline;
+	/* No call leaves a process whose host lost control (fence.h). */
+	c->ctx.gate = fence_gate;
+	if (aws)
+		aws_client_set_gate(aws, fence_gate);
 	c->backend_count = backends_enabled(conf, c->backends,
 					    CONTROLLER_MAX_BACKENDS);
 }
@@ -176,6 +181,19 @@ int controller_resume(struct controller *c, const struct node_list *nodes,
 			log_error("%s: resume: %s", nodes->names[i], err);
 			node_list_add(failed, nodes->names[i]);
 			ok[i] = false;
+			rc = -1;
+		}
+	}
+	/* Nothing made unless this host's slurmctld is (still) in control;
+	 * the records say resuming, the controller in control prepares. */
+	if (!fence_holds()) {
+		log_info("%zu node(s): resume: %s: left to the controller in control",
+			 nodes->count, fence_why());
+		for (i = 0; i < nodes->count; i++) {
+			if (!ok[i])
+				continue;
+			ok[i] = false;
+			node_list_add(failed, nodes->names[i]);
 			rc = -1;
 		}
 	}

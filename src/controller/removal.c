@@ -23,6 +23,7 @@
 #include "common/nameset.h"
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
+#include "fence.h"
 #include "pipeline.h"
 #include "removal.h"
 
@@ -232,6 +233,7 @@ struct pass {
 	/* Nodes whose Extra is still to clear, and when it last was. */
 	struct node_list extra_due;
 	double extra_cleared;
+	bool fence_logged;	/* "left to the controller in control" said */
 };
 
 void removal_print(FILE *out, const char *fmt, ...)
@@ -314,7 +316,7 @@ static void chunk_prepare(struct pass *p, struct chunk *k)
 {
 	struct controller *c = p->c;
 	double t0 = clock_monotonic();
-	bool have_slurm;
+	bool have_slurm, fenced;
 	char err[512];
 	size_t i;
 
@@ -351,12 +353,21 @@ static void chunk_prepare(struct pass *p, struct chunk *k)
 		log_error("%s: %s; nothing removed", p->label, err);
 		p->rep->errors++;
 	}
+	/* Slurm's word is the word of the controller in control: is it this
+	 * host's (a backup may have taken over)? Checked under the locks,
+	 * just before the calls. */
+	fenced = !fence_holds();
+	if (fenced && !p->fence_logged) {
+		log_info("%s: %s: left to the controller in control", p->label,
+			 fence_why());
+		p->fence_logged = true;
+	}
 	for (i = 0; i < k->n; i++) {
 		struct task *t = &k->tasks[i];
 
 		if (t->skip)
 			continue;
-		if (!have_slurm) {
+		if (!have_slurm || fenced) {
 			chunk_defer(k, t);
 			continue;
 		}
@@ -379,6 +390,11 @@ static void call_done(struct pass *p, const struct backend *be,
 	/* The backend fills the result; its one report is here. */
 	if (r->removed) {
 		p->rep->removed++;
+	} else if (fence_lost()) {
+		/* Not sent: the controller in control has it (said once). */
+		p->rep->failed++;
+		log_verbose("%s: %s: deregister %s: %s",
+			    r->node[0] ? r->node : "-", be->name, r->id, r->error);
 	} else {
 		p->rep->failed++;
 		log_error("%s: %s: deregister %s failed: %s",
@@ -444,6 +460,13 @@ static void clear_extra(struct pass *p)
 	p->extra_cleared = clock_monotonic();
 	if (!p->extra_due.count)
 		return;
+	/* Not from a host whose slurmctld lost control: no word to Slurm,
+	 * whose controller in control may be minutes from answering us; its
+	 * own pass clears what is left. */
+	if (fence_lost()) {
+		node_list_free(&p->extra_due);
+		return;
+	}
 	hl = node_list_compress(&p->extra_due);
 	if (nodes_set_extra(hl, "", err, sizeof(err)) < 0)
 		log_verbose("%s: %s", p->label, err);

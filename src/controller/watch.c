@@ -20,6 +20,7 @@
 #include "common/xmalloc.h"
 #include "batch_plan.h"
 #include "controller.h"
+#include "fence.h"
 #include "queue.h"
 #include "watch.h"
 #include "watch_diff.h"
@@ -161,13 +162,16 @@ static void write_status(struct watcher *w, bool force)
 {
 	time_t now = time(NULL);
 	struct strbuf b;
-	char err[512];
+	char err[512], host[256];
 
 	if (!force && now - w->status_written < STATUS_REFRESH)
 		return;
 	strbuf_init(&b);
-	strbuf_printf(&b, "pid=%ld\nactive_since=%lld\nlast_look=%lld\n",
-		      (long)getpid(), (long long)w->active_since,
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "-");
+	host[sizeof(host) - 1] = '\0';
+	strbuf_printf(&b, "pid=%ld\nhost=%s\nactive_since=%lld\nlast_look=%lld\n",
+		      (long)getpid(), host, (long long)w->active_since,
 		      (long long)w->last_look);
 	strbuf_printf(&b, "error_since=%lld\nerror=%s\n",
 		      (long long)w->error_since, w->error);
@@ -311,7 +315,7 @@ static void queue_removals(struct watcher *w, struct controller *c,
 		w->queued += want.count;
 		log_info("%s: down in Slurm (%zu node(s)): queued for removal",
 			 hl, want.count);
-		if (worker_ensure(w->prog) < 0)
+		if (fence_holds() && worker_ensure(w->prog) < 0)
 			log_error("no worker started; the next look tries again");
 	}
 	free(hl);
@@ -369,7 +373,7 @@ static void prepare(struct watcher *w, const struct node_list *up,
 		w->prepared += want.count;
 		log_info("%s: coming up in Slurm (%zu node(s)): queued to prepare",
 			 hl, want.count);
-		if (worker_ensure(w->prog) < 0)
+		if (fence_holds() && worker_ensure(w->prog) < 0)
 			log_error("no worker started; the next look or sweep starts one");
 	}
 	free(hl);
@@ -411,6 +415,9 @@ static void worker_for_queue(struct watcher *w)
 	size_t count = 0;
 	time_t now = time(NULL);
 
+	/* A worker started here now would only wait for control. */
+	if (!fence_holds())
+		return;
 	if (queue_list(w->state_dir, &names, &count, NULL, 0) == 0 && count &&
 	    !worker_running(w->state_dir)) {
 		/* The same oldest batch as when we last started one: that
@@ -510,15 +517,83 @@ static void sweep(struct watcher *w)
 	write_status(w, true);
 }
 
-int watch_run(struct program *prog, bool once)
+/* Active, holding the lock, while this host's slurmctld is in control:
+ * the looks and sweeps, until stopped or control is lost. */
+static void watch_active(struct watcher *w, bool once)
 {
-	const struct identity_conf *conf = &prog->conf;
+	const struct identity_conf *conf = &w->prog->conf;
 	struct controller ctl;
-	struct watcher w;
 	double next_look, next_sweep;
 	char err[1024];
 	size_t b;
-	int fd, release;
+	int release;
+
+	nodes_free(&w->slurm);
+	memset(&w->slurm, 0, sizeof(w->slurm));
+	watch_seen_free(&w->seen);
+	watch_seen_init(&w->seen);
+	w->active_since = time(NULL);
+	w->can_prepare = false;
+	w->full_loads = false;
+	/* The backends, for what a node's Extra may claim; no AWS client
+	 * between looks (see engine_open). */
+	controller_init(&ctl, conf, NULL, 0);
+	for (b = 0; b < ctl.backend_count; b++)
+		if (ctl.backends[b]->prepare)
+			w->can_prepare = true;
+	if (backend_enabled(conf, &ad_backend) && !conf->domain_user)
+		log_error("ad: DomainUser= is not set: no account can be made or removed until it is (slurm-identity policy --role directory)");
+	log_info("active (pid %ld): looking at Slurm every %d s, sweeping every %d s",
+		 (long)getpid(), conf->watch_period, conf->watch_sweep_period);
+	release = ctld_release(err, sizeof(err));
+	if (release < 0) {
+		log_error("cannot ask slurmctld for its release (%s): every look loads the whole node table",
+			  err);
+		w->full_loads = true;
+	} else if (release < 2302) {
+		/* Its power saving changes node states without marking the
+		 * table changed (SchedMD fixed it in 23.02): an incremental
+		 * load would not see a node power down. */
+		log_info("Slurm %d.%02d does not mark power-state changes as changes: every look loads the whole node table",
+			 release / 100, release % 100);
+		w->full_loads = true;
+	}
+	/* The table as it is now is what later looks compare with; the sweep
+	 * takes what happened before the watcher came (or while another
+	 * controller was in control). */
+	look(w, &ctl);
+	sweep(w);
+	next_look = clock_monotonic() + conf->watch_period;
+	next_sweep = clock_monotonic() + conf->watch_sweep_period;
+	while (!stopping && !once) {
+		double now = clock_monotonic();
+
+		if (now < next_look) {
+			/* One second at a time: a signal may be missed by a
+			 * sleep it did not interrupt. */
+			clock_sleep(next_look - now < 1 ? next_look - now : 1);
+			continue;
+		}
+		/* A backup controller took over, or this host's slurmctld
+		 * stopped beating: stand by, and let the lock go. */
+		if (!fence_holds())
+			break;
+		look(w, &ctl);
+		next_look = clock_monotonic() + conf->watch_period;
+		if (clock_monotonic() >= next_sweep) {
+			sweep(w);
+			next_sweep = clock_monotonic() + conf->watch_sweep_period;
+		}
+	}
+	controller_free(&ctl);
+}
+
+int watch_run(struct program *prog, bool once)
+{
+	const struct identity_conf *conf = &prog->conf;
+	struct watcher w;
+	char err[1024];
+	int fd;
 
 	memset(&w, 0, sizeof(w));
 	w.prog = prog;
@@ -536,64 +611,44 @@ int watch_run(struct program *prog, bool once)
 		return -1;
 	}
 	program_aws_drop(prog);
-	fd = take_lock(conf->state_dir);
-	if (fd < 0)
-		return stopping ? 0 : -1;
-	/* The lock file says who holds it, for people. */
-	if (ftruncate(fd, 0) == 0)
-		dprintf(fd, "%ld\n", (long)getpid());
-	w.active_since = time(NULL);
-	/* The backends, for what a node's Extra may claim; no AWS client
-	 * between looks (see engine_open). */
-	controller_init(&ctl, conf, NULL, 0);
-	for (b = 0; b < ctl.backend_count; b++)
-		if (ctl.backends[b]->prepare)
-			w.can_prepare = true;
-	if (backend_enabled(conf, &ad_backend) && !conf->domain_user)
-		log_error("ad: DomainUser= is not set: no account can be made or removed until it is (slurm-identity policy --role directory)");
-	log_info("active (pid %ld): looking at Slurm every %d s, sweeping every %d s",
-		 (long)getpid(), conf->watch_period, conf->watch_sweep_period);
-	release = ctld_release(err, sizeof(err));
-	if (release < 0) {
-		log_error("cannot ask slurmctld for its release (%s): every look loads the whole node table",
-			  err);
-		w.full_loads = true;
-	} else if (release < 2302) {
-		/* Its power saving changes node states without marking the
-		 * table changed (SchedMD fixed it in 23.02): an incremental
-		 * load would not see a node power down. */
-		log_info("Slurm %d.%02d does not mark power-state changes as changes: every look loads the whole node table",
-			 release / 100, release % 100);
-		w.full_loads = true;
-	}
-	/* The table as it is now is what later looks compare with; the sweep
-	 * takes what happened before the watcher came. */
-	look(&w, &ctl);
-	sweep(&w);
-	next_look = clock_monotonic() + conf->watch_period;
-	next_sweep = clock_monotonic() + conf->watch_sweep_period;
-	while (!stopping && !once) {
-		double now = clock_monotonic();
-
-		if (now < next_look) {
-			/* One second at a time: a signal may be missed by a
-			 * sleep it did not interrupt. */
-			clock_sleep(next_look - now < 1 ? next_look - now : 1);
-			continue;
+	/* With a backup controller, a watcher runs on each controller host;
+	 * the one whose slurmctld is in control acts, the others stand by. */
+	fence_init();
+	while (!stopping) {
+		if (!fence_wait(0, NULL)) {
+			if (once) {
+				log_info("not in control: %s; nothing done",
+					 fence_why());
+				break;
+			}
+			log_info("standing by: %s", fence_why());
+			if (!fence_wait(-1, &stopping))
+				break;
+			log_info("this host's slurmctld took control: %s",
+				 fence_why());
 		}
-		look(&w, &ctl);
-		next_look = clock_monotonic() + conf->watch_period;
-		if (clock_monotonic() >= next_sweep) {
-			sweep(&w);
-			next_sweep = clock_monotonic() + conf->watch_sweep_period;
+		fd = take_lock(conf->state_dir);
+		if (fd < 0) {
+			if (!stopping)
+				return -1;
+			break;
 		}
+		/* The lock file says who holds it, for people. */
+		if (ftruncate(fd, 0) == 0)
+			dprintf(fd, "%ld\n", (long)getpid());
+		if (fence_holds())
+			watch_active(&w, once);
+		close(fd);
+		if (once)
+			break;
+		if (!stopping)
+			log_info("not in control: %s; the lock is let go",
+				 fence_why());
 	}
 	log_info("stopping (queued %zu node(s), prepared %zu)", w.queued,
 		 w.prepared);
 	write_status(&w, true);
-	controller_free(&ctl);
 	nodes_free(&w.slurm);
 	watch_seen_free(&w.seen);
-	close(fd);
 	return 0;
 }

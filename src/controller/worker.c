@@ -25,6 +25,7 @@
 #include "common/xmalloc.h"
 #include "batch_plan.h"
 #include "controller.h"
+#include "fence.h"
 #include "queue.h"
 #include "rates.h"
 #include "worker.h"
@@ -36,6 +37,9 @@
 #define RETRY_ROUNDS 35
 
 #define LOCK_NAME ".worker.lock"
+/* A worker started as its host's slurmctld takes control waits this long
+ * (s) for the heartbeat that says so. */
+#define FENCE_START_WAIT 30.0
 
 static int open_lock(const char *state_dir)
 {
@@ -292,6 +296,24 @@ static int worker_run(struct program *prog, int lock_fd)
 	/* The lock file says who holds it, for people and tests. */
 	if (ftruncate(lock_fd, 0) == 0)
 		dprintf(lock_fd, "%ld\n", (long)getpid());
+	/* With a backup controller: only while this host's slurmctld is in
+	 * control. One just taking over (SlurmctldPrimaryOnProg runs before
+	 * its first heartbeat) is waited for a little. */
+	fence_init();
+	if (!fence_wait(0, NULL)) {
+		/* Waited without the queue's lock: a worker of the host in
+		 * control must not find it taken by one that only waits. */
+		flock(lock_fd, LOCK_UN);
+		if (!fence_wait(FENCE_START_WAIT, NULL)) {
+			log_info("%s: exiting; the batches stay queued for the controller in control",
+				 fence_why());
+			return 0;
+		}
+		if (lock_queue(lock_fd) != 0) {
+			log_verbose("another worker runs; exiting");
+			return 0;
+		}
+	}
 	for (;;) {
 		struct node_list pending = { NULL, 0 }, failed = { NULL, 0 };
 		struct batch_plan plan;
@@ -313,6 +335,21 @@ static int worker_run(struct program *prog, int lock_fd)
 			stuck = true;
 		batch_plan_finish(&plan);
 		do_pass(prog, &plan, &pending, &failed);
+		if (fence_lost()) {
+			/* This host's slurmctld lost control during the pass:
+			 * its batches stay whole, for the controller in
+			 * control to do again from the journal (what was
+			 * removed is recorded: it is not removed twice). */
+			log_info("%s: stopping; %zu batch(es) stay queued for the controller in control",
+				 fence_why(), count);
+			queue_names_free(names, count);
+			batch_plan_free(&plan);
+			node_list_free(&pending);
+			node_list_free(&failed);
+			node_list_free(&retry);
+			node_list_free(&retry_prep);
+			break;
+		}
 		/* Removed only once their nodes are done (or journaled as
 		 * pending): an empty batch at once. */
 		if (finish_batches(state_dir, names, count) < 0)
@@ -350,6 +387,13 @@ static int worker_run(struct program *prog, int lock_fd)
 			/* Wake now and then to take new batches as they come. */
 			clock_sleep(retry_at - clock_monotonic() > 1 ? 1
 								  : retry_at - clock_monotonic());
+			if (!fence_holds()) {
+				log_info("%s: stopping; what is left is the controller in control's",
+					 fence_why());
+				node_list_free(&retry);
+				node_list_free(&retry_prep);
+				break;
+			}
 			continue;
 		}
 		if (count)
@@ -372,7 +416,8 @@ static int worker_run(struct program *prog, int lock_fd)
 
 		getrusage(RUSAGE_SELF, &ru);
 		log_info("%s, exiting (cpu %.2f s user, %.2f s system, max rss %ld kB)",
-			 stuck ? "queue stuck" : "queue empty",
+			 stuck ? "queue stuck" :
+			 fence_lost() ? "not in control" : "queue empty",
 			 (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
 			 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
 			 ru.ru_maxrss);

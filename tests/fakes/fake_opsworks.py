@@ -1083,11 +1083,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(status, reply, request_id, "application/json")
         target = self.headers.get("X-Amz-Target", "")
         operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else target
-        started = time.monotonic()
+        started, wall = time.monotonic(), time.time()
         status, code = self.answer(fake, body, operation, request_id)
-        fake.log("%s %s key=%s status=%s code=%s %.0fms" % (
+        # peer, start and end: whose calls overlapped whose (failover).
+        fake.log("%s %s key=%s status=%s code=%s %.0fms peer=%s start=%.6f end=%.6f" % (
             request_id, operation or "-", self.access_key(), status, code or "-",
-            (time.monotonic() - started) * 1000))
+            (time.monotonic() - started) * 1000, self.client_address[0], wall, time.time()))
 
     def answer(self, fake, body, operation, request_id):
         """Answer an API request, faults first; return (status, error code)."""
@@ -1112,6 +1113,10 @@ class Handler(BaseHTTPRequestHandler):
                 return 200, None
             except ApiError as e:
                 error = e
+            except (BrokenPipeError, ConnectionResetError):
+                # The client went away before its answer (its host died).
+                self.close_connection = True
+                return "gone", "client_gone"
             except Exception:  # a bug here must answer, not drop the connection
                 fake.log("BUG in fake_opsworks: %s" % traceback.format_exc(), to_stderr=True)
                 error = ApiError(500, "InternalFailure", "fake_opsworks bug; see its log")

@@ -1,7 +1,8 @@
 # moto.sh: a moto_server of the test's own on loopback, with IAM enforced.
 #
 #   moto_start DIR [NO_AUTH_COUNT]
-#       Starts moto_server on a free 127.0.0.1 port. Writes DIR/pid,
+#       Starts moto_server on a free 127.0.0.1 port (MOTO_BIND=0.0.0.0:
+#       on every address, for other network namespaces). Writes DIR/pid,
 #       DIR/port, DIR/endpoint (http://127.0.0.1:PORT) and DIR/moto.log.
 #       Waits until it answers; fails (status 1, log on stdout as "# "
 #       lines) after MOTO_START_TIMEOUT seconds (default 20).
@@ -37,7 +38,7 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])') || return 1
 		INITIAL_NO_AUTH_ACTION_COUNT=$count \
-			"$prog" -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 </dev/null &
+			"$prog" -H "${MOTO_BIND:-127.0.0.1}" -p "$port" >"$dir/moto.log" 2>&1 </dev/null &
 		pid=$!
 		echo "$pid" >"$dir/pid"
 		why="did not answer within ${timeout}s"

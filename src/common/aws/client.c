@@ -41,6 +41,7 @@ struct aws_client {
 	long long skew;		/* server time minus ours, seconds */
 	struct service_state *services;
 	size_t service_count;
+	aws_gate_fn gate;
 };
 
 /* The region, from the first source that names one, or NULL with err. */
@@ -191,6 +192,11 @@ int aws_client_retry_quota(const struct aws_client *c)
 const char *aws_client_credentials_source(const struct aws_client *c)
 {
 	return c->have_creds ? c->creds.source : "none";
+}
+
+void aws_client_set_gate(struct aws_client *c, aws_gate_fn gate)
+{
+	c->gate = gate;
 }
 
 int aws_client_load_credentials(struct aws_client *c, char *err,
@@ -538,6 +544,12 @@ size_t aws_perform(struct aws_client *c, struct aws_call **calls, size_t n,
 				call->status = AWS_CALL_NO_CREDENTIALS;
 				snprintf(call->message, sizeof(call->message),
 					 "%s", err);
+				finish_call(c, call, now);
+				continue;
+			}
+			if (c->gate && !c->gate(call->message,
+						sizeof(call->message))) {
+				call->status = AWS_CALL_HELD;
 				finish_call(c, call, now);
 				continue;
 			}

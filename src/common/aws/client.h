@@ -37,7 +37,13 @@ enum aws_call_status {
 	AWS_CALL_BAD_REPLY,	/* an answer we cannot parse */
 	AWS_CALL_NO_CREDENTIALS,
 	AWS_CALL_DEADLINE,	/* the caller's deadline came first */
+	AWS_CALL_HELD,		/* not sent: the client's gate is shut */
 };
+
+/* Asked before each attempt is sent: false keeps it unsent (why says it,
+ * in the call's message). The controller's processes shut it when their
+ * host's slurmctld is no longer in control. */
+typedef bool (*aws_gate_fn)(char *why, size_t whylen);
 
 struct aws_call {
 	const struct aws_service *service;
@@ -96,6 +102,8 @@ void aws_client_seed_rate(struct aws_client *c, const struct aws_service *s,
 			  double rate);
 /* Retry quota left (tests, status output). */
 int aws_client_retry_quota(const struct aws_client *c);
+/* Every attempt from now on asks gate first (NULL: none). */
+void aws_client_set_gate(struct aws_client *c, aws_gate_fn gate);
 
 /* Run calls; deadline is a clock_monotonic() time or 0 for none. Returns
  * how many did not end AWS_CALL_OK. */

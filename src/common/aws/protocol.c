@@ -247,6 +247,9 @@ void aws_call_error(const struct aws_call *call, char *buf, size_t len)
 	case AWS_CALL_DEADLINE:
 		what = "deadline reached";
 		break;
+	case AWS_CALL_HELD:
+		what = "not sent";
+		break;
 	default:
 		what = "not run";
 		break;
