@@ -17,6 +17,9 @@ StateDir=/var/spool/slurm-identity
 #DomainPasswordParameter=/hpc/ad/join-password
 #DomainUser=svc-hpc-join
 #ComputerOU=OU=HPC,OU=Computers,DC=corp,DC=example,DC=com
+# ParallelCluster sets each node's NodeAddr to its instance's private IP:
+# each join secret readable by that instance alone.
+#JoinSecretBinding=nodeaddr
 CONF
 chmod 0644 "$conf_dir/identity.conf"
 # Backend ad: the head node creates and deletes accounts over LDAPS.

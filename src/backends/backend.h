@@ -89,6 +89,12 @@ struct backend {
 	 * secret): both may be set. */
 	void (*prepare)(struct backend_context *ctx, struct registration *regs,
 			size_t count);
+	/* Controller, once the instance a prepared node boots on is known
+	 * from a source AWS vouches for (JoinSecretBinding): bind what
+	 * prepare made to it; regs carry node, instance_id and, in detail,
+	 * the instance's ARN; sets error on failure (NULL: nothing to bind). */
+	void (*bind)(struct backend_context *ctx, struct registration *regs,
+		     size_t count);
 	/* Controller: remove regs (in parallel); sets removed/error each. */
 	void (*remove)(struct backend_context *ctx, struct registration *regs,
 		       size_t count);

@@ -68,6 +68,9 @@ static int domain(struct backend_context *ctx, char *err, size_t errlen)
 	return 0;
 }
 
+/* The tag of a join secret naming the instance it is for. */
+#define AD_INSTANCE_TAG "slurm-identity:instance"
+
 static char *secret_name(const struct identity_conf *conf, const char *node)
 {
 	return xasprintf("slurm-identity/%s/join/%s", conf->cluster_name, node);
@@ -364,7 +367,10 @@ static void ad_prepare(struct backend_context *ctx, struct registration *regs,
 	if (nput)
 		sm_put_secrets(ctx->aws, puts, nput,
 			       ctx->conf->join_secret_kms_key,
-			       ctx->conf->cluster_name, ctx->deadline);
+			       ctx->conf->cluster_name,
+			       strcmp(ctx->conf->join_secret_binding, "none") != 0
+				       ? AD_INSTANCE_TAG : NULL,
+			       ctx->deadline);
 	for (i = 0; i < nput; i++) {
 		if (!puts[i].ok)
 			snprintf(regs[index[i]].error, sizeof(regs[index[i]].error),
@@ -394,6 +400,44 @@ out:
 	free(index);
 }
 
+/* Each node's join secret tagged with the instance it is for (its ARN
+ * in detail): the node role reads only a secret tagged with the instance
+ * its credentials come from. A secret gone meanwhile (the node joined)
+ * has nothing left to bind. */
+static void ad_bind(struct backend_context *ctx, struct registration *regs,
+		    size_t count)
+{
+	char **names = xcalloc(count + 1, sizeof(*names));
+	const char **values = xcalloc(count + 1, sizeof(*values));
+	char (*errs)[256] = xcalloc(count + 1, sizeof(*errs));
+	bool *gone = xcalloc(count + 1, sizeof(*gone));
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		names[i] = secret_name(ctx->conf, regs[i].node);
+		values[i] = regs[i].detail;
+	}
+	sm_tag_secrets(ctx->aws, (const char *const *)names, AD_INSTANCE_TAG,
+		       values, count, errs, gone, ctx->deadline);
+	for (i = 0; i < count; i++) {
+		if (errs[i][0])
+			snprintf(regs[i].error, sizeof(regs[i].error),
+				 "join secret %.80s not bound: %.150s", names[i],
+				 errs[i]);
+		else if (gone[i])
+			log_verbose("%s: ad: join secret %s already gone: nothing to bind",
+				    regs[i].node, names[i]);
+		else
+			log_info("%s: ad: join secret bound to %s", regs[i].node,
+				 regs[i].instance_id);
+		free(names[i]);
+	}
+	free(names);
+	free(values);
+	free(errs);
+	free(gone);
+}
+
 static const char *field(json_t *o, const char *key)
 {
 	const char *v = json_field(o, key);
@@ -403,23 +447,30 @@ static const char *field(json_t *o, const char *key)
 
 /* The join secret, waited for up to JoinSecretWait seconds: where the
  * controller prepares nodes while they boot (the watcher, a resume that
- * returns at once), a node may ask before it is there. 1: none. */
+ * returns at once), a node may ask before it is there. 1: none; 2: not
+ * readable by this instance (not bound to it yet, JoinSecretBinding). */
 static int wait_join_secret(struct backend_context *ctx, const char *name,
 			    struct secret **value, char *err, size_t errlen)
 {
 	double start = clock_monotonic();
 	double deadline = start + ctx->conf->join_secret_wait, pause = 1;
+	bool bound = strcmp(ctx->conf->join_secret_binding, "none") != 0;
 	int got;
 
 	if (ctx->deadline > 0 && ctx->deadline < deadline)
 		deadline = ctx->deadline;
 	for (;;) {
 		got = sm_get_secret(ctx->aws, name, value, err, errlen);
-		if (got != 1 || clock_monotonic() + pause > deadline)
+		/* Bound: until the controller tags it for this instance, the
+		 * node role may not read it. */
+		if (got < 0 && bound && strstr(err, "AccessDeniedException"))
+			got = 2;
+		if (got < 0 || got == 0 || clock_monotonic() + pause > deadline)
 			break;
 		if (pause == 1)
-			log_info("ad: join secret %s not there yet; waiting up to %d s (JoinSecretWait)",
-				 name, ctx->conf->join_secret_wait);
+			log_info("ad: join secret %s %s; waiting up to %d s (JoinSecretWait)",
+				 name, got == 2 ? "not bound to this instance yet" : "not there yet",
+				 ctx->conf->join_secret_wait);
 		clock_sleep(pause);
 		pause = pause * 2 > 5 ? 5 : pause * 2;
 	}
@@ -444,7 +495,12 @@ static int ad_register(struct backend_context *ctx,
 
 	memset(&d, 0, sizeof(d));
 	got = wait_join_secret(ctx, name, &value, err, sizeof(err));
-	if (got == 1) {
+	if (got == 2) {
+		snprintf(why, whylen, "join secret %s not bound to this instance after %d s (JoinSecretWait=, JoinSecretBinding=%s): does EC2 show this instance as the node's?",
+			 name, ctx->conf->join_secret_wait,
+			 ctx->conf->join_secret_binding);
+		goto out;
+	} else if (got == 1) {
 		snprintf(why, whylen, "no join secret %s after %d s (JoinSecretWait): is slurm-identity-resume ResumeProgram, or slurm-identity watch running?",
 			 name, ctx->conf->join_secret_wait);
 		goto out;
@@ -548,6 +604,11 @@ static void ad_check_settings(const struct identity_conf *conf,
 		if (strcmp(conf->ldap_ca_file, system_ca_bundles[i]) == 0)
 			r->warn("LdapCaFile=%s is the whole system CA bundle: any public CA can vouch for the domain controller; set LdapCaFile= to the domain's own CA",
 			     conf->ldap_ca_file);
+	if (strcmp(conf->join_secret_binding, "none") == 0)
+		r->warn("JoinSecretBinding=none: every node of the cluster may read a sibling's join secret while it exists; JoinSecretBinding=nodeaddr (NodeAddr is the instance's private IP, as ParallelCluster sets it) or tag:KEY binds each to its instance");
+	else
+		r->pass("ad: join secrets bound to their instances (JoinSecretBinding=%s)",
+			conf->join_secret_binding);
 }
 
 static void check_parameters(struct aws_client *c,
@@ -756,6 +817,13 @@ static void ad_policy(const struct identity_conf *conf, enum policy_role role,
 	} else {
 		iam_statement(statements, "SlurmIdentityJoinSecretRead",
 			      node_secrets, iam_one(secrets));
+		/* Bound: only the instance the controller tagged the secret
+		 * for (JoinSecretBinding), by the instance its credentials
+		 * came from, as AWS says it. */
+		if (strcmp(conf->join_secret_binding, "none") != 0)
+			iam_condition(statements, "StringEquals",
+				      "aws:ResourceTag/" AD_INSTANCE_TAG,
+				      json_string("${ec2:SourceInstanceARN}"));
 		if (conf->join_secret_kms_key)
 			iam_key_statement(statements, "SlurmIdentityJoinSecretKey",
 					  decrypt, region, account,
@@ -787,6 +855,7 @@ const struct backend ad_backend = {
 	.id_key = "ad.id",
 	.list = ad_list,
 	.prepare = ad_prepare,
+	.bind = ad_bind,
 	.remove = ad_remove,
 	.register_node = ad_register,
 	.validate = ad_validate,

@@ -150,7 +150,7 @@ static void check_slurm_user(const struct program *p)
 	int before = failures;
 
 	/* No slurm.conf here (a node, or a test): nothing to ask. */
-	if (access(conf->slurm_conf, R_OK) < 0)
+	if (!libslurm_conf_here(NULL, 0))
 		return;
 	if (ctld_slurm_user(&uid, name, sizeof(name), err, sizeof(err)) < 0) {
 		warn("cannot ask slurmctld for SlurmUser (%s): ownership of StateDir and readability of the files not checked",
@@ -214,7 +214,7 @@ static void check_setup(const struct program *p)
 	const char *rk, *sk;
 	pid_t watcher;
 
-	if (access(p->conf.slurm_conf, R_OK) < 0)
+	if (!libslurm_conf_here(NULL, 0))
 		return;
 	if (ctld_power_programs(resume, sizeof(resume), suspend, sizeof(suspend),
 				err, sizeof(err)) < 0) {
@@ -307,7 +307,7 @@ int check_run(const char *conf_path, int verbose)
 		else
 			pass("ec2: DescribeInstances allowed");
 		check_slurm_user(&prog);
-		if (access(prog.conf.slurm_conf, R_OK) == 0)
+		if (libslurm_conf_here(NULL, 0))
 			check_ha(&prog.conf, &report);
 	}
 out:

@@ -77,6 +77,7 @@ static const struct key_spec keys[] = {
 	{ "JoinSecretKmsKeyId", VALUE_STRING, FIELD(join_secret_kms_key), 0, 0 },
 	{ "SsmOnlineTimeout", VALUE_INT, FIELD(ssm_online_timeout), 1, 3600 },
 	{ "JoinSecretWait", VALUE_INT, FIELD(join_secret_wait), 0, 3600 },
+	{ "JoinSecretBinding", VALUE_STRING, FIELD(join_secret_binding), 0, 0 },
 	{ "SsmRegistrationFile", VALUE_PATH, FIELD(ssm_registration_file), 0, 0 },
 	{ "SsmActivationIds", VALUE_STRING, FIELD(ssm_activation_ids), 0, 0 },
 	{ "DomainPasswordKmsKeyId", VALUE_STRING,
@@ -93,6 +94,30 @@ static const struct key_spec keys[] = {
 	{ "WatchPeriod", VALUE_INT, FIELD(watch_period), 1, 3600 },
 	{ "WatchSweepPeriod", VALUE_INT, FIELD(watch_sweep_period), 10, 86400 },
 };
+
+/* none, nodeaddr, or tag:KEY: an EC2 tag the cloud's launcher sets to the
+ * node's name, which a node cannot set on itself (not aws:, not ours). */
+static int join_binding_check(const char *v, char *err, size_t errlen,
+			      const char *path)
+{
+	const char *key = v + 4, *c;
+
+	if (strcmp(v, "none") == 0 || strcmp(v, "nodeaddr") == 0)
+		return 0;
+	if (strncmp(v, "tag:", 4) == 0 && *key && strlen(key) <= 127 &&
+	    strncmp(key, "aws:", 4) != 0 &&
+	    strncmp(key, "slurm-identity:", 15) != 0) {
+		for (c = key; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == ',')
+				break;
+		if (!*c)
+			return 0;
+	}
+	snprintf(err, errlen,
+		 "%s: JoinSecretBinding=%s: use none, nodeaddr or tag:KEY (KEY a tag the cloud's launcher sets to the node name; not aws: or slurm-identity:, which nodes may set on themselves)",
+		 path, v);
+	return -1;
+}
 
 char *config_expand_node(const char *pattern, const char *node)
 {
@@ -133,6 +158,7 @@ void config_init(struct identity_conf *conf)
 	conf->adcli_path = xstrdup(ADCLI_PATH);
 	conf->ldap_ca_file = xstrdup("/etc/ssl/certs/ca-certificates.crt");
 	conf->ldap_tls_reqcert = xstrdup("demand");
+	conf->join_secret_binding = xstrdup("none");
 	conf->host_keytab = xstrdup("/etc/krb5.keytab");
 	conf->ssm_online_timeout = 60;
 	conf->join_secret_wait = 60;
@@ -468,6 +494,8 @@ int config_load(struct identity_conf *conf, const char *path, char *err,
 			goto out;
 		}
 	}
+	if (join_binding_check(conf->join_secret_binding, err, errlen, path) < 0)
+		goto out;
 	if (strcmp(conf->ldap_tls_reqcert, "demand") != 0 &&
 	    strcmp(conf->ldap_tls_reqcert, "hard") != 0 &&
 	    strcmp(conf->ldap_tls_reqcert, "try") != 0 &&

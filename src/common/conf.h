@@ -51,6 +51,9 @@ struct identity_conf {
 
 	int ssm_online_timeout;	/* node: seconds to wait for the agent */
 	int join_secret_wait;	/* node: seconds to wait for its join secret */
+	/* How a join secret is bound to the instance it is for: none,
+	 * nodeaddr (Slurm's NodeAddr is its private IP), tag:KEY. */
+	char *join_secret_binding;
 	char *ssm_registration_file;	/* a hybrid node's agent registration */
 	char *ssm_activation_ids;	/* comma list: this cluster's hybrid
 					 * activations; NULL: none */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
@@ -16,6 +18,19 @@
 #include "xmalloc.h"
 
 static bool initialized;
+
+bool libslurm_conf_here(char *path, size_t pathlen)
+{
+	const char *conf = getenv("SLURM_CONF");
+	struct stat st;
+
+	if (!conf || !*conf)
+		conf = SLURM_CONF_DIR "/slurm.conf";
+	if (path && pathlen)
+		snprintf(path, pathlen, "%s", conf);
+	return stat(conf, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(conf, R_OK) == 0;
+}
 
 void libslurm_open(void)
 {
@@ -124,6 +139,8 @@ static void set_fill(struct slurm_node_set *set, const node_info_msg_t *msg)
 		n->drained = st & NODE_STATE_DRAIN;
 		n->down = (st & NODE_STATE_BASE) == NODE_STATE_DOWN;
 		describe_state(st, n->state, sizeof(n->state));
+		snprintf(n->addr, sizeof(n->addr), "%s",
+			 ni->node_addr ? ni->node_addr : "");
 		compat_node_instance(ni, n->instance_id, sizeof(n->instance_id),
 				     n->instance_type, sizeof(n->instance_type));
 		n->extra = xstrdup(ni->extra ? ni->extra : "");

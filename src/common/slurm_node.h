@@ -24,6 +24,7 @@ struct slurm_node {
 	char state[64];		/* Slurm's own name for the state */
 	char instance_id[32];	/* InstanceId (23.11+), "" if none */
 	char instance_type[32];	/* InstanceType (23.11+), "" if none */
+	char addr[64];		/* NodeAddr, as slurmctld has it */
 	char *extra;
 	char *reason;
 	char *comment;		/* "identity: ..." after a failure of ours */
@@ -36,6 +37,11 @@ struct slurm_node_set {
 	time_t last_update;	/* slurmctld's time of the listing, 0: none */
 };
 
+/* Is there a slurm.conf here for libslurm to read (SLURM_CONF, else the
+ * default): a readable regular file? libslurm ends the process on one it
+ * cannot read or parse (SLURM_CONF=/dev/null, as tests and nodes set it);
+ * path (may be NULL) gets the file looked at. */
+bool libslurm_conf_here(char *path, size_t pathlen);
 /* slurm_init() once per process, with SLURM_CONF from the environment. */
 void libslurm_open(void);
 void libslurm_close(void);

@@ -11,6 +11,7 @@
 #include "common/aws/clock.h"
 #include "common/ctld_ha.h"
 #include "common/log.h"
+#include "common/slurm_node.h"
 #include "fence.h"
 
 /* Slurm's heartbeat is read at most this often (seconds). */
@@ -26,13 +27,9 @@ static char said[512] = "one SlurmctldHost";
 
 void fence_init(void)
 {
-	const char *conf = getenv("SLURM_CONF");
-	char err[512];
+	char conf[4096], err[512];
 
-	if (!conf)
-		conf = SLURM_CONF_DIR "/slurm.conf";
-	/* libslurm ends the process on a slurm.conf it cannot read. */
-	if (access(conf, R_OK) < 0) {
+	if (!libslurm_conf_here(conf, sizeof(conf))) {
 		log_verbose("no %s to read: acting as the one controller", conf);
 		return;
 	}

@@ -24,6 +24,7 @@
 #include "common/slurm_node.h"
 #include "common/xmalloc.h"
 #include "batch_plan.h"
+#include "bind.h"
 #include "controller.h"
 #include "fence.h"
 #include "queue.h"
@@ -35,6 +36,10 @@
 #define RETRY_FIRST 5.0
 #define RETRY_MAX_PAUSE 60.0
 #define RETRY_ROUNDS 35
+/* Join secrets are bound as their instances show up in EC2: a look every
+ * BIND_PAUSE s, for BIND_ROUNDS looks after the last node came. */
+#define BIND_PAUSE 2.0
+#define BIND_ROUNDS 300
 
 #define LOCK_NAME ".worker.lock"
 /* A worker started as its host's slurmctld takes control waits this long
@@ -180,7 +185,8 @@ static void deregister(struct program *prog, struct node_list *nodes,
  * each node's record and the log, and goes into failed: tried again while
  * the node is still coming up; its join waits JoinSecretWait for it. */
 static void prepare(struct program *prog, const struct node_list *nodes,
-		    const double *since, struct node_list *failed)
+		    const double *since, struct node_list *failed,
+		    struct node_list *bind)
 {
 	struct controller ctl;
 	struct aws_client *aws = NULL;
@@ -196,6 +202,20 @@ static void prepare(struct program *prog, const struct node_list *nodes,
 	seed_rates(prog, aws);
 	controller_init(&ctl, &prog->conf, aws, 0);
 	controller_resume(&ctl, nodes, since, failed);
+	/* Prepared: their join secrets wait to be bound to their instances
+	 * (JoinSecretBinding), which are booting now. */
+	if (bind && controller_binds(&ctl)) {
+		struct name_set bad;
+		size_t i, k;
+
+		name_set_init(&bad);
+		for (i = before; i < failed->count; i++)
+			name_set_add(&bad, failed->names[i], 0);
+		for (i = 0; i < nodes->count; i++)
+			if (!name_set_find(&bad, nodes->names[i], &k))
+				node_list_add(bind, nodes->names[i]);
+		name_set_free(&bad);
+	}
 	controller_free(&ctl);
 	if (failed->count > before)
 		log_info("%zu node(s) prepared in %.1f s, %zu failed (see above; tried again while they come up)",
@@ -214,15 +234,12 @@ static void still_coming_up(struct node_list *nodes)
 {
 	struct slurm_node_set slurm = { 0 };
 	struct node_list keep = { NULL, 0 };
-	const char *conf = getenv("SLURM_CONF");
-	char err[512];
+	char conf[4096], err[512];
 	size_t i;
 
 	if (!nodes->count)
 		return;
-	if (!conf)
-		conf = SLURM_CONF_DIR "/slurm.conf";
-	if (access(conf, R_OK) < 0) {
+	if (!libslurm_conf_here(conf, sizeof(conf))) {
 		log_error("%zu preparation(s) not tried again: no %s to ask Slurm whether the nodes still come up",
 			  nodes->count, conf);
 		node_list_free(nodes);
@@ -253,14 +270,36 @@ static void still_coming_up(struct node_list *nodes)
  * nodes resumed after their removal was queued (batch_plan.h). Removals
  * left pending go into pending, failed preparations into failed. */
 static void do_pass(struct program *prog, struct batch_plan *plan,
-		    struct node_list *pending, struct node_list *failed)
+		    struct node_list *pending, struct node_list *failed,
+		    struct node_list *bind)
 {
 	if (plan->prepare_first.count)
-		prepare(prog, &plan->prepare_first, plan->first_since, failed);
+		prepare(prog, &plan->prepare_first, plan->first_since, failed,
+			bind);
 	if (plan->remove.count)
 		deregister(prog, &plan->remove, pending);
 	if (plan->prepare_after.count)
-		prepare(prog, &plan->prepare_after, plan->after_since, failed);
+		prepare(prog, &plan->prepare_after, plan->after_since, failed,
+			bind);
+}
+
+/* One round of binding join secrets to their instances; what is left
+ * stays in bind. */
+static void bind_round(struct program *prog, struct node_list *bind)
+{
+	struct controller ctl;
+	struct node_list left = { NULL, 0 };
+	struct aws_client *aws;
+	char err[1024];
+
+	aws = program_aws(prog, err, sizeof(err));
+	if (!aws)
+		log_error("aws: %s", err);
+	controller_init(&ctl, &prog->conf, aws, 0);
+	controller_bind(&ctl, bind, &left);
+	controller_free(&ctl);
+	node_list_free(bind);
+	*bind = left;
 }
 
 /* The batches read are done; -1 if one could not be removed. */
@@ -286,8 +325,9 @@ static int worker_run(struct program *prog, int lock_fd)
 {
 	const char *state_dir = prog->conf.state_dir;
 	struct node_list retry = { NULL, 0 }, retry_prep = { NULL, 0 };
-	double retry_at = 0;
-	int rounds = 0;
+	struct node_list bind = { NULL, 0 };
+	double retry_at = 0, bind_at = 0;
+	int rounds = 0, bind_rounds = 0;
 	bool stuck = false;
 
 	/* Every line of the worker says so once, whatever it logs. */
@@ -334,7 +374,13 @@ static int worker_run(struct program *prog, int lock_fd)
 		if (take_batches(state_dir, &plan, &names, &count) < 0)
 			stuck = true;
 		batch_plan_finish(&plan);
-		do_pass(prog, &plan, &pending, &failed);
+		{
+			size_t had = bind.count;
+
+			do_pass(prog, &plan, &pending, &failed, &bind);
+			if (bind.count > had)
+				bind_rounds = 0;
+		}
 		if (fence_lost()) {
 			/* This host's slurmctld lost control during the pass:
 			 * its batches stay whole, for the controller in
@@ -348,6 +394,7 @@ static int worker_run(struct program *prog, int lock_fd)
 			node_list_free(&failed);
 			node_list_free(&retry);
 			node_list_free(&retry_prep);
+			node_list_free(&bind);
 			break;
 		}
 		/* Removed only once their nodes are done (or journaled as
@@ -383,15 +430,30 @@ static int worker_run(struct program *prog, int lock_fd)
 		} else if (retry.count == 0 && retry_prep.count == 0) {
 			rounds = 0;
 		}
-		if (retry.count || retry_prep.count) {
+		if (bind.count && clock_monotonic() >= bind_at && fence_holds()) {
+			bind_round(prog, &bind);
+			bind_at = clock_monotonic() + BIND_PAUSE;
+			if (bind.count && ++bind_rounds > BIND_ROUNDS) {
+				char *hl = node_list_compress(&bind);
+
+				log_error("%s: no instance to bind the join secret to after %d rounds; left unbound (their joins drain)",
+					  hl, BIND_ROUNDS);
+				free(hl);
+				node_list_free(&bind);
+			}
+		}
+		if (retry.count || retry_prep.count || bind.count) {
+			double wake = retry.count || retry_prep.count ? retry_at : bind_at;
+
 			/* Wake now and then to take new batches as they come. */
-			clock_sleep(retry_at - clock_monotonic() > 1 ? 1
-								  : retry_at - clock_monotonic());
+			clock_sleep(wake - clock_monotonic() > 1 ? 1
+								 : wake - clock_monotonic());
 			if (!fence_holds()) {
 				log_info("%s: stopping; what is left is the controller in control's",
 					 fence_why());
 				node_list_free(&retry);
 				node_list_free(&retry_prep);
+				node_list_free(&bind);
 				break;
 			}
 			continue;
@@ -532,7 +594,7 @@ size_t worker_drain_once(struct program *prog, size_t *drained)
 			 plan.count);
 		/* The worker's work, in this process: its lines say so. */
 		log_set_context("worker");
-		do_pass(prog, &plan, &pending, &failed);
+		do_pass(prog, &plan, &pending, &failed, NULL);
 		log_set_context(NULL);
 		*drained = plan.count;
 	}

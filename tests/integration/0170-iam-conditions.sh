@@ -51,6 +51,13 @@ for role in controller node; do
 	ok $? "the $role policy is valid JSON"
 done
 
+# The same with each join secret bound to its instance.
+sed 's/^JoinSecretKmsKeyId=.*/&\nJoinSecretBinding=nodeaddr/' "$D/identity.conf" >"$D/bound.conf"
+SLURM_CONF=/dev/null AWS_EC2_METADATA_DISABLED=true \
+	"$top_builddir/slurm-identity" -c "$D/bound.conf" policy \
+	--role node --account $account >"$D/bound.json" 2>"$D/bound.err"
+ok $? "policy --role node with JoinSecretBinding=nodeaddr" || sed 's/^/# /' "$D/bound.err"
+
 # Another policy attached beside the node's (ReadOnlyAccess, say): the
 # explicit Deny on the domain password must hold against it.
 cat >"$D/broad-read.json" <<'EOF'
@@ -136,6 +143,15 @@ c Allowed node "$node" kms:Decrypt "$key/$secret_key" "$(via secretsmanager)" "n
 c Denied node "$node" kms:Decrypt "$key/$secret_key" "{\"kms:CallerAccount\": \"$account\"}" "node: kms:Decrypt of the join-secret key not via Secrets Manager"
 c Denied node "$node" kms:Decrypt "$key/$password_key" "$(via ssm)" "node: kms:Decrypt of the password key via SSM"
 c Denied node "$node" kms:GenerateDataKey "$key/$secret_key" "$(via secretsmanager)" "node: kms:GenerateDataKey (the controller's)"
+# Bound join secrets (JoinSecretBinding): only the one tagged with the
+# instance the credentials come from.
+bound_to() { printf '"aws:ResourceTag/slurm-identity:instance": "%s"' "$1"; }
+for a in GetSecretValue DeleteSecret; do
+	c Allowed bound "$node" secretsmanager:$a "$secret:slurm-identity/$cluster/join/n1-AbCdEf" "{$src_i, $(bound_to "$instance/$node_i")}" "bound node: secretsmanager:$a on the join secret bound to its instance"
+	c Denied bound "$node" secretsmanager:$a "$secret:slurm-identity/$cluster/join/n2-AbCdEf" "{$src_i, $(bound_to "$instance/i-0fedcba9876543210")}" "bound node: secretsmanager:$a on a sibling's bound join secret"
+done
+c Denied bound "$node" secretsmanager:GetSecretValue "$secret:slurm-identity/$cluster/join/n2-AbCdEf" "{$src_i}" "bound node: secretsmanager:GetSecretValue on a join secret not bound yet"
+c Denied bound "$node" secretsmanager:GetSecretValue "$secret:slurm-identity/$cluster/join/n1-AbCdEf" "{$src_i, $(bound_to none)}" "bound node: secretsmanager:GetSecretValue on a join secret unbound for its next life"
 # SSM: the agent's core calls, the Online wait, its own tags.
 c Allowed node "$node" ssm:UpdateInstanceInformation "$instance/$node_i" "{$src_i}" "node: ssm:UpdateInstanceInformation (agent core)"
 c Allowed node "$node" ssmmessages:CreateControlChannel '*' "{$src_i}" "node: ssmmessages:CreateControlChannel (agent core)"
@@ -169,7 +185,8 @@ c Denied node "$node" ssm:PutParameter "$param/hpc/ad/join-password" "{$src_i}" 
 start=$(date +%s.%N)
 node "$top_srcdir/tests/iam/evaluate.mjs" --dir "$sim_dir" --account $account \
 	--policy controller="$D/controller.json" --policy node="$D/node.json" \
-	--policy broad="$D/broad-read.json" --wildcards controller,node <"$D/cases" >"$D/verdicts" 2>"$D/evaluate.err"
+	--policy broad="$D/broad-read.json" --policy bound="$D/bound.json" \
+	--wildcards controller,node <"$D/cases" >"$D/verdicts" 2>"$D/evaluate.err"
 rc=$?
 end=$(date +%s.%N)
 [ $rc -le 1 ] && [ "$(grep -c -E '^(PASS|FAIL)' "$D/verdicts")" = "$(grep -c . "$D/cases")" ]

@@ -231,4 +231,53 @@ names = [s["Name"] for p in sm.get_paginator("list_secrets").paginate() for s in
 sys.exit(1 if "slurm-identity/addeleg/join/n3" in names else 0)
 EOP
 ok $? "n3's join secret is gone from Secrets Manager"
+
+# Join secrets bound to their instances (JoinSecretBinding=tag:KEY, the
+# tag the cloud's launcher sets): n3's one instance gets its secret tagged
+# with its ARN, so the node policy's condition lets only that instance read
+# it (0170 evaluates that condition); n2, claimed by two instances, stays
+# unbound and the log says so.
+rm -f "$D/gate"
+BK_USER=svc-ou-admin BK_PASSWORD_PARAMETER=/addeleg/ad/svc-ou-admin-password \
+	backends_conf ad DebugLevel=verbose JoinSecretBinding=tag:test:node
+read -r i3 i2a i2b <<<"$("$py" - <<'EOP'
+import boto3, os
+ec2 = boto3.client("ec2", endpoint_url=os.environ["AWS_ENDPOINT_URL_EC2"], region_name="us-east-1")
+def run(node):
+    i = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    ec2.create_tags(Resources=[i], Tags=[{"Key": "test:node", "Value": node}])
+    return i
+print(run("n3"), run("n2"), run("n2"))
+EOP
+)"
+scontrol update nodename=n2,n3 state=power_up
+wait_for '[ "$(node_state n3)" = "idle#" ] && [ "$(node_state n2)" = "idle#" ]' 30
+: >"$log"
+"$top_builddir/slurm-identity-resume" 'n[2-3]' >/dev/null 2>&1
+wait_for "grep -q 'n3: ad: join secret bound to $i3' '$log'" 60
+ok $? "n3's join secret bound to its one instance ($i3)" || tail -5 "$log" | sed 's/^/# /'
+tags() {
+	"$py" - "$1" <<'EOP'
+import boto3, sys
+sm = boto3.client("secretsmanager", region_name="us-east-1")
+t = {x["Key"]: x["Value"] for x in sm.describe_secret(SecretId=sys.argv[1]).get("Tags", [])}
+print(t.get("slurm-identity:instance", "-"))
+EOP
+}
+[ "$(tags slurm-identity/addeleg/join/n3)" = "arn:aws:ec2:us-east-1:123456789012:instance/$i3" ]
+ok $? "its tag names that instance's ARN ($(tags slurm-identity/addeleg/join/n3))"
+wait_for "grep -q 'n2: 2 instances match tag:test:node=n2' '$log'" 30 &&
+	[ "$(tags slurm-identity/addeleg/join/n2)" = - ]
+ok $? "n2, claimed by two instances, stays unbound, said in the log ($(grep -o 'n2: 2 instances match [^(]*' "$log" | head -1))"
+# A resume again: the secret is unbound before its new value is written,
+# then bound again.
+: >"$log"
+"$top_builddir/slurm-identity-resume" n3 >/dev/null 2>&1
+wait_for "grep -q 'n3: ad: join secret bound to $i3' '$log'" 60 &&
+	[ "$(grep -o 'secretsmanager \(TagResource\|PutSecretValue\) ok' "$log" | awk '{print $2}' | tr '\n' ' ')" = "TagResource PutSecretValue TagResource " ]
+ok $? "a new life of n3: its secret unbound, then given its new value, then bound again ($(grep -o 'secretsmanager \(TagResource\|PutSecretValue\) ok' "$log" | awk '{print $2}' | tr '\n' ' '))"
+"$top_builddir/slurm-identity" check >"$D/check-bound.out" 2>&1
+grep -q "^ok: ad: join secrets bound to their instances (JoinSecretBinding=tag:test:node)" "$D/check-bound.out"
+ok $? "check says the secrets are bound"
+scontrol update nodename=n2,n3 state=power_down_force
 tap_done

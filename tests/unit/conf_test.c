@@ -94,12 +94,35 @@ int main(void)
 	tap_is_str(conf.state_dir, "/var/spool/slurm-identity",
 		   "default StateDir");
 	tap_ok(conf.backends == NULL, "no backends by default");
+	tap_is_str(conf.join_secret_binding, "none", "JoinSecretBinding is none by default");
 	tap_is_int(conf.ec2_not_found_grace, 600, "default Ec2NotFoundGrace is 600 s");
 	config_free(&conf);
 	tap_is_str(load_err("Ec2NotFoundGrace=-1\n", 0644),
 		   "identity.conf:1: Ec2NotFoundGrace: \"-1\" is not a whole number from 0 to 86400",
 		   "negative grace refused");
 
+	tap_is_str(load("JoinSecretBinding=nodeaddr\n", 0644, &conf), "",
+		   "JoinSecretBinding=nodeaddr accepted");
+	tap_is_str(conf.join_secret_binding, "nodeaddr", "JoinSecretBinding read");
+	config_free(&conf);
+	tap_is_str(load("JoinSecretBinding=tag:launcher:node\n", 0644, &conf), "",
+		   "JoinSecretBinding=tag:KEY accepted");
+	config_free(&conf);
+	{
+		static const char *const bad[] = { "tag:slurm-identity:node",
+			"tag:aws:autoscaling", "tag:", "ip", NULL };
+		char text[128];
+		size_t i;
+
+		for (i = 0; bad[i]; i++) {
+			const char *e;
+
+			snprintf(text, sizeof(text), "JoinSecretBinding=%s\n", bad[i]);
+			e = load_err(text, 0644);
+			tap_ok(e && strstr(e, "use none, nodeaddr or tag:KEY"),
+			       "JoinSecretBinding=%s refused (%s)", bad[i], e ? e : "accepted");
+		}
+	}
 	tap_is_str(load_err("Bogus=1\n", 0644),
 		   "identity.conf:1: unknown key \"Bogus\"", "unknown key");
 	tap_is_str(load_err("\n\nMaxConcurrency=0\n", 0644),

@@ -16,6 +16,8 @@
 #define EC2_IN_FLIGHT 4
 /* A batch of 200 ids fits one page; this many means EC2 keeps paging. */
 #define EC2_MAX_PAGES 1000
+/* Values per DescribeInstances filter (EC2 takes up to 200). */
+#define EC2_FILTER_VALUES 200
 
 bool ec2_instance_id_valid(const char *id)
 {
@@ -60,6 +62,18 @@ static int add_instance(const struct xml_node *item, void *arg)
 	snprintf(in->id, sizeof(in->id), "%s", id);
 	snprintf(in->state, sizeof(in->state), "%s", state ? state : "unknown");
 	snprintf(in->private_ip, sizeof(in->private_ip), "%s", ip ? ip : "");
+	if (s->tag_key) {
+		const struct xml_node *tags = xml_child(item, "tagSet"), *t;
+
+		for (t = tags ? tags->children : NULL; t; t = t->next) {
+			const char *k = xml_path_text(t, "key");
+			const char *v = xml_path_text(t, "value");
+
+			if (k && v && strcmp(k, s->tag_key) == 0)
+				snprintf(in->tag_value, sizeof(in->tag_value),
+					 "%s", v);
+		}
+	}
 	return 0;
 }
 
@@ -109,6 +123,34 @@ static bool take_missing(struct ec2_instance_set *s, const char *message,
 		}
 	}
 	return any;
+}
+
+/* One page of a listing: call sent from *token's page on, and *token
+ * replaced by the next page's (NULL after the last). The reply must hold
+ * list (as a child, or streamed: *found), or it is "could not look", not
+ * "none". 1: more pages, 0: the last, -1 with err. The call is freed. */
+static int read_page(struct aws_client *c, struct aws_call *call,
+		     const char *list, const bool *found, char **token,
+		     char *err, size_t errlen)
+{
+	const char *next;
+	int rc = -1;
+
+	if (*token)
+		aws_call_param(call, "NextToken", *token);
+	free(*token);
+	*token = NULL;
+	if (aws_perform_one(c, call) < 0) {
+		aws_call_error(call, err, errlen);
+	} else if (found ? !*found : !xml_child(call->xml, list)) {
+		snprintf(err, errlen, "ec2 %s: no %s in reply", call->action, list);
+	} else {
+		next = next_token(call);
+		*token = next ? xstrdup(next) : NULL;
+		rc = *token ? 1 : 0;
+	}
+	aws_call_free(call);
+	return rc;
 }
 
 struct batch {
@@ -228,6 +270,55 @@ out:
 	return rc;
 }
 
+int ec2_find_instances(struct aws_client *c, const char *filter,
+		       const char *const *values, size_t n,
+		       struct ec2_instance_set *out, char *err, size_t errlen)
+{
+	size_t first, j;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(filter, "tag:", 4) == 0)
+		out->tag_key = filter + 4;
+	for (first = 0; first < n && rc == 0; first += EC2_FILTER_VALUES) {
+		char *token = NULL;
+		int page;
+
+		for (page = 0; page < EC2_MAX_PAGES; page++) {
+			struct xml_each each;
+			struct aws_call *call;
+			char key[40];
+
+			memset(&each, 0, sizeof(each));
+			call = describe_call(out, &each);
+
+			aws_call_param(call, "Filter.1.Name", filter);
+			for (j = first; j < n && j < first + EC2_FILTER_VALUES; j++) {
+				snprintf(key, sizeof(key), "Filter.1.Value.%zu",
+					 j - first + 1);
+				aws_call_param(call, key, values[j]);
+			}
+			aws_call_param(call, "Filter.2.Name", "instance-state-name");
+			aws_call_param(call, "Filter.2.Value.1", "pending");
+			aws_call_param(call, "Filter.2.Value.2", "running");
+			rc = read_page(c, call, "reservationSet", NULL, &token, err,
+				       errlen);
+			if (rc <= 0)
+				break;
+		}
+		free(token);
+		if (rc > 0) {
+			snprintf(err, errlen, "ec2 DescribeInstances: still paging after %d pages",
+				 EC2_MAX_PAGES);
+			rc = -1;
+		}
+	}
+	out->tag_key = NULL;	/* the caller's string */
+	if (rc < 0)
+		ec2_instance_set_free(out);
+	return rc;
+}
+
 int ec2_probe(struct aws_client *c, char *err, size_t errlen)
 {
 	struct aws_call *call = aws_call_query(&aws_ec2, "DescribeInstances");
@@ -279,7 +370,6 @@ int ec2_list_tags(struct aws_client *c, const char *key, const char *value,
 	for (page = 0; page < 100000; page++) {
 		struct aws_call *call = aws_call_query(&aws_ec2, "DescribeTags");
 		struct xml_each each = { "tagSet", add_tag, out, false };
-		const char *next;
 
 		call->xml_each = &each;
 		aws_call_param(call, "Filter.1.Name", "resource-type");
@@ -291,29 +381,15 @@ int ec2_list_tags(struct aws_client *c, const char *key, const char *value,
 			aws_call_param(call, "Filter.3.Value.1", value);
 		}
 		aws_call_param(call, "MaxResults", "1000");
-		if (token)
-			aws_call_param(call, "NextToken", token);
-		if (aws_perform_one(c, call) < 0) {
-			aws_call_error(call, err, errlen);
-			aws_call_free(call);
-			rc = -1;
-			break;
-		}
-		if (!each.found) {
-			/* Not "no instances": could not look. */
-			snprintf(err, errlen, "ec2 DescribeTags: no tagSet in reply");
-			aws_call_free(call);
-			rc = -1;
-			break;
-		}
-		next = next_token(call);
-		free(token);
-		token = next ? xstrdup(next) : NULL;
-		aws_call_free(call);
-		if (!token)
+		rc = read_page(c, call, "tagSet", &each.found, &token, err, errlen);
+		if (rc <= 0)
 			break;
 	}
 	free(token);
+	if (rc > 0) {
+		snprintf(err, errlen, "ec2 DescribeTags: still paging after %d pages", page);
+		rc = -1;
+	}
 	if (rc < 0)
 		ec2_tag_set_free(out);
 	return rc;

@@ -89,7 +89,7 @@ static void record(struct sm_put *it, struct aws_call *call)
 
 size_t sm_put_secrets(struct aws_client *c, struct sm_put *items, size_t n,
 		      const char *kms_key, const char *tag_cluster,
-		      double deadline)
+		      const char *unbind_tag, double deadline)
 {
 	struct aws_call **calls = xcalloc(n + 1, sizeof(*calls));
 	size_t *which = xcalloc(n + 1, sizeof(*which));
@@ -105,11 +105,41 @@ size_t sm_put_secrets(struct aws_client *c, struct sm_put *items, size_t n,
 
 		record(&items[i], calls[i]);
 		aws_call_free(calls[i]);
-		if (exists) {
-			which[k] = i;
-			calls[k++] = put_call("PutSecretValue", &items[i], NULL, NULL);
-		}
+		if (exists)
+			which[k++] = i;
 	}
+	/* Unbound before the new value is written: the instance of the
+	 * secret's last life must not read this one's. */
+	if (k && unbind_tag) {
+		const char **names = xcalloc(k + 1, sizeof(*names));
+		const char **none = xcalloc(k + 1, sizeof(*none));
+		char (*errs)[256] = xcalloc(k + 1, sizeof(*errs));
+		size_t kept = 0;
+
+		for (i = 0; i < k; i++) {
+			names[i] = items[which[i]].name;
+			none[i] = "none";
+		}
+		sm_tag_secrets(c, names, unbind_tag, none, k, errs, NULL,
+			       deadline);
+		for (i = 0; i < k; i++) {
+			if (errs[i][0]) {
+				items[which[i]].ok = false;
+				snprintf(items[which[i]].error,
+					 sizeof(items[which[i]].error),
+					 "not unbound before its new value: %.200s",
+					 errs[i]);
+			} else {
+				which[kept++] = which[i];
+			}
+		}
+		k = kept;
+		free(names);
+		free(none);
+		free(errs);
+	}
+	for (i = 0; i < k; i++)
+		calls[i] = put_call("PutSecretValue", &items[which[i]], NULL, NULL);
 	if (k)
 		aws_perform(c, calls, k, deadline);
 	for (i = 0; i < k; i++) {
@@ -169,25 +199,21 @@ out:
 	return rc;
 }
 
-size_t sm_delete_secrets(struct aws_client *c, const char *const *names,
-			 size_t n, char (*errors)[256], double deadline)
+/* Calls on secrets, done: a secret that does not exist counts as done
+ * (gone[i] says so, when not NULL); errors[i] (when not NULL) gets each
+ * failure, "" if none. Frees calls; returns how many failed. */
+static size_t finish_calls(struct aws_call **calls, size_t n,
+			   char (*errors)[256], bool *gone)
 {
-	struct aws_call **calls = xcalloc(n + 1, sizeof(*calls));
 	size_t i, failed = 0;
 
 	for (i = 0; i < n; i++) {
-		json_t *input = json_object();
+		bool missing = calls[i]->status == AWS_CALL_SERVICE_ERROR &&
+			       strcmp(calls[i]->code, "ResourceNotFoundException") == 0;
+		bool ok = calls[i]->status == AWS_CALL_OK || missing;
 
-		json_object_set_new(input, "SecretId", json_string(names[i]));
-		json_object_set_new(input, "ForceDeleteWithoutRecovery", json_true());
-		calls[i] = aws_call_json(&aws_secretsmanager, "DeleteSecret", input);
-	}
-	aws_perform(c, calls, n, deadline);
-	for (i = 0; i < n; i++) {
-		bool ok = calls[i]->status == AWS_CALL_OK ||
-			  (calls[i]->status == AWS_CALL_SERVICE_ERROR &&
-			   strcmp(calls[i]->code, "ResourceNotFoundException") == 0);
-
+		if (gone)
+			gone[i] = missing;
 		if (errors) {
 			errors[i][0] = '\0';
 			if (!ok)
@@ -198,4 +224,43 @@ size_t sm_delete_secrets(struct aws_client *c, const char *const *names,
 	}
 	free(calls);
 	return failed;
+}
+
+size_t sm_tag_secrets(struct aws_client *c, const char *const *names,
+		      const char *key, const char *const *values, size_t n,
+		      char (*errors)[256], bool *gone, double deadline)
+{
+	struct aws_call **calls = xcalloc(n + 1, sizeof(*calls));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_t *input = json_object(), *tags = json_array(),
+		       *tag = json_object();
+
+		json_object_set_new(tag, "Key", json_string(key));
+		json_object_set_new(tag, "Value", json_string(values[i]));
+		json_array_append_new(tags, tag);
+		json_object_set_new(input, "SecretId", json_string(names[i]));
+		json_object_set_new(input, "Tags", tags);
+		calls[i] = aws_call_json(&aws_secretsmanager, "TagResource", input);
+	}
+	aws_perform(c, calls, n, deadline);
+	return finish_calls(calls, n, errors, gone);
+}
+
+size_t sm_delete_secrets(struct aws_client *c, const char *const *names,
+			 size_t n, char (*errors)[256], double deadline)
+{
+	struct aws_call **calls = xcalloc(n + 1, sizeof(*calls));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_t *input = json_object();
+
+		json_object_set_new(input, "SecretId", json_string(names[i]));
+		json_object_set_new(input, "ForceDeleteWithoutRecovery", json_true());
+		calls[i] = aws_call_json(&aws_secretsmanager, "DeleteSecret", input);
+	}
+	aws_perform(c, calls, n, deadline);
+	return finish_calls(calls, n, errors, NULL);
 }

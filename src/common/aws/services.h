@@ -37,6 +37,7 @@ struct ec2_instance {
 	char id[32];
 	char state[32];		/* pending, running, terminated, ... */
 	char private_ip[64];
+	char tag_value[128];	/* the set's tag_key, when it names one */
 };
 struct ec2_instance_set {
 	struct ec2_instance *items;
@@ -44,6 +45,7 @@ struct ec2_instance_set {
 	size_t cap;
 	char **missing;		/* ids EC2 says do not exist */
 	size_t missing_count;
+	const char *tag_key;	/* ec2_find_instances by a tag: its key */
 };
 /* Describe the given ids in batches, a few batches in parallel, each
  * reply read an instance at a time. Ids EC2 does not know land in missing
@@ -85,6 +87,11 @@ void ec2_tags(struct aws_client *c, bool create, struct instance_call *items,
 	      size_t n, const char *const *keys, const char *const *values,
 	      size_t ntags, double deadline);
 /* One page of DescribeInstances with MaxResults=5: a reachability probe. */
+/* The pending and running instances whose filter (a DescribeInstances
+ * filter name: "private-ip-address", "tag:KEY") is one of values. */
+int ec2_find_instances(struct aws_client *c, const char *filter,
+		       const char *const *values, size_t n,
+		       struct ec2_instance_set *out, char *err, size_t errlen);
 int ec2_probe(struct aws_client *c, char *err, size_t errlen);
 void ec2_instance_set_free(struct ec2_instance_set *s);
 bool ec2_instance_id_valid(const char *id);
@@ -138,11 +145,19 @@ struct sm_put {
 	char error[256];
 };
 /* Create each secret, or give it a new value if it exists; in parallel.
+ * An existing secret first has unbind_tag (if not NULL) set to "none", so
+ * whatever it was bound to cannot read its new value.
  * kms_key may be NULL (the account's aws/secretsmanager key). Returns how
  * many failed. */
 size_t sm_put_secrets(struct aws_client *c, struct sm_put *items, size_t n,
 		      const char *kms_key, const char *tag_cluster,
-		      double deadline);
+		      const char *unbind_tag, double deadline);
+/* Set tag key to values[i] on secret names[i], in parallel; errors[i]
+ * gets each failure ("" if done; a secret that no longer exists is done,
+ * with *gone[i] set when gone is not NULL). Returns how many failed. */
+size_t sm_tag_secrets(struct aws_client *c, const char *const *names,
+		      const char *key, const char *const *values, size_t n,
+		      char (*errors)[256], bool *gone, double deadline);
 /* GetSecretValue: 0 with *value set, 1 if there is no such secret, -1. */
 int sm_get_secret(struct aws_client *c, const char *name,
 		  struct secret **value, char *err, size_t errlen);
