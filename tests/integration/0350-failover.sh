@@ -64,7 +64,9 @@ in_ns() {
 	nsenter -t "$holder" -n -u -- "$@"
 }
 # ns_start a|b N: a namespace whose host is ctl-X at 10.77.N.2, routed
-# through this one (10.77.N.1); the endpoints are at 10.77.0.1.
+# through this one (10.77.N.1); the endpoints are at 10.77.0.1. Only
+# 10.77.0.0/16 is routed: a default route would send DNS queries where
+# nothing answers, and slurmctld 24.11 waits on a lookup per connection.
 ns_start() {
 	local x=$1 n=$2 holder
 	unshare --net --uts -- sh -c "hostname ctl-$x; exec sleep 100000" &
@@ -75,7 +77,7 @@ ns_start() {
 		ip link set "v${x}1" netns "$holder" &&
 		ip addr add "10.77.$n.1/24" dev "v$x" && ip link set "v$x" up &&
 		nsenter -t "$holder" -n sh -c "ip link set lo up && ip addr add 10.77.$n.2/24 dev v${x}1 &&
-			ip link set v${x}1 up && ip route add default via 10.77.$n.1" || return 1
+			ip link set v${x}1 up && ip route add 10.77.0.0/16 via 10.77.$n.1" || return 1
 	if [ "$x" = a ]; then nsA=$holder; else nsB=$holder; fi
 }
 
