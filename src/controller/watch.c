@@ -315,7 +315,7 @@ static void queue_removals(struct watcher *w, struct controller *c,
 		w->queued += want.count;
 		log_info("%s: down in Slurm (%zu node(s)): queued for removal",
 			 hl, want.count);
-		if (fence_holds() && worker_ensure(w->prog) < 0)
+		if (worker_ensure(w->prog) < 0)
 			log_error("no worker started; the next look tries again");
 	}
 	free(hl);
@@ -373,7 +373,7 @@ static void prepare(struct watcher *w, const struct node_list *up,
 		w->prepared += want.count;
 		log_info("%s: coming up in Slurm (%zu node(s)): queued to prepare",
 			 hl, want.count);
-		if (fence_holds() && worker_ensure(w->prog) < 0)
+		if (worker_ensure(w->prog) < 0)
 			log_error("no worker started; the next look or sweep starts one");
 	}
 	free(hl);
@@ -415,9 +415,6 @@ static void worker_for_queue(struct watcher *w)
 	size_t count = 0;
 	time_t now = time(NULL);
 
-	/* A worker started here now would only wait for control. */
-	if (!fence_holds())
-		return;
 	if (queue_list(w->state_dir, &names, &count, NULL, 0) == 0 && count &&
 	    !worker_running(w->state_dir)) {
 		/* The same oldest batch as when we last started one: that

@@ -42,9 +42,6 @@
 #define BIND_ROUNDS 300
 
 #define LOCK_NAME ".worker.lock"
-/* A worker started as its host's slurmctld takes control waits this long
- * (s) for the heartbeat that says so. */
-#define FENCE_START_WAIT 30.0
 
 static int open_lock(const char *state_dir)
 {
@@ -337,22 +334,13 @@ static int worker_run(struct program *prog, int lock_fd)
 	if (ftruncate(lock_fd, 0) == 0)
 		dprintf(lock_fd, "%ld\n", (long)getpid());
 	/* With a backup controller: only while this host's slurmctld is in
-	 * control. One just taking over (SlurmctldPrimaryOnProg runs before
-	 * its first heartbeat) is waited for a little. */
+	 * control. Not now: the batches stay queued, and the watcher of the
+	 * host in control starts its own worker at its next look. */
 	fence_init();
 	if (!fence_wait(0, NULL)) {
-		/* Waited without the queue's lock: a worker of the host in
-		 * control must not find it taken by one that only waits. */
-		flock(lock_fd, LOCK_UN);
-		if (!fence_wait(FENCE_START_WAIT, NULL)) {
-			log_info("%s: exiting; the batches stay queued for the controller in control",
-				 fence_why());
-			return 0;
-		}
-		if (lock_queue(lock_fd) != 0) {
-			log_verbose("another worker runs; exiting");
-			return 0;
-		}
+		log_info("%s: exiting; the batches stay queued for the controller in control",
+			 fence_why());
+		return 0;
 	}
 	for (;;) {
 		struct node_list pending = { NULL, 0 }, failed = { NULL, 0 };
@@ -509,6 +497,10 @@ int worker_ensure(struct program *prog)
 	pid_t pid, grandchild;
 	int fd, status;
 
+	/* A watcher whose host lost control starts none (fence.h); the
+	 * hooks, which only the slurmctld in control runs, always hold. */
+	if (!fence_holds())
+		return 0;
 	fd = open_lock(prog->conf.state_dir);
 	if (fd < 0)
 		return -1;
